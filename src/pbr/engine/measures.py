@@ -1,0 +1,298 @@
+"""Progress measures: one function per plan `kind`, each deciding met/not met with evidence at given days.
+
+Every measure is evaluated on *points*: rows of (family_id, attachment_date, at). The decision uses one point
+per family (at = D); the forecast uses later points with the records as they stood on D. Each kind also says
+on which later days its answer can change (`change_days`), so the forecast only looks there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import polars as pl
+
+from pbr.engine.dates import add_months, first_day_window_starts_from, iso, ratio
+from pbr.engine.records import Records, absences, measured_terms
+from pbr.plan import Rule
+
+RESULT_SCHEMA = {"family_id": pl.String, "at": pl.Date, "met": pl.Boolean, "evidence": pl.String}
+POINT_KEYS = ["family_id", "at"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a measure may look at besides the points."""
+    rule: Rule
+    theme: str
+    records: Records
+    flagged: pl.DataFrame   # family_id, person_id: the theme's flagged members
+    lookback_months: int
+
+    def in_scope(self) -> pl.DataFrame:
+        if self.rule.params.get("scope", "family") == "flagged":
+            return self.flagged
+        return self.records.members.select("family_id", "person_id")
+
+
+@dataclass(frozen=True)
+class MeasureKind:
+    evaluate: Callable[[Context, pl.DataFrame], pl.DataFrame]
+    change_days: Callable[[Context, pl.DataFrame], pl.DataFrame]  # families -> (family_id, at)
+
+
+MEASURES: dict[str, MeasureKind] = {}
+
+
+def measure(kind: str, change_days: Callable[[Context, pl.DataFrame], pl.DataFrame]):
+    def register(fn):
+        MEASURES[kind] = MeasureKind(fn, change_days)
+        return fn
+    return register
+
+
+def _window(points: pl.DataFrame, months: int) -> pl.DataFrame:
+    return points.with_columns(add_months(pl.col("at"), -months).alias("window_start")).with_columns(
+        (pl.col("window_start") >= pl.col("attachment_date")).alias("complete"))
+
+
+def _incomplete_text() -> pl.Expr:
+    return (pl.lit("window not yet complete: it starts ") + iso(pl.col("window_start"))
+            + pl.lit(", before attachment on ") + iso(pl.col("attachment_date")))
+
+
+def _dates_text(column: str, limit: int = 5) -> pl.Expr:
+    dates = pl.col(column).drop_nulls().sort()
+    text = dates.head(limit).dt.strftime("%Y-%m-%d").str.join(", ")
+    return pl.when(dates.len() > limit).then(text + pl.lit(", ...")).otherwise(text)
+
+
+def _scoped_events(ctx: Context) -> pl.DataFrame:
+    types = list(ctx.rule["event_types"])
+    events = ctx.records.events.filter(pl.col("event_type").is_in(types))
+    return events.join(ctx.in_scope(), on=["family_id", "person_id"], how="semi").select("family_id", "event_date")
+
+
+def _no_days(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
+    return families.select("family_id", pl.lit(None, pl.Date).alias("at")).clear()
+
+
+def _events_window_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
+    """Records frozen at D: the window must start on or after attachment and after the events it may not hold."""
+    months = ctx.rule["months"]
+    events = _scoped_events(ctx).join(families.select("family_id", "attachment_date"), on="family_id")
+    if ctx.rule.kind == "events_reduced":
+        num, den = ratio(ctx.rule["reduction_percent"])
+        before = events.filter((pl.col("event_date") > add_months(pl.col("attachment_date"), -months))
+                               & (pl.col("event_date") <= pl.col("attachment_date"))).group_by("family_id").len("before")
+        after = events.filter(pl.col("event_date") > pl.col("attachment_date")).join(before, on="family_id", how="left")
+        # at most `allowed` events may stay in the window: it must start on or after the (allowed+1)-th latest.
+        allowed = ((100 * den - num) * pl.col("before").fill_null(0)).floordiv(100 * den)
+        ranked = after.with_columns(pl.col("event_date").rank("ordinal", descending=True).over("family_id").alias("k"))
+        blocking = ranked.filter(pl.col("k") == allowed + 1).select("family_id", pl.col("event_date").alias("clear_after"))
+    else:
+        blocking = events.group_by("family_id").agg(pl.col("event_date").max().alias("clear_after"))
+    start = families.join(blocking, on="family_id", how="left").select(
+        "family_id", pl.max_horizontal("attachment_date", "clear_after").alias("earliest_start"))
+    return start.select("family_id", first_day_window_starts_from(pl.col("earliest_start"), months).alias("at"))
+
+
+def _count_in_window(points: pl.DataFrame, events: pl.DataFrame, lower: str, upper: str, name: str) -> pl.DataFrame:
+    joined = points.select(*dict.fromkeys([*POINT_KEYS, lower, upper])).join(events, on="family_id", how="inner").filter(
+        (pl.col("event_date") > pl.col(lower)) & (pl.col("event_date") <= pl.col(upper)))
+    return joined.group_by(POINT_KEYS).agg(pl.len().alias(name), pl.col("event_date").alias(f"{name}_dates"))
+
+
+def _with_counts(points: pl.DataFrame, counts: pl.DataFrame, name: str) -> pl.DataFrame:
+    return points.join(counts, on=POINT_KEYS, how="left").with_columns(pl.col(name).fill_null(0))
+
+
+@measure("no_events", _events_window_change)
+def no_events(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    points = _window(points, ctx.rule["months"])
+    counts = _count_in_window(points, _scoped_events(ctx), "window_start", "at", "after")
+    frame = _with_counts(points, counts, "after")
+    types = "/".join(ctx.rule["event_types"])
+    evidence = pl.when(~pl.col("complete")).then(_incomplete_text()).otherwise(
+        pl.lit(f"{types} in ") + iso(pl.col("window_start")) + pl.lit("..") + iso(pl.col("at"))
+        + pl.lit(" (after the start day): ") + pl.col("after").cast(pl.String)
+        + pl.when(pl.col("after") > 0).then(pl.lit(" (") + pl.col("after_dates").list.eval(
+            pl.element().sort().dt.strftime("%Y-%m-%d")).list.join(", ") + pl.lit(")")).otherwise(pl.lit(""))
+        + pl.lit("; needs 0"))
+    return frame.select(*POINT_KEYS, (pl.col("complete") & (pl.col("after") == 0)).alias("met"), evidence.alias("evidence"))
+
+
+@measure("events_reduced", _events_window_change)
+def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    months = ctx.rule["months"]
+    num, den = ratio(ctx.rule["reduction_percent"])
+    points = _window(points, months).with_columns(
+        add_months(pl.col("attachment_date"), -months).alias("before_start"))
+    events = _scoped_events(ctx)
+    after = _count_in_window(points, events, "window_start", "at", "after")
+    before = _count_in_window(points, events, "before_start", "attachment_date", "before")
+    frame = _with_counts(_with_counts(points, after, "after"), before, "before")
+    allowed = ((100 * den - num) * pl.col("before")).floordiv(100 * den)
+    reduced = 100 * den * pl.col("after") <= (100 * den - num) * pl.col("before")
+    dates = pl.when(pl.col("after") > 0).then(pl.lit(" (") + pl.col("after_dates").list.eval(
+        pl.element().sort().dt.strftime("%Y-%m-%d")).list.join(", ") + pl.lit(")")).otherwise(pl.lit(""))
+    evidence = pl.when(~pl.col("complete")).then(_incomplete_text()).otherwise(
+        pl.lit("after=") + pl.col("after").cast(pl.String) + dates
+        + pl.lit(" in ") + iso(pl.col("window_start")) + pl.lit("..") + iso(pl.col("at"))
+        + pl.lit(" before=") + pl.col("before").cast(pl.String) + pl.lit(" in ") + iso(pl.col("before_start"))
+        + pl.lit("..") + iso(pl.col("attachment_date"))
+        + pl.lit(f"; a {ctx.rule['reduction_percent']}% reduction needs <=") + allowed.cast(pl.String))
+    return frame.select(*POINT_KEYS, (pl.col("complete") & reduced).alias("met"), evidence.alias("evidence"))
+
+
+def _scoped_episodes(ctx: Context) -> pl.DataFrame:
+    episodes = ctx.records.episodes.filter(pl.col("episode_type").is_in(list(ctx.rule["episode_types"])))
+    return episodes.join(ctx.in_scope(), on=["family_id", "person_id"], how="semi")
+
+
+def _episodes_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
+    episodes = _scoped_episodes(ctx)
+    ends = episodes.group_by("family_id").agg(
+        pl.col("end_date").is_null().any().alias("still_open"), pl.col("end_date").max().alias("last_end"))
+    start = families.join(ends, on="family_id", how="left").filter(~pl.col("still_open").fill_null(False)).select(
+        "family_id", pl.max_horizontal("attachment_date", "last_end").alias("earliest_start"))
+    return start.select("family_id", first_day_window_starts_from(pl.col("earliest_start"), ctx.rule["months"]).alias("at"))
+
+
+@measure("no_episodes", _episodes_change)
+def no_episodes(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    points = _window(points, ctx.rule["months"])
+    episodes = _scoped_episodes(ctx)
+    joined = points.select(*POINT_KEYS, "window_start").join(episodes, on="family_id").filter(
+        (pl.col("start_date") <= pl.col("at"))
+        & (pl.col("end_date").is_null() | (pl.col("end_date") > pl.col("window_start"))))
+    described = joined.group_by(POINT_KEYS).agg(
+        pl.len().alias("overlapping"),
+        (pl.col("person_id") + pl.lit(" ") + pl.col("episode_type") + pl.lit(" ") + iso(pl.col("start_date"))
+         + pl.lit("..") + pl.col("end_date").dt.strftime("%Y-%m-%d").fill_null("open")).sort().str.join(", ").alias("which"))
+    frame = points.join(described, on=POINT_KEYS, how="left").with_columns(pl.col("overlapping").fill_null(0))
+    types = "/".join(ctx.rule["episode_types"])
+    evidence = pl.when(~pl.col("complete")).then(_incomplete_text()).otherwise(
+        pl.lit(f"{types} episodes overlapping ") + iso(pl.col("window_start")) + pl.lit("..") + iso(pl.col("at"))
+        + pl.lit(" (after the start day): ") + pl.col("overlapping").cast(pl.String)
+        + pl.when(pl.col("overlapping") > 0).then(pl.lit(" (") + pl.col("which") + pl.lit(")")).otherwise(pl.lit(""))
+        + pl.lit("; needs 0"))
+    return frame.select(*POINT_KEYS, (pl.col("complete") & (pl.col("overlapping") == 0)).alias("met"),
+                        evidence.alias("evidence"))
+
+
+def _terms_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
+    """The measured terms change when a term ends; the calendar stays whole after D."""
+    cutoff = ctx.records.cutoff
+    horizon = cutoff.toordinal() + 730
+    ends = ctx.records.terms.filter(pl.col("end_date") > pl.lit(cutoff)).get_column("end_date")
+    ends = [e for e in ends.to_list() if e.toordinal() <= horizon]
+    if not ends:
+        return _no_days(ctx, families)
+    return families.select("family_id").join(pl.DataFrame({"at": ends}, schema={"at": pl.Date}), how="cross")
+
+
+@measure("attendance_sustained", _terms_change)
+def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    rule, records = ctx.rule, ctx.records
+    count = rule["terms"]
+    num, den = ratio(rule["max_absence_percent"])
+    terms = measured_terms(points.select(*POINT_KEYS, "attachment_date"), records.terms, "at", count)
+    per_point = terms.group_by(POINT_KEYS).agg(
+        pl.col("terms_available").first(),
+        (pl.col("term_start") <= pl.col("attachment_date")).any().alias("starts_before"),
+        pl.col("term_start").min().alias("first_start"),
+        pl.col("term_end").max().alias("last_end"),
+        pl.col("term_id").drop_nulls().sort_by(pl.col("term_end").drop_nulls()).str.join(", ").alias("term_ids"),
+    )
+    measured = terms.filter(pl.col("term_id").is_not_null()).select(*POINT_KEYS, "term_id", "term_start")
+
+    flagged = ctx.flagged.join(records.members, on=["family_id", "person_id"], how="left")
+    school_age = pl.col("date_of_birth").is_null() | (
+        (pl.col("date_of_birth") <= add_months(pl.col("term_start"), -60))
+        & (pl.col("date_of_birth") > add_months(pl.col("term_start"), -192)))
+    needed = measured.join(flagged, on="family_id").filter(school_age).select(*POINT_KEYS, "person_id", "term_id")
+    attendance = records.attendance.select("family_id", "person_id", "term_id", "possible", "authorised", "unauthorised",
+                                           absences(rule["absence"]).alias("absent"))
+    missing = needed.join(attendance, on=["family_id", "person_id", "term_id"], how="anti").group_by(POINT_KEYS).agg(
+        (pl.col("person_id") + pl.lit(" ") + pl.col("term_id")).sort().str.join(", ").alias("missing"))
+
+    scope = ctx.in_scope() if rule["scope"] == "flagged" else pl.concat(
+        [ctx.flagged, records.members.select("family_id", "person_id")]).unique()
+    scoped = attendance.join(scope, on=["family_id", "person_id"], how="semi")
+    records_in = measured.join(scoped, on=["family_id", "term_id"])
+    too_high = records_in.filter(100 * den * pl.col("absent") >= num * pl.col("possible"))
+    high = too_high.group_by(POINT_KEYS).agg(
+        (pl.col("person_id") + pl.lit(" ") + pl.col("term_id") + pl.lit(" ") + pl.col("absent").cast(pl.String)
+         + pl.lit("/") + pl.col("possible").cast(pl.String)).sort().str.join(", ").alias("high"))
+    worst = records_in.group_by(POINT_KEYS).agg(pl.len().alias("records"))
+
+    exclusions = records.events.filter(pl.col("event_type").is_in(["exclusion_fixed", "exclusion_permanent"])).join(
+        scope, on=["family_id", "person_id"], how="semi")
+    excluded = per_point.select(*POINT_KEYS, "first_start", "last_end").join(exclusions, on="family_id").filter(
+        (pl.col("event_date") >= pl.col("first_start")) & (pl.col("event_date") <= pl.col("last_end"))
+    ).group_by(POINT_KEYS).agg(
+        (pl.col("event_type") == "exclusion_fixed").sum().alias("fixed"),
+        (pl.col("event_type") == "exclusion_permanent").sum().alias("permanent"))
+
+    frame = points.join(per_point, on=POINT_KEYS, how="left").join(missing, on=POINT_KEYS, how="left").join(
+        high, on=POINT_KEYS, how="left").join(excluded, on=POINT_KEYS, how="left").join(
+        worst, on=POINT_KEYS, how="left").with_columns(
+        pl.col("fixed").fill_null(0), pl.col("permanent").fill_null(0), pl.col("records").fill_null(0))
+    enough = (pl.col("terms_available") >= count) & ~pl.col("starts_before")
+    ok1, ok2 = pl.col("missing").is_null(), pl.col("high").is_null()
+    ok3 = (pl.col("fixed") <= rule["max_fixed_exclusions"]) & (pl.col("permanent") == 0)
+    limit = f"{rule['max_absence_percent']}%"
+    evidence = pl.when(~enough).then(
+        pl.lit("only ") + pl.when(pl.col("starts_before")).then(
+            pl.col("terms_available") - pl.lit(count)).otherwise(pl.col("terms_available")).clip(0).cast(pl.String)
+        + pl.lit(f" complete terms since attachment; needs {count} (")
+        + pl.col("term_ids").fill_null("") + pl.lit(")")
+    ).otherwise(
+        pl.lit("terms ") + pl.col("term_ids") + pl.lit(": ") + pl.col("records").cast(pl.String)
+        + pl.lit(" records")
+        + pl.when(ok1).then(pl.lit("")).otherwise(pl.lit("; missing ") + pl.col("missing"))
+        + pl.when(ok2).then(pl.lit(f"; all under {limit}")).otherwise(
+            pl.lit(f"; at or over {limit}: ") + pl.col("high"))
+        + pl.lit("; fixed exclusions ") + pl.col("fixed").cast(pl.String)
+        + pl.lit(f" (max {rule['max_fixed_exclusions']}), permanent ") + pl.col("permanent").cast(pl.String))
+    return frame.select(*POINT_KEYS, (enough & ok1 & ok2 & ok3).fill_null(False).alias("met"), evidence.alias("evidence"))
+
+
+@measure("score_improved", _no_days)
+def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    rule = ctx.rule
+    scores = ctx.records.assessments.filter((pl.col("tool") == rule["tool"]) & (pl.col("domain") == rule["domain"]))
+    joined = points.select(*POINT_KEYS, "attachment_date").join(scores, on="family_id").filter(
+        pl.col("assessment_date") <= pl.col("at"))
+    in_baseline = (pl.col("assessment_date") > add_months(pl.col("attachment_date"), -ctx.lookback_months)) & (
+        pl.col("assessment_date") <= pl.col("attachment_date") + pl.duration(days=rule["baseline_grace_days"]))
+    baseline = joined.filter(in_baseline).sort("assessment_date").group_by(POINT_KEYS).agg(
+        pl.col("assessment_date").last().alias("baseline_date"), pl.col("score").last().alias("baseline"))
+    improvement = pl.lit(rule["min_improvement"]).cast(pl.Decimal(38, 9))
+    later = joined.join(baseline, on=POINT_KEYS).filter(pl.col("assessment_date") > pl.col("baseline_date")).with_columns(
+        (pl.col("score") >= pl.col("baseline") + improvement).alias("reached"))
+    last_below = later.filter(~pl.col("reached")).group_by(POINT_KEYS).agg(pl.col("assessment_date").max().alias("last_below"))
+    run = later.join(last_below, on=POINT_KEYS, how="left").filter(
+        pl.col("last_below").is_null() | (pl.col("assessment_date") > pl.col("last_below"))
+    ).group_by(POINT_KEYS).agg(
+        pl.col("assessment_date").min().alias("run_first"), pl.col("assessment_date").max().alias("run_last"),
+        pl.len().alias("run_length"))
+    seen = later.group_by(POINT_KEYS).agg(
+        (iso(pl.col("assessment_date")) + pl.lit("=") + pl.col("score").cast(pl.String).str.strip_chars_end("0")
+         .str.strip_chars_end(".")).sort().str.join(", ").alias("seen"))
+    frame = points.join(baseline, on=POINT_KEYS, how="left").join(run, on=POINT_KEYS, how="left").join(
+        seen, on=POINT_KEYS, how="left")
+    again_by = add_months(pl.col("run_first"), rule["months"])
+    met = pl.col("baseline_date").is_not_null() & pl.col("run_first").is_not_null() & (pl.col("run_last") >= again_by)
+    score_text = pl.col("baseline").cast(pl.String).str.strip_chars_end("0").str.strip_chars_end(".")
+    evidence = pl.when(pl.col("baseline_date").is_null()).then(
+        pl.lit(f"no baseline: no {rule['tool']}/{rule['domain']} assessment from ")
+        + iso(add_months(pl.col("attachment_date"), -ctx.lookback_months) + pl.duration(days=1)) + pl.lit(" to ")
+        + iso(pl.col("attachment_date") + pl.duration(days=rule["baseline_grace_days"]))
+    ).otherwise(
+        pl.lit("baseline ") + score_text + pl.lit(" on ") + iso(pl.col("baseline_date"))
+        + pl.lit(f", target +{rule['min_improvement']}; later: ") + pl.col("seen").fill_null("none")
+        + pl.when(pl.col("run_first").is_null()).then(pl.lit("; latest is below target")).otherwise(
+            pl.lit("; target reached from ") + iso(pl.col("run_first")) + pl.lit(f", needs it again on or after ")
+            + iso(again_by) + pl.lit(", latest ") + iso(pl.col("run_last"))))
+    return frame.select(*POINT_KEYS, met.alias("met"), evidence.alias("evidence"))

@@ -1,0 +1,319 @@
+"""Row-level validation of feeds (feeds.md): pandera checks per row, then keys and references across tables.
+
+Every bad row gets one quarantine entry: the columns at fault and a reason a coordinator understands,
+quoting the offending value. Good rows come out typed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import pandera.polars as pa
+import polars as pl
+
+from pbr.feeds.contract import ColumnSpec, TableContract, contracts, vocabularies
+from pbr.feeds.read import ROW, SOURCE, SourceFile
+
+INDEX = "__i"
+DECIMAL = pl.Decimal(38, 9)
+QUARANTINE_SCHEMA = {
+    "source": pl.String, "table": pl.String, "row": pl.Int64, "column": pl.String,
+    "value": pl.String, "reason": pl.String, "family_id": pl.String, "person_id": pl.String,
+}
+
+_PATTERNS = {
+    "date": r"^\d{4}-\d{2}-\d{2}$",
+    "int": r"^\d{1,15}$",
+    "decimal": r"^-?\d{1,20}(\.\d{1,9})?$",
+    "money": r"^-?\d{1,15}(\.\d{1,2})?$",
+}
+
+
+@dataclass
+class Known:
+    """What the database already holds, for references from a partial load."""
+    families: pl.DataFrame = field(default_factory=lambda: pl.DataFrame({"family_id": []}, schema={"family_id": pl.String}))
+    members: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        {"person_id": [], "family_id": []}, schema={"person_id": pl.String, "family_id": pl.String}))
+    terms: pl.DataFrame = field(default_factory=lambda: pl.DataFrame({"term_id": []}, schema={"term_id": pl.String}))
+
+
+@dataclass
+class Validated:
+    tables: dict[str, pl.DataFrame]   # good rows, typed, with ROW and SOURCE
+    quarantine: pl.DataFrame          # QUARANTINE_SCHEMA
+
+    def quarantined_in(self, source: str) -> int:
+        return self.quarantine.filter(pl.col("source") == source).height
+
+
+def _quote(expr: pl.Expr) -> pl.Expr:
+    return pl.lit("'") + expr.fill_null("") + pl.lit("'")
+
+
+def _typed(spec: ColumnSpec) -> pl.Expr:
+    raw = pl.col(spec.name)
+    if spec.type in _PATTERNS:
+        ok = raw.str.contains(_PATTERNS[spec.type])
+    if spec.type == "date":
+        return pl.when(ok).then(raw.str.to_date("%Y-%m-%d", strict=False))
+    if spec.type == "int":
+        return pl.when(ok).then(raw.cast(pl.Int64, strict=False))
+    if spec.type == "decimal":
+        return pl.when(ok).then(raw.cast(DECIMAL, strict=False))
+    if spec.type == "money":
+        negative = raw.str.starts_with("-")
+        digits = raw.str.strip_prefix("-")
+        whole = digits.str.split(".").list.get(0, null_on_oob=True).cast(pl.Int64, strict=False)
+        cents = digits.str.split(".").list.get(1, null_on_oob=True).fill_null("0").str.pad_end(2, "0").cast(pl.Int64, strict=False)
+        pence = whole * 100 + cents
+        return pl.when(ok).then(pl.when(negative).then(-pence).otherwise(pence))
+    return raw
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """One check: `ok` is true for a good row; `reason` says why a row is bad (evaluated on bad rows only)."""
+    name: str
+    column: str
+    ok: pl.Expr
+    reason: pl.Expr
+
+
+def _t(name: str) -> str:
+    return f"__t_{name}"
+
+
+def _row_rules(contract: TableContract, themes: list[str], today: dt.date) -> list[RowRule]:
+    vocab = vocabularies()
+    rules: list[RowRule] = []
+    for spec in contract.columns.values():
+        raw, typed = pl.col(spec.name), pl.col(_t(spec.name))
+        if spec.required:
+            rules.append(RowRule(f"{spec.name}|required", spec.name, raw.is_not_null(),
+                                 pl.lit(f"{spec.name} is empty but is required")))
+        if spec.type == "date":
+            rules.append(RowRule(f"{spec.name}|date", spec.name, raw.is_null() | typed.is_not_null(),
+                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.lit(" is not a date written YYYY-MM-DD")))
+        elif spec.type == "int":
+            rules.append(RowRule(f"{spec.name}|int", spec.name, raw.is_null() | typed.is_not_null(),
+                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.lit(" is not a whole number of 0 or more")))
+        elif spec.type == "decimal":
+            rules.append(RowRule(f"{spec.name}|decimal", spec.name, raw.is_null() | typed.is_not_null(),
+                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.lit(" is not a plain decimal number")))
+        elif spec.type == "money":
+            rules.append(RowRule(f"{spec.name}|money", spec.name, raw.is_null() | typed.is_not_null(),
+                                 pl.lit(f"{spec.name} ") + _quote(raw)
+                                 + pl.lit(" is not an amount in pounds with at most 2 decimal places")))
+        elif spec.type == "code":
+            codes = vocab[spec.vocabulary]
+            rules.append(RowRule(f"{spec.name}|code", spec.name, raw.is_null() | raw.is_in(codes),
+                                 pl.lit(f"{spec.name} ") + _quote(raw)
+                                 + pl.lit(f" is not a known code (one of {', '.join(codes)}; codes are case-sensitive)")))
+        elif spec.type == "indicator":
+            pattern = r"^(" + "|".join(re.escape(t) for t in themes) + r")\.\S+$"
+            rules.append(RowRule(f"{spec.name}|indicator", spec.name, raw.is_null() | raw.str.contains(pattern),
+                                 pl.lit(f"{spec.name} ") + _quote(raw)
+                                 + pl.lit(f" must be <theme>.<detail> with a theme of the plan ({', '.join(themes)})")))
+        if spec.not_future:
+            rules.append(RowRule(f"{spec.name}|not_future", spec.name, typed.is_null() | (typed <= pl.lit(today)),
+                                 pl.lit(f"{spec.name} ") + raw + pl.lit(f" is after the day of loading ({today.isoformat()})")))
+        if spec.min_column:
+            other = pl.col(_t(spec.min_column))
+            rules.append(RowRule(f"{spec.name}|min_column", spec.name,
+                                 typed.is_null() | other.is_null() | (typed >= other),
+                                 pl.lit(f"{spec.name} ") + raw + pl.lit(f" is before {spec.min_column} ")
+                                 + pl.col(spec.min_column)))
+        if spec.minimum is not None:
+            rules.append(RowRule(f"{spec.name}|minimum", spec.name, typed.is_null() | (typed >= spec.minimum),
+                                 pl.lit(f"{spec.name} ") + raw + pl.lit(f" must be at least {spec.minimum}")))
+    if contract.sum_at_most:
+        parts = contract.sum_at_most["columns"]
+        limit = contract.sum_at_most["limit"]
+        total = pl.sum_horizontal([pl.col(_t(c)) for c in parts])
+        any_null = pl.any_horizontal([pl.col(_t(c)).is_null() for c in [*parts, limit]])
+        rules.append(RowRule(f"{parts[0]}|sum_at_most", parts[0], any_null | (total <= pl.col(_t(limit))),
+                             pl.lit(" + ".join(parts) + " = ") + total.cast(pl.String)
+                             + pl.lit(f" is more than {limit} ") + pl.col(limit)))
+    if contract.scale:
+        tool, score = contract.scale["tool"], contract.scale["score"]
+        low = pl.col(tool).replace_strict({k: v["min"] for k, v in vocab["assessment_tools"].items()}, default=None,
+                                          return_dtype=pl.Float64).cast(DECIMAL)
+        high = pl.col(tool).replace_strict({k: v["max"] for k, v in vocab["assessment_tools"].items()}, default=None,
+                                           return_dtype=pl.Float64).cast(DECIMAL)
+        value = pl.col(_t(score))
+        rules.append(RowRule(f"{score}|scale", score, value.is_null() | low.is_null() | value.is_between(low, high),
+                             pl.lit(f"{score} ") + pl.col(score) + pl.lit(" is outside the scale of ") + pl.col(tool)
+                             + pl.lit(" (") + low.cast(pl.Int64).cast(pl.String) + pl.lit(" to ")
+                             + high.cast(pl.Int64).cast(pl.String) + pl.lit(")")))
+    return rules
+
+
+def _pandera_failures(frame: pl.DataFrame, rules: list[RowRule]) -> pl.DataFrame:
+    """Run every rule through pandera (lazy, all failures collected); returns (index, rule) pairs."""
+    checks = [pa.Check(lambda data, ok=rule.ok: data.lazyframe.select(ok.fill_null(False)), name=rule.name)
+              for rule in rules]
+    schema = pa.DataFrameSchema(checks=checks)
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        return cases.select(pl.col("index").cast(pl.Int64).alias(INDEX), pl.col("check").alias("rule")).drop_nulls()
+    return pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
+
+
+def _failure_reasons(frame: pl.DataFrame, failures: pl.DataFrame, rules: list[RowRule]) -> pl.DataFrame:
+    """(INDEX, column, reason) for each failing (row, rule)."""
+    parts = []
+    for rule in rules:
+        rows = failures.filter(pl.col("rule") == rule.name).select(INDEX)
+        if rows.height == 0:
+            continue
+        bad = frame.join(rows, on=INDEX, how="semi")
+        parts.append(bad.select(INDEX, pl.lit(rule.column).alias("column"), rule.reason.alias("reason")))
+    if not parts:
+        return pl.DataFrame(schema={INDEX: pl.Int64, "column": pl.String, "reason": pl.String})
+    return pl.concat(parts)
+
+
+def _duplicate_keys(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
+    keyed = frame.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
+    counted = keyed.with_columns(
+        pl.len().over(key).alias("__n"),
+        pl.col(ROW).cast(pl.String).implode().over(key).list.join(", ").alias("__rows"),
+    ).filter(pl.col("__n") > 1)
+    label = pl.concat_str([pl.lit(f"{k}=") + pl.col(k) for k in key], separator=", ")
+    return counted.select(
+        INDEX,
+        pl.lit(", ".join(key)).alias("column"),
+        (pl.lit("duplicate key (") + label + pl.lit(") appears ") + pl.col("__n").cast(pl.String)
+         + pl.lit(" times in this load (rows ") + pl.col("__rows")
+         + pl.lit("); every copy is held because pbr never guesses which is right")).alias("reason"),
+    )
+
+
+def _overlapping_terms(frame: pl.DataFrame, start: str, end: str) -> pl.DataFrame:
+    dated = frame.filter(pl.col(_t(start)).is_not_null() & pl.col(_t(end)).is_not_null()).sort(_t(start), _t(end))
+    s, e = pl.col(_t(start)), pl.col(_t(end))
+    marked = dated.with_columns(
+        (s <= e.cum_max().shift(1)).fill_null(False).alias("__prev"),
+        (e >= s.shift(-1)).fill_null(False).alias("__next"),
+        pl.col("term_id").shift(1).alias("__prev_id"),
+        pl.col("term_id").shift(-1).alias("__next_id"),
+    ).filter(pl.col("__prev") | pl.col("__next"))
+    other = pl.when(pl.col("__prev")).then(pl.col("__prev_id")).otherwise(pl.col("__next_id"))
+    return marked.select(
+        INDEX, pl.lit(f"{start}, {end}").alias("column"),
+        (pl.lit("term ") + pl.col("term_id") + pl.lit(" (") + pl.col(start) + pl.lit(" to ") + pl.col(end)
+         + pl.lit(") overlaps term ") + other.fill_null("?") + pl.lit("; both are held")).alias("reason"),
+    )
+
+
+@dataclass
+class _Parents:
+    """Per referenced table: ids that loaded or are stored (good) and ids held in this load (bad, with where)."""
+    good: dict[str, pl.DataFrame] = field(default_factory=dict)
+    held: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+
+def _reference_failures(frame: pl.DataFrame, contract: TableContract, parents: _Parents) -> pl.DataFrame:
+    parts = []
+    for spec in contract.columns.values():
+        if not spec.references:
+            continue
+        table, column = spec.references
+        good, held = parents.good[table], parents.held[table]
+        present = frame.filter(pl.col(spec.name).is_not_null()).select(INDEX, pl.col(spec.name).alias(column))
+        in_held = present.join(held, on=column, how="inner")
+        parts.append(in_held.select(
+            INDEX, pl.lit(spec.name).alias("column"),
+            (pl.lit(f"{spec.name} '") + pl.col(column) + pl.lit(f"' is in quarantine (") + pl.col("__where")
+             + pl.lit("), so this row is held too")).alias("reason")))
+        dangling = present.join(held, on=column, how="anti").join(good, on=column, how="anti")
+        parts.append(dangling.select(
+            INDEX, pl.lit(spec.name).alias("column"),
+            (pl.lit(f"{spec.name} '") + pl.col(column) + pl.lit(f"' does not exist in {table}")).alias("reason")))
+    if not parts:
+        return pl.DataFrame(schema={INDEX: pl.Int64, "column": pl.String, "reason": pl.String})
+    return pl.concat(parts)
+
+
+def _empty_quarantine() -> pl.DataFrame:
+    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+def validate(files: list[SourceFile], themes: list[str], today: dt.date | None = None,
+             known: Known | None = None) -> Validated:
+    """Validate every readable file of a load together (keys and references cross files)."""
+    today = today or dt.date.today()
+    known = known or Known()
+    by_table: dict[str, list[pl.DataFrame]] = {}
+    for f in files:
+        if f.rejected is None and f.frame is not None:
+            by_table.setdefault(f.table, []).append(f.frame)
+
+    parents = _Parents()
+    member_families = [known.members]  # person -> family, for linking quarantined rows to families
+    tables: dict[str, pl.DataFrame] = {}
+    quarantine_parts: list[pl.DataFrame] = []
+    for name, contract in contracts().items():
+        frames = by_table.get(name)
+        frame = (pl.concat(frames, how="vertical") if frames
+                 else pl.DataFrame(schema={**{c: pl.String for c in contract.columns}, ROW: pl.Int64, SOURCE: pl.String}))
+        frame = frame.with_row_index(INDEX).with_columns(pl.col(INDEX).cast(pl.Int64))
+        frame = frame.with_columns([_typed(spec).alias(_t(spec.name)) for spec in contract.columns.values()])
+
+        rules = _row_rules(contract, themes, today)
+        failures = _failure_reasons(frame, _pandera_failures(frame, rules), rules) if frame.height else None
+        extra = []
+        if contract.key:
+            extra.append(_duplicate_keys(frame, contract.key))
+        if contract.no_overlap:
+            extra.append(_overlapping_terms(frame, *contract.no_overlap))
+        extra.append(_reference_failures(frame, contract, parents))
+        all_failures = pl.concat([f for f in [failures, *extra] if f is not None and f.height])  \
+            if any(f is not None and f.height for f in [failures, *extra]) else None
+
+        if all_failures is not None:
+            per_row = all_failures.group_by(INDEX, maintain_order=True).agg(
+                pl.col("column").unique(maintain_order=True).str.join(", ").alias("column"),
+                pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),
+                pl.col("column").first().alias("__first"),
+            )
+            bad = frame.join(per_row, on=INDEX, how="inner").sort(INDEX)
+        else:
+            bad = frame.clear().with_columns(pl.lit(None, pl.String).alias("column"), pl.lit(None, pl.String).alias("reason"),
+                                             pl.lit(None, pl.String).alias("__first"))
+        good = frame.join(bad.select(INDEX), on=INDEX, how="anti")
+
+        # Link each row of this table to a family, so a held family can be found.
+        if name == "members":
+            member_families.append(frame.select("person_id", "family_id").drop_nulls())
+        person_family = pl.concat(member_families).unique(subset="person_id", keep="last")
+        if "family_id" in contract.columns:
+            bad = bad.with_columns(pl.col("family_id").alias("__fam"))
+        elif "person_id" in contract.columns:
+            bad = bad.join(person_family.rename({"family_id": "__fam"}), on="person_id", how="left")
+        else:
+            bad = bad.with_columns(pl.lit(None, pl.String).alias("__fam"))
+        first_value = pl.lit(None, pl.String)
+        for column in contract.columns:
+            first_value = pl.when(pl.col("__first") == column).then(pl.col(column)).otherwise(first_value)
+        quarantine_parts.append(bad.select(
+            pl.col(SOURCE).alias("source"), pl.lit(name).alias("table"), pl.col(ROW).alias("row"),
+            "column", first_value.alias("value"), "reason", pl.col("__fam").alias("family_id"),
+            (pl.col("person_id") if "person_id" in contract.columns else pl.lit(None, pl.String)).alias("person_id"),
+        ))
+
+        typed = good.select([pl.col(_t(c)).alias(c) for c in contract.columns] + [ROW, SOURCE])
+        tables[name] = typed
+        if contract.key and len(contract.key) == 1:
+            key = contract.key[0]
+            known_ids = getattr(known, name, None) if name in ("families", "members", "terms") else None
+            stored = known_ids.select(key) if known_ids is not None else pl.DataFrame(schema={key: pl.String})
+            parents.good[name] = pl.concat([typed.select(key), stored]).unique()
+            parents.held[name] = bad.filter(pl.col(key).is_not_null()).group_by(key).agg(
+                (pl.col(SOURCE).first() + pl.lit(" row ") + pl.col(ROW).first().cast(pl.String)).alias("__where"))
+    quarantine = pl.concat(quarantine_parts) if quarantine_parts else _empty_quarantine()
+    return Validated(tables=tables, quarantine=quarantine.cast(QUARANTINE_SCHEMA))

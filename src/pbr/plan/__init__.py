@@ -1,0 +1,6 @@
+"""Outcome plans and dated financial parameters."""
+from pbr.plan.model import BenefitRule, Plan, PlanError, Rule, Theme, load_plan, parse_plan
+from pbr.plan.parameters import DatedParameter, load_parameters
+
+__all__ = ["BenefitRule", "Plan", "PlanError", "Rule", "Theme", "load_plan", "parse_plan",
+           "DatedParameter", "load_parameters"]

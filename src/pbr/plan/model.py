@@ -1,0 +1,184 @@
+"""Outcome plans: typed, validated, with every error naming its path inside the YAML."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pbr.plan.kinds import COMMON_KEYS, ELIGIBILITY_KINDS, PROGRESS_KINDS, Param, ParamError, _whole
+from pbr.resources import default_plan_path, load_yaml
+
+
+class PlanError(ValueError):
+    """A plan that cannot be used; the message names the YAML path and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    params: dict[str, Any]
+    index: int
+    reference: str | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.params[name]
+
+
+@dataclass(frozen=True)
+class Theme:
+    code: str
+    title: str
+    eligibility: tuple[Rule, ...]
+    progress: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class BenefitRule:
+    benefit: str
+    weeks_employed: int
+    within_weeks: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    description: str
+    reference: str | None
+    min_themes: int
+    require_dependent_child: bool
+    eligibility_lookback_months: int
+    themes: tuple[Theme, ...]
+    benefit_rules: tuple[BenefitRule, ...]
+    sha256: str
+    source: str
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def theme_codes(self) -> list[str]:
+        return [t.code for t in self.themes]
+
+    def theme(self, code: str) -> Theme:
+        return next(t for t in self.themes if t.code == code)
+
+
+def _rule(entry: Any, path: str, kinds: dict[str, dict[str, Param]], index: int) -> Rule:
+    if not isinstance(entry, dict):
+        raise PlanError(f"{path}: must be a mapping with a kind")
+    kind = entry.get("kind")
+    if kind is None:
+        raise PlanError(f"{path}.kind: missing")
+    if kind not in kinds:
+        raise PlanError(f"{path}.kind: unknown kind {kind!r} (known: {', '.join(kinds)})")
+    spec = kinds[kind]
+    unknown = set(entry) - set(spec) - COMMON_KEYS
+    if unknown:
+        raise PlanError(f"{path}: unknown parameter {', '.join(sorted(unknown))} for kind {kind}")
+    params: dict[str, Any] = {}
+    for name, param in spec.items():
+        if name not in entry:
+            if param.required:
+                raise PlanError(f"{path}.{name}: missing (required by kind {kind})")
+            params[name] = param.default
+            continue
+        try:
+            params[name] = param.check(entry[name])
+        except ParamError as error:
+            raise PlanError(f"{path}.{name}: {error}") from None
+    return Rule(kind=kind, params=params, index=index, reference=entry.get("reference"))
+
+
+def _whole_at(value: Any, path: str, minimum: int) -> int:
+    try:
+        return _whole(minimum)(value)
+    except ParamError as error:
+        raise PlanError(f"{path}: {error}") from None
+
+
+def parse_plan(data: Any, source: str = "<plan>", sha256: str = "") -> Plan:
+    if not isinstance(data, dict):
+        raise PlanError(f"{source}: a plan must be a YAML mapping")
+    for key in ("name", "themes"):
+        if key not in data:
+            raise PlanError(f"{key}: missing")
+    themes_data = data["themes"]
+    if not isinstance(themes_data, dict) or not themes_data:
+        raise PlanError("themes: must be a mapping of theme codes")
+    themes = []
+    for code, body in themes_data.items():
+        path = f"themes.{code}"
+        if not isinstance(code, str) or "." in code or not code:
+            raise PlanError(f"{path}: a theme code must be text without a dot")
+        if not isinstance(body, dict):
+            raise PlanError(f"{path}: must be a mapping")
+        unknown = set(body) - {"title", "eligibility", "progress", "reference", "description"}
+        if unknown:
+            raise PlanError(f"{path}: unknown key {', '.join(sorted(unknown))}")
+        eligibility = body.get("eligibility") or []
+        progress = body.get("progress") or []
+        for key, value in (("eligibility", eligibility), ("progress", progress)):
+            if not isinstance(value, list):
+                raise PlanError(f"{path}.{key}: must be a list of rules")
+        if not eligibility:
+            raise PlanError(f"{path}.eligibility: needs at least one criterion")
+        themes.append(Theme(
+            code=code,
+            title=str(body.get("title", code)),
+            eligibility=tuple(_rule(e, f"{path}.eligibility[{i}]", ELIGIBILITY_KINDS, i) for i, e in enumerate(eligibility)),
+            progress=tuple(_rule(p, f"{path}.progress[{i}]", PROGRESS_KINDS, i) for i, p in enumerate(progress)),
+        ))
+    min_themes = _whole_at(data.get("min_themes", 2), "min_themes", 1)
+    if min_themes > len(themes):
+        raise PlanError(f"min_themes: {min_themes} is more than the plan's {len(themes)} themes")
+    lookback = _whole_at(data.get("eligibility_lookback_months", 12), "eligibility_lookback_months", 0)
+    dependent = data.get("require_dependent_child", True)
+    if not isinstance(dependent, bool):
+        raise PlanError("require_dependent_child: must be true or false")
+    benefit_rules = []
+    employment = data.get("continuous_employment") or {}
+    if not isinstance(employment, dict):
+        raise PlanError("continuous_employment: must be a mapping")
+    benefits = employment.get("benefit_types") or {}
+    if not isinstance(benefits, dict):
+        raise PlanError("continuous_employment.benefit_types: must be a mapping of benefit codes")
+    episode_types = load_yaml("vocabularies.yaml")["episode_type"]
+    for benefit, rule in benefits.items():
+        path = f"continuous_employment.benefit_types.{benefit}"
+        if benefit not in episode_types:
+            raise PlanError(f"{path}: unknown episode type {benefit!r} (known: {', '.join(episode_types)})")
+        if not isinstance(rule, dict):
+            raise PlanError(f"{path}: must give weeks_employed and within_weeks")
+        weeks = _whole_at(rule.get("weeks_employed"), f"{path}.weeks_employed", 1)
+        within = _whole_at(rule.get("within_weeks"), f"{path}.within_weeks", 1)
+        if within < weeks:
+            raise PlanError(f"{path}.within_weeks: must be at least weeks_employed ({weeks})")
+        benefit_rules.append(BenefitRule(benefit, weeks, within))
+    return Plan(
+        name=str(data["name"]),
+        description=str(data.get("description", "")),
+        reference=data.get("reference"),
+        min_themes=min_themes,
+        require_dependent_child=dependent,
+        eligibility_lookback_months=lookback,
+        themes=tuple(themes),
+        benefit_rules=tuple(benefit_rules),
+        sha256=sha256,
+        source=source,
+        raw=data,
+    )
+
+
+def load_plan(path: str | Path | None = None) -> Plan:
+    """Load and check an outcome plan; the shipped six-theme plan when no path is given."""
+    plan_path = Path(path) if path else default_plan_path()
+    try:
+        content = plan_path.read_bytes()
+    except OSError as error:
+        raise PlanError(f"cannot read plan {plan_path}: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(content)
+    except yaml.YAMLError as error:
+        raise PlanError(f"{plan_path.name}: not valid YAML: {error}") from None
+    return parse_plan(data, source=str(plan_path), sha256=hashlib.sha256(content).hexdigest())

@@ -1,0 +1,52 @@
+"""Dated money parameters (financial_parameters.yaml): the value in force on a date, in pence."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from pbr.plan.model import PlanError
+from pbr.resources import schema_path
+
+
+@dataclass(frozen=True)
+class DatedParameter:
+    name: str
+    reference: str
+    values: tuple[tuple[dt.date, int], ...]  # sorted by date
+
+    def at(self, day: dt.date) -> int:
+        in_force = [value for start, value in self.values if start <= day]
+        if not in_force:
+            raise PlanError(f"{self.name}: no value in force on {day.isoformat()} (first from {self.values[0][0]})")
+        return in_force[-1]
+
+    def lookup(self, days: pl.Expr) -> pl.Expr:
+        """Vectorised value in force on each day (null before the first date)."""
+        expr = pl.lit(None, dtype=pl.Int64)
+        for start, value in self.values:
+            expr = pl.when(days >= pl.lit(start)).then(pl.lit(value, dtype=pl.Int64)).otherwise(expr)
+        return expr
+
+
+def load_parameters(path: str | Path | None = None) -> dict[str, DatedParameter]:
+    source = Path(path) if path else schema_path("financial_parameters.yaml")
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    parameters = {}
+    for name, body in data.items():
+        if not isinstance(body, dict) or "values" not in body:
+            raise PlanError(f"{name}.values: missing")
+        if not body.get("reference"):
+            raise PlanError(f"{name}.reference: every parameter needs its source")
+        values = []
+        for start, value in body["values"].items():
+            if not isinstance(start, dt.date):
+                raise PlanError(f"{name}.values.{start}: the key must be a date YYYY-MM-DD")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise PlanError(f"{name}.values.{start}: must be a whole number of pence >= 0")
+            values.append((start, value))
+        parameters[name] = DatedParameter(name, body["reference"], tuple(sorted(values)))
+    return parameters
