@@ -1,1 +1,113 @@
-def evaluate(*a, **k): raise NotImplementedError
+"""`pbr evaluate`: decisions for every family at an as-of date, from files or the database (outputs.md)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pbr.engine.decide import DECISION_COLUMNS, decide
+from pbr.feeds import Dataset, FileReport, read_dataset
+from pbr.plan import Plan, load_plan
+
+# The date column that makes each feed "dated", for the stale-extract warning.
+DATED = {"families": "attachment_date", "indicators": "identified_date", "events": "event_date",
+         "episodes": "start_date", "assessments": "assessment_date"}
+
+
+@dataclass
+class Evaluation:
+    as_of: dt.date
+    plan: Plan
+    decisions: pl.DataFrame
+    detail: pl.DataFrame
+    files: list[FileReport] = field(default_factory=list)
+    quarantined: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def newest_record(tables: dict[str, pl.DataFrame]) -> dt.date | None:
+    days = []
+    for table, column in DATED.items():
+        frame = tables.get(table)
+        if frame is None or frame.height == 0:
+            continue
+        days.append(frame.get_column(column).max())
+    episodes = tables.get("episodes")
+    if episodes is not None and episodes.height:
+        days.append(episodes.get_column("end_date").max())
+    days = [d for d in days if d is not None]
+    return max(days) if days else None
+
+
+def evaluate_tables(tables: dict[str, pl.DataFrame], quarantine: pl.DataFrame, as_of: dt.date, plan: Plan,
+                    files: list[FileReport] | None = None) -> Evaluation:
+    result = decide(plan, tables, as_of, quarantine)
+    warnings = []
+    newest = newest_record(tables)
+    if newest is not None and as_of > newest:
+        warnings.append(f"the as-of date {as_of} is after the newest dated record ({newest}): the decisions assume "
+                        "nothing happened since the data was extracted")
+    return Evaluation(as_of, plan, result.decisions, result.detail, files or [], quarantine.height, warnings)
+
+
+def evaluate(data: str | Path | None = None, as_of: dt.date | str | None = None, plan: Plan | str | Path | None = None,
+             database_url: str | None = None, today: dt.date | None = None) -> Evaluation:
+    """Evaluate a data set (folder or workbook) or the database at `as_of` (default today)."""
+    as_of = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or dt.date.today())
+    plan = plan if isinstance(plan, Plan) else load_plan(plan)
+    if data is not None:
+        dataset: Dataset = read_dataset(data, plan.theme_codes, today=today)
+        return evaluate_tables(dataset.tables, dataset.quarantine, as_of, plan, dataset.files)
+    from pbr.store import Store
+
+    store = Store(database_url)
+    tables, quarantine = store.load_tables(), store.quarantine_frame()
+    evaluation = evaluate_tables(tables, quarantine, as_of, plan)
+    claimed = store.live_claim_lines()
+    if claimed.height:
+        evaluation.decisions = evaluation.decisions.drop("claimed_in").join(claimed, on="family_id", how="left").with_columns(
+            pl.col("claimed_in").fill_null("")).select(DECISION_COLUMNS)
+    return evaluation
+
+
+def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dates as ISO text and empty text as an empty cell, so minimal quoting leaves no `""`."""
+    return frame.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d")).with_columns(
+        pl.col(pl.String).replace("", None))
+
+
+def write_decisions(evaluation: Evaluation, out: str | Path, detail: str | Path | None = None,
+                    xlsx: str | Path | None = None) -> None:
+    from pbr import __version__
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    csv_ready(evaluation.decisions).write_csv(out, quote_style="necessary", null_value="")
+    if detail:
+        csv_ready(evaluation.detail).write_csv(detail, quote_style="necessary", null_value="")
+    if xlsx:
+        write_evaluation_workbook(evaluation, xlsx)
+    run = {
+        "pbr_version": __version__,
+        "as_of": evaluation.as_of.isoformat(),
+        "plan": {"name": evaluation.plan.name, "sha256": evaluation.plan.sha256, "source": Path(evaluation.plan.source).name},
+        "inputs": [{"file": f.source, "table": f.table, "sha256": f.sha256, "rows_read": f.rows_read,
+                    "loaded": f.loaded, "quarantined": f.quarantined} for f in evaluation.files],
+        "families": evaluation.decisions.height,
+        "quarantined_rows": evaluation.quarantined,
+        "warnings": evaluation.warnings,
+        "ran_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    Path(str(out) + ".json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+
+
+def write_evaluation_workbook(evaluation: Evaluation, path: str | Path) -> Path:
+    from pbr.workbooks import new_workbook, save, write_frame
+
+    book = new_workbook()
+    write_frame(book.create_sheet("Decisions"), evaluation.decisions)
+    write_frame(book.create_sheet("Detail"), evaluation.detail)
+    return save(book, path)

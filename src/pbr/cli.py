@@ -1,0 +1,182 @@
+"""The `pbr` command: one verb per job, each calling one function of the layers below."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="pbr: outcomes tracking and payment-by-results claims.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+console = Console(stderr=True)
+out = Console(width=None if Console().is_terminal else 140)
+state: dict[str, Optional[str]] = {"db": None}
+
+
+def fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main(db: Optional[str] = typer.Option(None, "--db", envvar="PBR_DATABASE_URL",
+                                          help="SQLAlchemy database URL (default: sqlite:///pbr.db)")) -> None:
+    state["db"] = db
+
+
+def _date(value: Optional[str], name: str) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{name} {value!r} is not a date written YYYY-MM-DD")
+
+
+def _plan(path: Optional[Path]):
+    from pbr.plan import PlanError, load_plan
+    try:
+        return load_plan(path)
+    except PlanError as error:
+        fail(f"plan refused: {error}")
+
+
+def _store():
+    from pbr.store import Store
+    try:
+        return Store(state["db"])
+    except Exception as error:  # a database that cannot be opened is a one-line error, not a trace
+        fail(f"cannot open the database: {str(error).splitlines()[0]}")
+
+
+def print_file_table(files, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("file", "table", "read", "loaded", "unchanged", "quarantined", "note"):
+        table.add_column(column, justify="right" if column in ("read", "loaded", "unchanged", "quarantined") else "left")
+    for f in files:
+        if f.rejected:
+            table.add_row(f.source, f.table, str(f.rows_read), "-", "-", "-", f"[red]rejected: {f.rejected}[/]")
+        else:
+            table.add_row(f.source, f.table, str(f.rows_read), str(f.loaded), str(f.unchanged), str(f.quarantined), "")
+    out.print(table)
+
+
+@app.command()
+def ingest(path: Path = typer.Argument(..., help="a folder of CSV files, one CSV file, or an .xlsx workbook"),
+           plan: Optional[Path] = typer.Option(None, help="outcome plan whose themes indicators must use")) -> None:
+    """Load feed files into the database; bad rows go to quarantine with their reasons."""
+    from pbr.feeds.ingest import ingest as run_ingest
+
+    if not path.exists():
+        fail(f"{path}: no such file or folder")
+    themes = _plan(plan).theme_codes
+    store = _store()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
+                  TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("validating", total=None)
+
+        def progress(source: str, done: int, total: int) -> None:
+            bar.update(task, description=f"loading {source}" if source else "done", completed=done, total=total)
+
+        result = run_ingest(path, store, themes, progress=progress)
+    print_file_table(result.files, f"Ingest of {path}")
+    for name in result.ignored:
+        out.print(f"ignored (not a feed table): {name}", highlight=False)
+    for f in result.rejected:
+        out.print(f"rejected whole: {f.source}: {f.rejected}", highlight=False, markup=False)
+    if any(f.quarantined for f in result.files):
+        out.print("see the reasons with: pbr quarantine", highlight=False)
+    print(result.summary(), flush=True)
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def quarantine(csv: Optional[Path] = typer.Option(None, "--csv", help="write the entries to this CSV for the sender"),
+               limit: int = typer.Option(50, help="rows to show on screen")) -> None:
+    """List what is in quarantine, per source, with file, row, column and reason."""
+    store = _store()
+    frame = store.quarantine_frame().sort("source", "row")
+    if csv:
+        frame.write_csv(csv)
+        out.print(f"wrote {frame.height} quarantine entries to {csv}", highlight=False)
+    if frame.height == 0:
+        out.print("quarantine is empty")
+        return
+    table = Table(title=f"Quarantine: {frame.height} rows", title_justify="left")
+    for column in ("source", "row", "column", "value", "reason", "family_id"):
+        table.add_column(column, overflow="fold")
+    for row in frame.head(limit).iter_rows(named=True):
+        table.add_row(row["source"], str(row["row"]), row["column"], row["value"] or "", row["reason"], row["family_id"] or "")
+    out.print(table)
+    if frame.height > limit:
+        out.print(f"... {frame.height - limit} more; write them all with --csv FILE", highlight=False)
+
+
+@app.command()
+def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-of date D (default today)"),
+             out_path: Path = typer.Option(..., "--out", help="decisions CSV to write"),
+             data: Optional[Path] = typer.Option(None, "--data", help="CSV folder or .xlsx workbook (default: the database)"),
+             plan: Optional[Path] = typer.Option(None, "--plan", help="outcome plan YAML (default: the shipped plan)"),
+             detail: Optional[Path] = typer.Option(None, "--detail", help="evidence CSV, one row per measure"),
+             xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="decisions and detail as a workbook")) -> None:
+    """Decide eligibility, progress, continuous employment and claimability for every family at D."""
+    from pbr.evaluate import evaluate as run_evaluate, write_decisions
+    from pbr.feeds import DatasetError
+
+    day = _date(as_of, "--as-of") or dt.date.today()
+    the_plan = _plan(plan)
+    if data is not None and not data.exists():
+        fail(f"{data}: no such file or folder")
+    with console.status("evaluating", spinner="dots") if console.is_terminal else _Null():
+        try:
+            evaluation = run_evaluate(data=data, as_of=day, plan=the_plan, database_url=state["db"])
+        except DatasetError as error:
+            fail(str(error))
+        write_decisions(evaluation, out_path, detail=detail, xlsx=xlsx)
+    for warning in evaluation.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    d = evaluation.decisions
+    claimable = d.filter(d["claimable"]).height
+    console.print(f"{d.height} families evaluated as of {day}: {d.filter(d['eligible']).height} eligible, "
+                  f"{claimable} claimable; {evaluation.quarantined} rows quarantined", highlight=False)
+    print(f"wrote {out_path}")
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@app.command()
+def template(out_file: Path = typer.Option(..., "--out", help="the .xlsx workbook to write")) -> None:
+    """Write an Excel workbook keyworkers can fill in and `pbr ingest` reads back."""
+    from pbr.feeds.template import write_template
+
+    write_template(out_file, _plan(None).theme_codes)
+    print(f"wrote {out_file}")
+
+
+@app.command()
+def demo(families: int = typer.Option(2000, help="how many synthetic families"),
+         seed: int = typer.Option(2017, help="random seed: the same seed gives the same council"),
+         folder: Path = typer.Option(Path("pbr-demo"), help="where the demo's data, database and reports go"),
+         as_of: str = typer.Option("2018-12-31", "--as-of", help="the as-of date for the demo's decisions")) -> None:
+    """Generate a synthetic council, ingest it, and evaluate it: the whole job end to end."""
+    from pbr.demo import run_demo
+
+    if state["db"] is None:
+        state["db"] = f"sqlite:///{folder / 'pbr.db'}"
+    run_demo(folder, families, seed, _store(), _date(as_of, "--as-of"), out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

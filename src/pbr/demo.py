@@ -1,0 +1,227 @@
+"""A synthetic council for demonstrations, tests and benchmarks: realistic mixes, no real person anywhere.
+
+Names come from short invented lists and every postcode is in the ZZ99 pseudo-area, so nothing here can be
+mistaken for, or linked to, a real family.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import polars as pl
+
+from pbr.resources import schema_path
+
+THEMES = ["crime_asb", "education", "children_need_help", "worklessness", "domestic_abuse", "health"]
+THEME_WEIGHTS = [0.45, 0.45, 0.35, 0.55, 0.3, 0.4]
+GIVEN = ["Alex", "Sam", "Jo", "Chris", "Robin", "Jamie", "Kim", "Lee", "Morgan", "Ash", "Toni", "Rowan", "Kit", "Nico"]
+FAMILY = ["Ashdown", "Brackley", "Corran", "Dunmore", "Elsworth", "Farrow", "Glenholm", "Harwell", "Ivesley", "Jarrow"]
+COLUMNS = {
+    "families": ["family_id", "attachment_date", "keyworker_id", "closure_date"],
+    "members": ["person_id", "family_id", "date_of_birth", "sex", "given_name", "family_name", "postcode"],
+    "indicators": ["person_id", "indicator", "identified_date"],
+    "events": ["person_id", "event_type", "event_date"],
+    "episodes": ["person_id", "episode_type", "start_date", "end_date"],
+    "attendance": ["person_id", "term_id", "possible_sessions", "authorised_absence", "unauthorised_absence"],
+    "assessments": ["family_id", "tool", "domain", "assessment_date", "score"],
+    "grant_payments": ["payment_date", "amount", "kind", "reference"],
+}
+
+
+def _d(day: dt.date) -> str:
+    return day.isoformat()
+
+
+class _Council:
+    def __init__(self, seed: int, first: dt.date, last: dt.date, extract: dt.date):
+        self.r = random.Random(seed)
+        self.first, self.span, self.extract = first, (last - first).days, extract
+        self.rows: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
+        terms = pl.read_csv(schema_path("terms.csv"), try_parse_dates=True)
+        self.terms = [(t, s, e) for t, s, e in terms.iter_rows()]
+
+    def day(self, base: dt.date, low: int, high: int) -> dt.date:
+        return base + dt.timedelta(days=self.r.randint(low, high))
+
+    def keep(self, day: dt.date) -> bool:
+        return day <= self.extract
+
+    def family(self, i: int) -> None:
+        r = self.r
+        fid = f"FAM{i:06d}"
+        attached = self.first + dt.timedelta(days=r.randrange(self.span))
+        closure = self.day(attached, 200, 700)
+        self.rows["families"].append((fid, _d(attached), f"KW{r.randrange(40):03d}",
+                                      _d(closure) if self.keep(closure) and r.random() < 0.5 else None))
+        surname = r.choice(FAMILY)
+        adults = [f"{fid}-A{k}" for k in range(r.choice([1, 1, 2, 2, 3]))]
+        children = [f"{fid}-C{k}" for k in range(r.choice([0, 1, 2, 2, 3, 3, 4]) if r.random() < 0.95 else 0)]
+        ages = {}
+        for pid in adults:
+            born = self.day(attached, -365 * 50, -365 * 19)
+            ages[pid] = born
+            self.rows["members"].append((pid, fid, _d(born), r.choice("FFMU"), r.choice(GIVEN), surname,
+                                         f"ZZ99 {r.randint(1, 9)}{r.choice('ABDEFGHJ')}{r.choice('LNPQRSTU')}"))
+        for pid in children:
+            born = self.day(attached, -365 * 17, -200)
+            ages[pid] = born
+            self.rows["members"].append((pid, fid, _d(born), r.choice("FM"), r.choice(GIVEN), surname, None))
+        chosen = [t for t, w in zip(THEMES, THEME_WEIGHTS) if r.random() < w] or [r.choice(THEMES)]
+        doing_well = r.random() < 0.55
+        relapse = r.random() < 0.15
+        people = adults + children
+        kids = children or adults
+        for theme in chosen:
+            getattr(self, theme)(fid, attached, adults, kids, people, ages, doing_well, relapse)
+            if r.random() < 0.2:
+                self.rows["indicators"].append((r.choice(people), f"{theme}.recorded", _d(self.day(attached, -200, 0))))
+
+    def event(self, pid: str, kind: str, day: dt.date) -> None:
+        if self.keep(day):
+            self.rows["events"].append((pid, kind, _d(day)))
+
+    def episode(self, pid: str, kind: str, start: dt.date, end: dt.date | None) -> None:
+        if not self.keep(start):
+            return
+        self.rows["episodes"].append((pid, kind, _d(start), _d(end) if end and self.keep(end) else None))
+
+    def crime_asb(self, fid, attached, adults, kids, people, ages, well, relapse):
+        r = self.r
+        who = r.choice(people)
+        before = r.randint(1, 4)
+        for _ in range(before):
+            self.event(who, "offence", self.day(attached, -330, -1))
+        if r.random() < 0.4:
+            self.event(who, "asb_incident", self.day(attached, -300, -1))
+        after = r.randint(0, max(0, before // 3)) if well else r.randint(before, before + 2)
+        for _ in range(after):
+            self.event(who, "offence", self.day(attached, 10, 300 if well else 700))
+        if relapse:
+            self.event(r.choice(people), "asb_incident", self.day(attached, 200, 800))
+
+    def education(self, fid, attached, adults, kids, people, ages, well, relapse):
+        r = self.r
+        for pid in kids:
+            for term_id, start, end in self.terms:
+                if not (attached - dt.timedelta(days=400) <= end <= attached + dt.timedelta(days=900)):
+                    continue
+                age_days = (start - ages[pid]).days
+                if not 5 * 365 < age_days < 16 * 365 or not self.keep(end):
+                    continue
+                possible = r.choice([110, 120, 130, 140])
+                rate = r.uniform(0.11, 0.3) if end <= attached or not well else r.uniform(0.0, 0.095)
+                absent = int(possible * rate)
+                authorised = r.randint(0, absent)
+                self.rows["attendance"].append((pid, term_id, possible, authorised, absent - authorised))
+        if r.random() < 0.25:
+            for _ in range(r.randint(1, 3)):
+                self.event(r.choice(kids), "exclusion_fixed", self.day(attached, -300, 600))
+
+    def children_need_help(self, fid, attached, adults, kids, people, ages, well, relapse):
+        r = self.r
+        kind = r.choice(["cin", "cin", "cp"])
+        start = self.day(attached, -360, -5)
+        self.episode(r.choice(kids), kind, start, self.day(attached, 20, 300) if well else None)
+        if relapse:
+            self.episode(r.choice(kids), r.choice(["cin", "lac"]), self.day(attached, 300, 800), None)
+
+    def worklessness(self, fid, attached, adults, kids, people, ages, well, relapse):
+        r = self.r
+        who = r.choice(adults)
+        benefit = r.choice(["jsa", "jsa", "uc", "esa", "is"])
+        start = self.day(attached, -900, -10)
+        end = self.day(attached, 20, 260) if well else None
+        self.episode(who, benefit, start, end)
+        if end is not None:
+            job_end = None if r.random() < 0.7 else self.day(end, 40, 300)
+            self.episode(who, "employment", end + dt.timedelta(days=r.randint(1, 20)), job_end)
+
+    def domestic_abuse(self, fid, attached, adults, kids, people, ages, well, relapse):
+        r = self.r
+        for _ in range(r.randint(1, 3)):
+            self.event(r.choice(adults), "dv_incident", self.day(attached, -330, -1))
+        if not well or relapse:
+            self.event(r.choice(adults), "dv_incident", self.day(attached, 30, 700))
+
+    def health(self, fid, attached, adults, kids, people, ages, well, relapse):
+        r = self.r
+        self.rows["indicators"].append((r.choice(adults), "health.mental_health", _d(self.day(attached, -200, 0))))
+        day = self.day(attached, -40, 25)
+        score = r.randint(2, 5)
+        for _ in range(r.randint(2, 5)):
+            if self.keep(day):
+                self.rows["assessments"].append((fid, "family_star", "health", _d(day), str(score)))
+            day = self.day(day, 90, 200)
+            score = min(10, max(1, score + (r.choice([1, 1, 2]) if well else r.choice([-1, 0, 1]))))
+
+    def payments(self) -> None:
+        day = dt.date(2015, 7, 1)
+        n = 0
+        while day <= self.extract and day <= dt.date(2020, 3, 31):
+            n += 1
+            self.rows["grant_payments"].append((_d(day), f"{self.r.randint(40, 120) * 1000}.00", "attachment",
+                                                f"ATTACH-{day.year}-Q{(day.month - 1) // 3 + 1}"))
+            day = dt.date(day.year + (day.month + 3 > 12), (day.month + 2) % 12 + 1, 1)
+
+
+def generate(families: int, seed: int = 2017, first: dt.date = dt.date(2015, 6, 1), last: dt.date = dt.date(2018, 6, 30),
+             extract: dt.date = dt.date(2018, 12, 31)) -> dict[str, pl.DataFrame]:
+    """Synthetic feed tables as text frames (the shape of a council's CSV extract)."""
+    council = _Council(seed, first, last, extract)
+    for i in range(families):
+        council.family(i)
+    council.payments()
+    frames = {name: pl.DataFrame(council.rows[name], schema={c: pl.String for c in COLUMNS[name]}, orient="row")
+              for name in COLUMNS}
+    for name in ("attendance",):
+        frames[name] = frames[name].with_columns(pl.all().cast(pl.String))
+    frames["terms"] = pl.read_csv(schema_path("terms.csv"), infer_schema=False)
+    return frames
+
+
+def write_csvs(frames: dict[str, pl.DataFrame], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.write_csv(folder / f"{name}.csv")
+    return folder
+
+
+def with_mistakes(frames: dict[str, pl.DataFrame], seed: int) -> dict[str, pl.DataFrame]:
+    """A handful of the mistakes real extracts hold, so the demo shows quarantine at work."""
+    r = random.Random(seed)
+    events = frames["events"]
+    if events.height >= 3:
+        picks = r.sample(range(events.height), 3)
+        events = events.with_row_index("__i").with_columns(
+            pl.when(pl.col("__i") == picks[0]).then(pl.lit("Offence")).otherwise(pl.col("event_type")).alias("event_type"),
+            pl.when(pl.col("__i") == picks[1]).then(pl.lit("2017-13-01")).otherwise(pl.col("event_date")).alias("event_date"),
+            pl.when(pl.col("__i") == picks[2]).then(pl.lit("NOBODY-1")).otherwise(pl.col("person_id")).alias("person_id"),
+        ).drop("__i")
+    return {**frames, "events": events}
+
+
+def run_demo(folder: Path, families: int, seed: int, store, as_of: dt.date, console) -> None:
+    from pbr.evaluate import evaluate, write_decisions
+    from pbr.feeds.ingest import ingest
+    from pbr.plan import load_plan
+
+    plan = load_plan()
+    console.print(f"[bold]pbr demo[/]: a synthetic council of {families} families (seed {seed})")
+    data = write_csvs(with_mistakes(generate(families, seed), seed), folder / "data")
+    console.print(f"  generated the council's extract in {data}", highlight=False)
+    result = ingest(data, store, plan.theme_codes)
+    from pbr.cli import print_file_table
+    print_file_table(result.files, f"Ingest into {store.url}")
+    console.print(f"  {result.summary()}", highlight=False)
+    evaluation = evaluate(as_of=as_of, plan=plan, database_url=store.url)
+    reports = folder / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    write_decisions(evaluation, reports / "decisions.csv", detail=reports / "detail.csv", xlsx=reports / "decisions.xlsx")
+    d = evaluation.decisions
+    routes = d.filter(d["claimable"]).group_by("claim_route").len().sort("claim_route")
+    console.print(f"  evaluated as of {as_of}: {d.filter(d['eligible']).height} of {d.height} families eligible, "
+                  f"{d.filter(d['claimable']).height} claimable "
+                  f"({', '.join(f'{r} {n}' for r, n in routes.iter_rows())}); "
+                  f"{d.filter(d['quarantined_records'] > 0).height} held by quarantine", highlight=False)
+    console.print(f"  decisions and evidence in {reports}", highlight=False)

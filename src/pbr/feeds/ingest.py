@@ -1,0 +1,201 @@
+"""`pbr ingest`: validated records into the database, one transaction per file, nothing lost.
+
+Per file: rows read = loaded (new or changed) + unchanged (already stored as they are) + quarantined.
+Keyed records replace the stored row with the same key (the replacement is logged as a correction);
+keyless records are identified by source, content and occurrence number, so a re-sent file or a
+cumulative extract adds only what is new. The quarantine keeps, per source, the bad rows of its latest load.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+from sqlalchemy import delete, select, tuple_, update
+
+from pbr.feeds import FileReport, Known, reports_for
+from pbr.feeds.contract import contracts
+from pbr.feeds.read import ROW, SOURCE, read_path
+from pbr.feeds.validate import validate
+from pbr.store import Store
+from pbr.store.models import FEED_MODELS, Correction, IngestRun, QuarantineEntry
+
+PAUSE_ENV = "PBR_INGEST_PAUSE_SECONDS"  # test hook: sleep inside each file's transaction
+
+
+@dataclass
+class IngestResult:
+    files: list[FileReport]
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> list[FileReport]:
+        return [f for f in self.files if f.rejected]
+
+    def total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files if not f.rejected)
+
+    def summary(self) -> str:
+        return (f"loaded {self.total('loaded')} rows, quarantined {self.total('quarantined')} rows, "
+                f"unchanged {self.total('unchanged')} rows")
+
+
+def _canonical(frame: pl.DataFrame, columns: list[str]) -> pl.Expr:
+    """The record's content as text: parsed values, so CSV and workbook give the same identity."""
+    parts = []
+    for c in columns:
+        dtype = frame.schema[c]
+        value = pl.col(c).dt.strftime("%Y-%m-%d") if dtype == pl.Date else pl.col(c).cast(pl.String)
+        if isinstance(dtype, pl.Decimal):
+            value = value.str.strip_chars_end("0").str.strip_chars_end(".")
+        parts.append(value.fill_null("\x00"))
+    return pl.concat_str(parts, separator="\x1f")
+
+
+def _digest(texts: pl.Series) -> pl.Series:
+    return pl.Series([hashlib.sha256(t.encode()).hexdigest() for t in texts.to_list()], dtype=pl.String)
+
+
+def _db_values(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    if table == "assessments":
+        return frame.with_columns(pl.col("score").cast(pl.String).str.strip_chars_end("0").str.strip_chars_end("."))
+    return frame
+
+
+def _known(store: Store) -> Known:
+    from sqlalchemy import text
+    return Known(
+        families=store.read(text("SELECT family_id FROM families"), schema={"family_id": pl.String}),
+        members=store.read(text("SELECT person_id, family_id FROM members"),
+                           schema={"person_id": pl.String, "family_id": pl.String}),
+        terms=store.read(text("SELECT term_id FROM terms"), schema={"term_id": pl.String}),
+    )
+
+
+def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | None = None,
+           progress: Callable[[str, int, int], None] | None = None) -> IngestResult:
+    read = read_path(path)
+    validated = validate(read.files, themes, today=today or dt.date.today(), known=_known(store))
+    reports = reports_for(read, validated)
+    batch = uuid.uuid4().hex[:12]
+    order = list(contracts())
+    pairs = sorted(zip(read.files, reports), key=lambda p: (order.index(p[0].table) if p[0].table in order else 99,
+                                                             p[0].source))
+    for i, (source_file, report) in enumerate(pairs):
+        if progress:
+            progress(source_file.source, i, len(pairs))
+        if report.rejected:
+            _record_rejection(store, batch, source_file, report)
+            continue
+        good = validated.tables[source_file.table].filter(pl.col(SOURCE) == source_file.source)
+        bad = validated.quarantine.filter(pl.col("source") == source_file.source)
+        _load_file(store, batch, source_file, report, good, bad)
+    if progress:
+        progress("", len(pairs), len(pairs))
+    return IngestResult(files=[r for _, r in pairs], ignored=read.ignored)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _record_rejection(store: Store, batch: str, source_file, report: FileReport) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(IngestRun.__table__.insert().values(
+            batch=batch, source=source_file.source, table_name=source_file.table, file_path=str(source_file.path),
+            sha256=source_file.sha256, started_at=_now(), finished_at=_now(), rows_read=report.rows_read,
+            status="rejected", message=report.rejected))
+
+
+def _load_file(store: Store, batch: str, source_file, report: FileReport, good: pl.DataFrame, bad: pl.DataFrame) -> None:
+    table = source_file.table
+    contract = contracts()[table]
+    model = FEED_MODELS[table].__table__
+    columns = list(contract.columns)
+    content = good.select(_canonical(good, columns)).to_series()
+    good = good.with_columns(content.alias("__content"), _digest(content).alias("content_hash"))
+    with store.engine.begin() as connection:
+        load_id = connection.execute(IngestRun.__table__.insert().values(
+            batch=batch, source=source_file.source, table_name=table, file_path=str(source_file.path),
+            sha256=source_file.sha256, started_at=_now(), rows_read=report.rows_read, status="running")
+        ).inserted_primary_key[0]
+        stamp = {"source": source_file.source, "load_id": load_id}
+        if contract.key:
+            key = list(contract.key)
+            joined = good.join(store_rows(connection, model, key), on=key, how="left")
+            new = joined.filter(pl.col("content_hash_stored").is_null())
+            changed = joined.filter(pl.col("content_hash_stored").is_not_null()
+                                    & (pl.col("content_hash_stored") != pl.col("content_hash")))
+            _insert(connection, model, _db_values(new, table).select(*columns, "content_hash"), stamp)
+            if changed.height:
+                _replace(connection, model, key, columns, _db_values(changed, table), stamp, load_id, table)
+            loaded = new.height + changed.height
+        else:
+            # occurrence number among identical rows of this source, in file order
+            identity = good.select(pl.lit(source_file.source) + pl.lit("\x1e") + pl.col("__content") + pl.lit("\x1e")
+                                   + pl.int_range(pl.len()).over("content_hash").cast(pl.String)).to_series()
+            good = good.with_columns(_digest(identity).alias("record_key"))
+            existing = pl.Series(connection.execute(
+                select(model.c.record_key).where(model.c.source == source_file.source)).scalars().all(), dtype=pl.String)
+            new = good.filter(~pl.col("record_key").is_in(existing))
+            _insert(connection, model, new.select(*columns, "content_hash", "record_key"), stamp)
+            loaded = new.height
+        unchanged = good.height - loaded
+        connection.execute(delete(QuarantineEntry.__table__).where(QuarantineEntry.__table__.c.source == source_file.source))
+        _insert(connection, QuarantineEntry.__table__, bad.select(
+            pl.col("table").alias("table_name"), pl.col("row").alias("row_number"), pl.col("column").alias("column_name"),
+            "value", "reason", "family_id", "person_id"), {"load_id": load_id, "source": source_file.source})
+        report.loaded, report.unchanged, report.quarantined = loaded, unchanged, bad.height
+        pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
+        if pause:
+            print(f"pausing inside the transaction for {source_file.source}", file=sys.stderr, flush=True)
+            time.sleep(pause)
+        connection.execute(update(IngestRun.__table__).where(IngestRun.__table__.c.id == load_id).values(
+            finished_at=_now(), loaded=loaded, unchanged=unchanged, quarantined=bad.height, status="loaded"))
+
+
+def store_rows(connection, model, key: list[str]) -> pl.DataFrame:
+    rows = connection.execute(select(*[model.c[k] for k in key], model.c.content_hash)).all()
+    schema = {k: (pl.Date if str(model.c[k].type) == "DATE" else pl.String) for k in key}
+    schema["content_hash_stored"] = pl.String
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _insert(connection, model, frame: pl.DataFrame, constants: dict, chunk: int = 20_000) -> None:
+    if frame.height == 0:
+        return
+    for start in range(0, frame.height, chunk):
+        rows = frame.slice(start, chunk).to_dicts()
+        for row in rows:
+            row.update(constants)
+        connection.execute(model.insert(), rows)
+
+
+def _replace(connection, model, key, columns, changed: pl.DataFrame, stamp: dict, load_id: int, table: str) -> None:
+    keys = changed.select(key).rows()
+    old = {}
+    for start in range(0, len(keys), 500):
+        part = keys[start:start + 500]
+        for row in connection.execute(select(model).where(tuple_(*[model.c[k] for k in key]).in_(part))).mappings():
+            old[tuple(row[k] for k in key)] = {c: _jsonable(row[c]) for c in columns}
+    corrections = []
+    for row in changed.select(*columns, "content_hash").to_dicts():
+        ident = tuple(row[k] for k in key)
+        where = [model.c[k] == row[k] for k in key]
+        connection.execute(update(model).where(*where).values(**{c: row[c] for c in columns if c not in key},
+                                                               content_hash=row["content_hash"], **stamp))
+        corrections.append({"load_id": load_id, "table_name": table, "record_key": "|".join(map(str, ident)),
+                            "before": json.dumps(old.get(ident)), "after": json.dumps({c: _jsonable(row[c]) for c in columns})})
+    connection.execute(Correction.__table__.insert(), corrections)
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, dt.date) else value

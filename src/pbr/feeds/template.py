@@ -1,0 +1,62 @@
+"""The keyworker workbook: one sheet per feed, drop-downs for codes, date and text formats that read back."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl.comments import Comment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from pbr.feeds.contract import contracts, vocabularies
+from pbr.workbooks import HEADER_FILL, HEADER_FONT, new_workbook, save
+
+TEMPLATE_ROWS = 1000
+HINTS = {
+    "date": "a date (YYYY-MM-DD)",
+    "id": "an identifier, kept as text (007 stays 007)",
+    "int": "a whole number, 0 or more",
+    "decimal": "a number",
+    "money": "pounds, at most 2 decimal places",
+    "text": "text",
+}
+
+
+def write_template(path: str | Path, themes: list[str], tables: list[str] | None = None) -> Path:
+    book = new_workbook()
+    vocab = vocabularies()
+    for name, contract in contracts().items():
+        if tables and name not in tables:
+            continue
+        sheet = book.create_sheet(name)
+        sheet.append(list(contract.columns))
+        for i, spec in enumerate(contract.columns.values(), start=1):
+            letter = get_column_letter(i)
+            header = sheet.cell(row=1, column=i)
+            header.font, header.fill = HEADER_FONT, HEADER_FILL
+            hint = HINTS.get(spec.type, "")
+            if spec.type == "code":
+                hint = "one of " + ", ".join(vocab[spec.vocabulary])
+            elif spec.type == "indicator":
+                hint = "<theme>.<detail>, theme one of " + ", ".join(themes)
+            header.comment = Comment(("required: " if spec.required else "optional: ") + hint, "pbr")
+            sheet.column_dimensions[letter].width = max(len(spec.name) + 4, 16)
+            cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
+            if spec.type == "code":
+                listing = DataValidation(type="list", formula1='"' + ",".join(vocab[spec.vocabulary]) + '"',
+                                         allow_blank=not spec.required, showErrorMessage=True,
+                                         errorTitle="Unknown code", error=hint)
+                sheet.add_data_validation(listing)
+                listing.add(cells)
+            elif spec.type == "date":
+                check = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
+                                       showErrorMessage=True, errorTitle="Not a date", error="Enter a date")
+                sheet.add_data_validation(check)
+                check.add(cells)
+            for row in range(2, TEMPLATE_ROWS + 2):
+                cell = sheet.cell(row=row, column=i)
+                if spec.type == "date":
+                    cell.number_format = "yyyy-mm-dd"
+                elif spec.type in ("id", "text", "code", "indicator"):
+                    cell.number_format = "@"
+        sheet.freeze_panes = "A2"
+    return save(book, path)

@@ -1,0 +1,16 @@
+"""Run-time settings: the database URL and the council's own details (env or `pbr.toml` later)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Council:
+    name: str = os.environ.get("PBR_COUNCIL_NAME", "Synthetic Borough Council")
+    code: str = os.environ.get("PBR_COUNCIL_CODE", "E09000999")
+    target_per_year: int = int(os.environ.get("PBR_TARGET_FAMILIES", "500"))
+
+
+def council() -> Council:
+    return Council()

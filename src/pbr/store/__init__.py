@@ -1,0 +1,103 @@
+"""The database: engine, migrations, and reading feed tables back as polars frames."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import create_engine, event, inspect, select, text
+from sqlalchemy.engine import Engine
+
+from pbr.feeds.contract import contracts
+from pbr.store.models import FEED_MODELS, AuditLog, QuarantineEntry
+
+DEFAULT_URL = "sqlite:///pbr.db"
+_POLARS_TYPES = {"date": pl.Date, "int": pl.Int64, "money": pl.Int64}
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get("PBR_DATABASE_URL") or DEFAULT_URL
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # one writer at a time, readers not blocked
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Store:
+    """A database holding pbr's records; migrated to the newest schema on first use."""
+
+    def __init__(self, url: str | None = None, upgrade: bool = True):
+        self.url = database_url(url)
+        if self.url.startswith("sqlite:///"):
+            Path(self.url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(self.url)
+        if upgrade:
+            migrate(self.engine)
+
+    def read(self, query, schema: dict | None = None) -> pl.DataFrame:
+        with self.engine.connect() as connection:
+            result = connection.execute(query)
+            rows = result.fetchall()
+            columns = list(result.keys())
+        if not rows:
+            return pl.DataFrame(schema=schema or {c: pl.String for c in columns})
+        return pl.DataFrame([tuple(r) for r in rows], schema=schema or columns, orient="row")
+
+    def load_tables(self) -> dict[str, pl.DataFrame]:
+        """Every feed table, typed as validation would type it."""
+        tables = {}
+        for name, contract in contracts().items():
+            model = FEED_MODELS[name]
+            columns = list(contract.columns)
+            schema = {c: _POLARS_TYPES.get(contract.columns[c].type, pl.String) for c in columns}
+            frame = self.read(select(*[model.__table__.c[c] for c in columns]), schema=schema)
+            if name == "assessments":
+                frame = frame.with_columns(pl.col("score").cast(pl.Decimal(38, 9)))
+            tables[name] = frame
+        return tables
+
+    def quarantine_frame(self) -> pl.DataFrame:
+        q = QuarantineEntry.__table__.c
+        return self.read(select(q.source, q.table_name.label("table"), q.row_number.label("row"),
+                                q.column_name.label("column"), q.value, q.reason, q.family_id, q.person_id),
+                         schema={"source": pl.String, "table": pl.String, "row": pl.Int64, "column": pl.String,
+                                 "value": pl.String, "reason": pl.String, "family_id": pl.String, "person_id": pl.String})
+
+    def live_claim_lines(self) -> pl.DataFrame:
+        """family_id -> reference of the claim holding its live result line (none until claims exist)."""
+        if not inspect(self.engine).has_table("claim_lines"):
+            return pl.DataFrame(schema={"family_id": pl.String, "claimed_in": pl.String})
+        return self.read(text(
+            "SELECT l.family_id, l.claim_ref AS claimed_in FROM claim_lines l JOIN claims c ON c.ref = l.claim_ref "
+            "WHERE l.status = 'live' AND c.status IN ('submitted', 'paid')"),
+            schema={"family_id": pl.String, "claimed_in": pl.String})
+
+    def audit(self, connection, actor: str, action: str, entity: str, entity_id: str, detail: str | None = None) -> None:
+        connection.execute(AuditLog.__table__.insert().values(
+            at=dt.datetime.now(dt.timezone.utc), actor=actor, action=action, entity=entity,
+            entity_id=entity_id, detail=detail))

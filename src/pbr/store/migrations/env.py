@@ -1,0 +1,17 @@
+"""Alembic environment: pbr passes an open connection; the models' metadata is the target."""
+from alembic import context
+from sqlmodel import SQLModel
+
+import pbr.store.models  # noqa: F401  (registers the tables)
+
+config = context.config
+target_metadata = SQLModel.metadata
+connection = config.attributes.get("connection")
+if connection is None:
+    from pbr.store import database_url, make_engine
+
+    connection = make_engine(database_url(config.get_main_option("sqlalchemy.url"))).connect()
+context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                  compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()

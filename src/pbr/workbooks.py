@@ -1,0 +1,89 @@
+"""One writer for every workbook pbr produces: safe text, exact money, real dates, frozen headers, filters."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+import polars as pl
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+MONEY_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
+DATE_FORMAT = "yyyy-mm-dd"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+
+
+class Pence(int):
+    """An amount in integer pence, written as pounds with a currency format."""
+
+
+def set_value(cell: Cell, value: Any) -> None:
+    """Write a value so that text from input can never become a formula."""
+    if isinstance(value, Pence):
+        cell.value = int(value) / 100
+        cell.number_format = MONEY_FORMAT
+        return
+    if isinstance(value, dt.datetime):
+        cell.value = value.replace(tzinfo=None)
+        cell.number_format = "yyyy-mm-dd hh:mm"
+        return
+    if isinstance(value, dt.date):
+        cell.value = value
+        cell.number_format = DATE_FORMAT
+        return
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"  # never 'f', whatever the text starts with
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True
+        return
+    cell.value = value
+
+
+def write_rows(sheet: Worksheet, header: list[str], rows: Iterable[Iterable[Any]], money: set[str] = frozenset(),
+               widths: dict[str, int] | None = None) -> None:
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    money_idx = {i for i, name in enumerate(header) if name in money}
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row):
+            cell = sheet.cell(row=r, column=c + 1)
+            set_value(cell, Pence(value) if c in money_idx and value is not None else value)
+    sheet.freeze_panes = "A2"
+    if header:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(sheet.max_row, 1)}"
+    for i, name in enumerate(header):
+        width = (widths or {}).get(name) or min(max(len(name) + 2, 12), 60)
+        sheet.column_dimensions[get_column_letter(i + 1)].width = width
+
+
+def write_frame(sheet: Worksheet, frame: pl.DataFrame, money: set[str] = frozenset()) -> None:
+    write_rows(sheet, frame.columns, frame.iter_rows(), money=money)
+
+
+def new_workbook() -> Workbook:
+    book = Workbook()
+    book.remove(book.active)
+    return book
+
+
+def save(book: Workbook, path: str | Path, private: bool = False) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if private:
+        # create owner-only before any byte is written
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        os.chmod(path, 0o600)
+    book.save(path)
+    if private:
+        os.chmod(path, 0o600)
+    return path

@@ -1,0 +1,87 @@
+"""Shared fixtures: the public examples, data-set builders, databases (SQLite and PostgreSQL), the CLI."""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT.parent / "shared" / "examples"
+PG_URL = os.environ.get("PBR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PBR = [sys.executable, "-m", "pbr.cli"]
+
+from pbr.feeds.contract import contracts  # noqa: E402
+
+
+def write_feed(folder: Path, table: str, rows: list[dict], name: str | None = None, columns: list[str] | None = None) -> Path:
+    """Write one feed CSV with the contract's columns (or `columns`), values as given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = columns or list(contracts()[table].columns)
+    path = folder / (name or f"{table}.csv")
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
+    return path
+
+
+def write_dataset(folder: Path, **tables: list[dict]) -> Path:
+    """A data set folder: every table given, plus the shipped term calendar unless terms are given."""
+    for table, rows in tables.items():
+        write_feed(folder, table, rows)
+    if "terms" not in tables:
+        (folder / "terms.csv").write_bytes((ROOT / "schemas" / "terms.csv").read_bytes())
+    for required in ("families", "members"):
+        if required not in tables:
+            write_feed(folder, required, [])
+    return folder
+
+
+def run_pbr(*args: str, cwd: Path | None = None, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {}), "COLUMNS": "200"}
+    result = subprocess.run([*PBR, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"pbr {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def postgres_available() -> str | None:
+    """None when the server answers, else the reason it does not."""
+    try:
+        import psycopg
+        with psycopg.connect(PG_URL, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+        return None
+    except Exception as error:  # any failure to connect means: no server for these tests
+        return f"no PostgreSQL at {PG_URL}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+
+
+def reset_postgres() -> None:
+    import psycopg
+    with psycopg.connect(PG_URL, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path) -> str:
+    """A fresh, empty database of each kind pbr supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pbr.db'}"
+    reason = postgres_available()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true needs PostgreSQL for the database tests: {reason}")
+        pytest.skip(reason)
+    reset_postgres()
+    return PG_URL
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'pbr.db'}"
