@@ -1,0 +1,114 @@
+"""Property: the vectorised engine agrees with the plain reference on random families, on every column."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import pbr
+from conftest import ROOT, write_dataset
+from engine.reference import Reference
+
+PLAN = yaml.safe_load((ROOT / "schemas" / "outcome_plans" / "troubled-families-2015.yaml").read_text())
+TERMS = [{"term_id": r["term_id"], "start_date": dt.date.fromisoformat(r["start_date"]),
+          "end_date": dt.date.fromisoformat(r["end_date"])} for r in csv.DictReader(open(ROOT / "schemas" / "terms.csv"))]
+EVENTS = ["offence", "asb_incident", "dv_incident", "exclusion_fixed", "exclusion_permanent"]
+EPISODES = ["cin", "cp", "lac", "neet", "jsa", "esa", "ib", "is", "uc", "employment", "employment", "employment"]
+THEMES = list(PLAN["themes"])
+COLUMNS = ["eligible", "themes_at_attachment", "themes_progress_met", "ssp_met", "ce_met", "claimable", "claim_route",
+           "earliest_claimable_date"]
+
+
+@st.composite
+def families(draw):
+    count = draw(st.integers(1, 3))
+    base = dt.date(2016, 1, 1)
+    data = {k: [] for k in ("families", "members", "indicators", "events", "episodes", "attendance", "assessments")}
+    as_of = base + dt.timedelta(days=draw(st.integers(300, 1100)))
+    for f in range(count):
+        fid = f"F{f}"
+        attached = base + dt.timedelta(days=draw(st.integers(0, 700)))
+        data["families"].append({"family_id": fid, "attachment_date": attached})
+        people = []
+        for k in range(draw(st.integers(1, 4))):
+            pid = f"{fid}-{k}"
+            people.append(pid)
+            age = draw(st.one_of(st.none(), st.integers(-365 * 45, -365 * 18), st.integers(-365 * 17, -365 * 4),
+                                 st.integers(-365 * 17, 100)))
+            dob = None if age is None else attached + dt.timedelta(days=age)
+            data["members"].append({"person_id": pid, "family_id": fid, "date_of_birth": dob})
+        before = st.integers(-420, 0).map(lambda d: attached + dt.timedelta(days=d))
+        anytime = st.integers(-420, 800).map(lambda d: attached + dt.timedelta(days=d))
+        when = st.one_of(before, before, anytime)
+        if draw(st.booleans()):
+            data["indicators"].append({"person_id": draw(st.sampled_from(people)), "identified_date": draw(before),
+                                       "indicator": "health.mental_health"})
+        for _ in range(draw(st.integers(0, 3))):
+            data["indicators"].append({"person_id": draw(st.sampled_from(people)), "identified_date": draw(when),
+                                       "indicator": draw(st.sampled_from(THEMES)) + ".x"})
+        for _ in range(draw(st.integers(0, 6))):
+            data["events"].append({"person_id": draw(st.sampled_from(people)), "event_type": draw(st.sampled_from(EVENTS)),
+                                   "event_date": draw(when)})
+        for _ in range(draw(st.integers(0, 4))):
+            start = draw(anytime)
+            end = draw(st.one_of(st.none(), st.integers(0, 400).map(lambda d: start + dt.timedelta(days=d))))
+            data["episodes"].append({"person_id": draw(st.sampled_from(people)), "episode_type": draw(st.sampled_from(EPISODES)),
+                                     "start_date": start, "end_date": end})
+        if draw(st.booleans()):  # on benefit at attachment, then maybe into work
+            who = draw(st.sampled_from(people))
+            benefit_end = attached + dt.timedelta(days=draw(st.integers(0, 300)))
+            data["episodes"].append({"person_id": who, "episode_type": draw(st.sampled_from(["jsa", "esa", "uc", "is", "ib"])),
+                                     "start_date": attached - dt.timedelta(days=draw(st.integers(0, 400))),
+                                     "end_date": draw(st.one_of(st.none(), st.just(benefit_end)))})
+            job_start = benefit_end + dt.timedelta(days=draw(st.integers(1, 20)))
+            data["episodes"].append({"person_id": who, "episode_type": "employment", "start_date": job_start,
+                                     "end_date": draw(st.one_of(st.none(), st.integers(50, 400).map(
+                                         lambda d: job_start + dt.timedelta(days=d))))})
+        nearby_terms = [t for t in TERMS if attached - dt.timedelta(days=500) < t["end_date"] < attached + dt.timedelta(days=800)]
+        for p in people:
+            for term in nearby_terms:
+                if draw(st.integers(0, 5)) == 0:
+                    continue
+                possible = draw(st.sampled_from([100, 120, 140]))
+                poor = term["end_date"] <= attached and draw(st.booleans())
+                limit = possible // 4 if poor else possible // 10
+                authorised = draw(st.integers(0, limit // 2))
+                unauthorised = draw(st.integers(0, limit - authorised))
+                data["attendance"].append({"person_id": p, "term_id": term["term_id"], "possible": possible,
+                                           "authorised": authorised, "unauthorised": unauthorised})
+        days = sorted(draw(st.sets(st.integers(-60, 700), max_size=5)))
+        score = draw(st.integers(1, 5))
+        for d in days:
+            data["assessments"].append({"family_id": fid, "tool": "family_star", "domain": "health",
+                                        "assessment_date": attached + dt.timedelta(days=d), "score": score})
+            score = max(1, min(10, score + draw(st.sampled_from([-1, 0, 1, 2, 3]))))
+    return data, as_of
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, dt.date) else ("" if value is None else value)
+
+
+def _write(folder: Path, data: dict) -> None:
+    rename = {"possible": "possible_sessions", "authorised": "authorised_absence", "unauthorised": "unauthorised_absence"}
+    tables = {name: [{rename.get(k, k): _iso(v) for k, v in row.items()} for row in rows] for name, rows in data.items()}
+    write_dataset(folder, **tables)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(families())
+def test_engine_agrees_with_the_reference(case):
+    data, as_of = case
+    reference = Reference(PLAN)
+    with tempfile.TemporaryDirectory() as folder:
+        _write(Path(folder), data)
+        evaluation = pbr.evaluate(data=folder, as_of=as_of)
+    got = {r["family_id"]: r for r in evaluation.decisions.iter_rows(named=True)}
+    for family in data["families"]:
+        expected = reference.decide(family, {**data, "terms": TERMS}, as_of)
+        actual = {c: got[family["family_id"]][c] for c in COLUMNS}
+        assert actual == {c: expected[c] for c in COLUMNS}, (family, as_of)
