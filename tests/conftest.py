@@ -32,6 +32,7 @@ def write_feed(folder: Path, table: str, rows: list[dict], name: str | None = No
 
 def write_dataset(folder: Path, **tables: list[dict]) -> Path:
     """A data set folder: every table given, plus the shipped term calendar unless terms are given."""
+    folder.mkdir(parents=True, exist_ok=True)
     for table, rows in tables.items():
         write_feed(folder, table, rows)
     if "terms" not in tables:

@@ -26,7 +26,7 @@ class Decisions:
 
 
 def _measure_results(plan: Plan, records: Records, points: pl.DataFrame, flagged: pl.DataFrame,
-                     present: pl.DataFrame) -> pl.DataFrame:
+                     present: pl.DataFrame, with_evidence: bool = True) -> pl.DataFrame:
     """(family_id, at, theme, measure, met, evidence, reference) for every measure of every theme present."""
     parts = []
     for theme in plan.themes:
@@ -36,7 +36,7 @@ def _measure_results(plan: Plan, records: Records, points: pl.DataFrame, flagged
         theme_points = points.join(families, on="family_id", how="semi")
         theme_flagged = flagged.filter(pl.col("theme") == theme.code).select("family_id", "person_id").unique()
         for rule in theme.progress:
-            ctx = Context(rule, theme.code, records, theme_flagged, plan.eligibility_lookback_months)
+            ctx = Context(rule, theme.code, records, theme_flagged, plan.eligibility_lookback_months, with_evidence)
             result = MEASURES[rule.kind].evaluate(ctx, theme_points).cast(RESULT_SCHEMA)
             parts.append(result.with_columns(
                 pl.lit(theme.code).alias("theme"), pl.lit(f"progress[{rule.index}]:{rule.kind}").alias("measure"),

@@ -16,12 +16,17 @@ MEMBER_SCHEMA = {"family_id": pl.String, "person_id": pl.String, "met": pl.Boole
 
 def _merged(intervals: pl.DataFrame) -> pl.DataFrame:
     """Union of each person's [start_date, end_date] day ranges (touching ranges join up)."""
-    ordered = intervals.sort("person_id", "start_date")
-    reach = pl.col("end_date").cum_max().over("person_id")
-    return ordered.with_columns(
-        (pl.col("start_date") > reach.shift(1).over("person_id") + pl.duration(days=1)).fill_null(True)
-        .cum_sum().over("person_id").alias("block")
-    ).group_by("person_id", "block").agg(pl.col("start_date").min(), pl.col("end_date").max())
+    ordered = intervals.sort("pid", "start_date")
+    # running furthest end within a person, without a per-group window: pids are sorted, so the running
+    # maximum of (pid, end) as one number only looks back across the same pid
+    span = 1 << 32
+    end_day = (pl.col("end_date") - pl.lit(dt.date(1900, 1, 1))).dt.total_days()
+    reach = (pl.col("pid") * span + end_day).cum_max().shift(1)
+    same = reach.floordiv(span) == pl.col("pid")
+    previous_end = pl.when(same).then(pl.lit(dt.date(1900, 1, 1)) + pl.duration(days=reach.mod(span)))
+    starts_block = previous_end.is_null() | (pl.col("start_date") > previous_end + pl.duration(days=1))
+    return ordered.with_columns(starts_block.cum_sum().alias("block")).group_by("pid", "block").agg(
+        pl.col("start_date").min(), pl.col("end_date").max())
 
 
 def continuous_employment(plan: Plan, families: pl.DataFrame, records: Records) -> pl.DataFrame:
@@ -45,10 +50,10 @@ def continuous_employment(plan: Plan, families: pl.DataFrame, records: Records) 
          + pl.col("end_date").dt.strftime("%Y-%m-%d").fill_null("open")).first().alias("benefit_text"))
     people = qualifying.select("family_id", "person_id").unique().join(attached, on="family_id")
 
-    work = records.episodes.filter(pl.col("episode_type") == "employment").join(people, on=["family_id", "person_id"],
-                                                                              how="semi")
-    work = work.with_columns(pl.col("end_date").fill_null(pl.lit(horizon))).select("person_id", "start_date", "end_date")
-    blocks = _merged(work).join(people, on="person_id")
+    people = people.with_row_index("pid").with_columns(pl.col("pid").cast(pl.Int64))
+    work = records.episodes.filter(pl.col("episode_type") == "employment").join(people, on=["family_id", "person_id"])
+    work = work.with_columns(pl.col("end_date").fill_null(pl.lit(horizon))).select("pid", "start_date", "end_date")
+    blocks = _merged(work).join(people.select("pid", "attachment_date"), on="pid")
     first_week = (week_number(pl.col("start_date")) + ((pl.col("start_date") - monday_of(
         week_number(pl.col("start_date")))).dt.total_days() > 0).cast(pl.Int64))
     last_week = week_number(pl.col("end_date") + pl.duration(days=1)) - 1
@@ -56,28 +61,32 @@ def continuous_employment(plan: Plan, families: pl.DataFrame, records: Records) 
     weeks = blocks.with_columns(
         pl.max_horizontal(first_week, after_attachment).alias("w0"),
         pl.min_horizontal(last_week, week_number(pl.lit(horizon) + pl.duration(days=1)) - 1).alias("w1"),
-    ).filter(pl.col("w1") >= pl.col("w0")).select(
-        "family_id", "person_id", pl.int_ranges("w0", pl.col("w1") + 1).alias("week")).explode("week")
+    ).filter(pl.col("w1") >= pl.col("w0")).sort("pid", "w0").select(
+        "pid", pl.int_ranges("w0", pl.col("w1") + 1).alias("week")).explode("week")
 
     on_benefit = records.episodes.filter(pl.col("episode_type").is_in(list(rules))).join(
-        people.select("person_id"), on="person_id", how="semi").select(
-        "person_id", week_number(pl.col("start_date")).alias("b0"),
+        people.select("person_id", "pid"), on="person_id").select(
+        "pid", week_number(pl.col("start_date")).alias("b0"),
         week_number(pl.col("end_date").fill_null(pl.lit(horizon))).alias("b1"))
-    blocked = weeks.join(on_benefit, on="person_id").filter(pl.col("week").is_between("b0", "b1")).select(
-        "person_id", "week").unique()
-    counted = weeks.join(blocked, on=["person_id", "week"], how="anti").sort("person_id", "week")
+    blocked = weeks.join(on_benefit, on="pid").filter(pl.col("week").is_between("b0", "b1")).select(
+        "pid", "week").unique()
+    counted = weeks.join(blocked, on=["pid", "week"], how="anti", maintain_order="left")
 
     completions = []
     for weeks_needed, within in sorted({(r.weeks_employed, r.within_weeks) for r in rules.values()}):
-        last = pl.col("week").shift(-(weeks_needed - 1)).over("person_id")
-        done = counted.with_columns(last.alias("last")).filter(pl.col("last") - pl.col("week") <= within - 1)
-        completions.append(done.group_by("person_id").agg(pl.col("last").min().alias("last_week")).with_columns(
+        ahead = weeks_needed - 1
+        same_person = pl.col("pid").shift(-ahead) == pl.col("pid")
+        done = counted.with_columns(pl.col("week").shift(-ahead).alias("last")).filter(
+            same_person & (pl.col("last") - pl.col("week") <= within - 1))
+        completions.append(done.group_by("pid").agg(pl.col("last").min().alias("last_week")).with_columns(
             pl.lit(weeks_needed).alias("weeks"), pl.lit(within).alias("within")))
     complete = pl.concat(completions) if completions else pl.DataFrame(
-        schema={"person_id": pl.String, "last_week": pl.Int64, "weeks": pl.Int32, "within": pl.Int32})
+        schema={"pid": pl.Int64, "last_week": pl.Int64, "weeks": pl.Int32, "within": pl.Int32})
+    complete = complete.join(people.select("pid", "person_id"), on="pid").drop("pid")
     by_rule = qualifying.join(complete.cast({"weeks": pl.Int64, "within": pl.Int64}), on=["person_id", "weeks", "within"],
                               how="left").with_columns(sunday_of(pl.col("last_week")).alias("completes"))
-    so_far = counted.filter(sunday_of(pl.col("week")) <= pl.lit(cutoff)).group_by("person_id").agg(
+    so_far = counted.filter(sunday_of(pl.col("week")) <= pl.lit(cutoff)).join(
+        people.select("pid", "person_id"), on="pid").group_by("person_id").agg(
         pl.len().alias("counted"), pl.col("week").min().alias("first"), pl.col("week").max().alias("latest"))
     per_person = by_rule.group_by("family_id", "person_id").agg(
         pl.col("completes").min(),

@@ -41,8 +41,7 @@ def earliest_claimable(plan: Plan, records: Records, pending: pl.DataFrame, flag
         pl.max_horizontal("at", pl.lit(first)).alias("at")).unique()
     points = candidates.join(pending, on="family_id")
 
-    results = _measure_results(plan, records, points, flagged, present)
-    needed = results.group_by("family_id").agg(pl.col("measure").n_unique().alias("n"))
+    results = _measure_results(plan, records, points, flagged, present, with_evidence=False)
     # theme-qualified so two themes' measures with the same index stay distinct
     met_at = results.filter(pl.col("met")).group_by("family_id", "at").agg(
         (pl.col("theme") + pl.col("measure")).n_unique().alias("met_count"))
@@ -52,7 +51,6 @@ def earliest_claimable(plan: Plan, records: Records, pending: pl.DataFrame, flag
         met_at, on=["family_id", "at"], how="left").filter(
         pl.col("met_count").fill_null(0) >= pl.col("n").fill_null(0))
     ssp_day = all_met.group_by("family_id").agg(pl.col("at").min().alias("ssp_day"))
-    del needed
 
     ce_day = employment.filter(pl.col("completes") > pl.lit(cutoff)).group_by("family_id").agg(
         pl.col("completes").min().alias("ce_day"))

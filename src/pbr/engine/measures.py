@@ -27,6 +27,11 @@ class Context:
     records: Records
     flagged: pl.DataFrame   # family_id, person_id: the theme's flagged members
     lookback_months: int
+    with_evidence: bool = True
+
+    def evidence(self, text: pl.Expr) -> pl.Expr:
+        """The evidence text, or nothing where only met/not met is wanted (the forecast)."""
+        return text if self.with_evidence else pl.lit(None, pl.String)
 
     def in_scope(self) -> pl.DataFrame:
         if self.rule.params.get("scope", "family") == "flagged":
@@ -118,7 +123,7 @@ def no_events(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         + pl.when(pl.col("after") > 0).then(pl.lit(" (") + pl.col("after_dates").list.eval(
             pl.element().sort().dt.strftime("%Y-%m-%d")).list.join(", ") + pl.lit(")")).otherwise(pl.lit(""))
         + pl.lit("; needs 0"))
-    return frame.select(*POINT_KEYS, (pl.col("complete") & (pl.col("after") == 0)).alias("met"), evidence.alias("evidence"))
+    return frame.select(*POINT_KEYS, (pl.col("complete") & (pl.col("after") == 0)).alias("met"), ctx.evidence(evidence).alias("evidence"))
 
 
 @measure("events_reduced", _events_window_change)
@@ -141,7 +146,7 @@ def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         + pl.lit(" before=") + pl.col("before").cast(pl.String) + pl.lit(" in ") + iso(pl.col("before_start"))
         + pl.lit("..") + iso(pl.col("attachment_date"))
         + pl.lit(f"; a {ctx.rule['reduction_percent']}% reduction needs <=") + allowed.cast(pl.String))
-    return frame.select(*POINT_KEYS, (pl.col("complete") & reduced).alias("met"), evidence.alias("evidence"))
+    return frame.select(*POINT_KEYS, (pl.col("complete") & reduced).alias("met"), ctx.evidence(evidence).alias("evidence"))
 
 
 def _scoped_episodes(ctx: Context) -> pl.DataFrame:
@@ -177,7 +182,7 @@ def no_episodes(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         + pl.when(pl.col("overlapping") > 0).then(pl.lit(" (") + pl.col("which") + pl.lit(")")).otherwise(pl.lit(""))
         + pl.lit("; needs 0"))
     return frame.select(*POINT_KEYS, (pl.col("complete") & (pl.col("overlapping") == 0)).alias("met"),
-                        evidence.alias("evidence"))
+                        ctx.evidence(evidence).alias("evidence"))
 
 
 def _terms_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
@@ -255,7 +260,7 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
             pl.lit(f"; at or over {limit}: ") + pl.col("high"))
         + pl.lit("; fixed exclusions ") + pl.col("fixed").cast(pl.String)
         + pl.lit(f" (max {rule['max_fixed_exclusions']}), permanent ") + pl.col("permanent").cast(pl.String))
-    return frame.select(*POINT_KEYS, (enough & ok1 & ok2 & ok3).fill_null(False).alias("met"), evidence.alias("evidence"))
+    return frame.select(*POINT_KEYS, (enough & ok1 & ok2 & ok3).fill_null(False).alias("met"), ctx.evidence(evidence).alias("evidence"))
 
 
 @measure("score_improved", _no_days)
@@ -295,4 +300,4 @@ def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         + pl.when(pl.col("run_first").is_null()).then(pl.lit("; latest is below target")).otherwise(
             pl.lit("; target reached from ") + iso(pl.col("run_first")) + pl.lit(f", needs it again on or after ")
             + iso(again_by) + pl.lit(", latest ") + iso(pl.col("run_last"))))
-    return frame.select(*POINT_KEYS, met.alias("met"), evidence.alias("evidence"))
+    return frame.select(*POINT_KEYS, met.alias("met"), ctx.evidence(evidence).alias("evidence"))

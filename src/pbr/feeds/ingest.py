@@ -143,9 +143,10 @@ def _load_file(store: Store, batch: str, source_file, report: FileReport, good: 
             identity = good.select(pl.lit(source_file.source) + pl.lit("\x1e") + pl.col("__content") + pl.lit("\x1e")
                                    + pl.int_range(pl.len()).over("content_hash").cast(pl.String)).to_series()
             good = good.with_columns(_digest(identity).alias("record_key"))
-            existing = pl.Series(connection.execute(
-                select(model.c.record_key).where(model.c.source == source_file.source)).scalars().all(), dtype=pl.String)
-            new = good.filter(~pl.col("record_key").is_in(existing))
+            existing = pl.DataFrame({"record_key": connection.execute(
+                select(model.c.record_key).where(model.c.source == source_file.source)).scalars().all()},
+                schema={"record_key": pl.String})
+            new = good.join(existing, on="record_key", how="anti")
             _insert(connection, model, new.select(*columns, "content_hash", "record_key"), stamp)
             loaded = new.height
         unchanged = good.height - loaded

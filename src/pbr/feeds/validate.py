@@ -134,8 +134,8 @@ def _row_rules(contract: TableContract, themes: list[str], today: dt.date) -> li
         total = pl.sum_horizontal([pl.col(_t(c)) for c in parts])
         any_null = pl.any_horizontal([pl.col(_t(c)).is_null() for c in [*parts, limit]])
         rules.append(RowRule(f"{parts[0]}|sum_at_most", parts[0], any_null | (total <= pl.col(_t(limit))),
-                             pl.lit(" + ".join(parts) + " = ") + total.cast(pl.String)
-                             + pl.lit(f" is more than {limit} ") + pl.col(limit)))
+                             pl.concat_str([pl.lit(f"{c} ") + pl.col(c) for c in parts], separator=" + ")
+                             + pl.lit(" = ") + total.cast(pl.String) + pl.lit(f" is more than {limit} ") + pl.col(limit)))
     if contract.scale:
         tool, score = contract.scale["tool"], contract.scale["score"]
         low = pl.col(tool).replace_strict({k: v["min"] for k, v in vocab["assessment_tools"].items()}, default=None,

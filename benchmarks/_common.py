@@ -1,0 +1,42 @@
+"""Helpers for the benchmark scripts: synthetic data on disk, and timing a whole process with its peak memory."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pbr.demo import generate, write_csvs
+
+
+def make_data(families: int, folder: Path, seed: int = 2017) -> Path:
+    if (folder / "families.csv").exists():
+        return folder
+    started = time.perf_counter()
+    write_csvs(generate(families, seed), folder)
+    print(f"  generated {families:,} families in {time.perf_counter() - started:.1f} s ({folder})", flush=True)
+    return folder
+
+
+def run_measured(args: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of a child process run to completion (fork + wait4 gives its own rusage)."""
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.execvpe(args[0], args, {**os.environ, **(env or {})})
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed with {os.waitstatus_to_exitcode(status)}")
+    return wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+
+
+def rows_in(folder: Path) -> int:
+    return sum(max(0, sum(1 for _ in open(p, "rb")) - 1) for p in folder.glob("*.csv"))
+
+
+PYTHON = sys.executable

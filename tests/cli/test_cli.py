@@ -1,0 +1,132 @@
+"""The command line through a subprocess: messages, exit codes, files written."""
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import polars as pl
+
+from conftest import EXAMPLES, write_dataset, write_feed
+
+from conftest import run_pbr
+
+FAMILIES = [{"family_id": "F1", "attachment_date": "2017-01-10"}]
+MEMBERS = [{"person_id": "P1", "family_id": "F1", "date_of_birth": "1980-01-01"},
+           {"person_id": "C1", "family_id": "F1", "date_of_birth": "2010-01-01"}]
+
+
+def test_ingest_prints_a_table_and_ends_with_the_exact_totals_line(tmp_path, sqlite_url):
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS,
+                  events=[{"person_id": "C1", "event_type": "offence", "event_date": "2016-12-01"},
+                          {"person_id": "C1", "event_type": "bad", "event_date": "2016-12-01"}])
+    result = run_pbr("--db", sqlite_url, "ingest", str(tmp_path / "d"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "loaded 49 rows, quarantined 1 rows, unchanged 0 rows"  # 45 terms + 1 + 2 + 1
+    assert "events.csv" in result.stdout and "\x1b[" not in lines[-1]
+    again = run_pbr("--db", sqlite_url, "ingest", str(tmp_path / "d"))
+    assert again.stdout.strip().splitlines()[-1] == "loaded 0 rows, quarantined 1 rows, unchanged 49 rows"
+
+
+def test_ingest_exits_non_zero_when_a_file_is_rejected_whole_after_loading_the_others(tmp_path, sqlite_url):
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS)
+    (tmp_path / "d" / "events.csv").write_text("person_id,event_date\nC1,2016-12-01\n")
+    result = run_pbr("--db", sqlite_url, "ingest", str(tmp_path / "d"))
+    assert result.returncode == 1
+    assert "events.csv" in result.stdout and "missing required column event_type" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "loaded 48 rows, quarantined 0 rows, unchanged 0 rows"
+
+
+def test_quarantine_lists_entries_and_writes_them_for_the_sender(tmp_path, sqlite_url):
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS,
+                  events=[{"person_id": "C1", "event_type": "offence", "event_date": "2016-12-41"}])
+    run_pbr("--db", sqlite_url, "ingest", str(tmp_path / "d"), check=True)
+    result = run_pbr("--db", sqlite_url, "quarantine", "--csv", str(tmp_path / "q.csv"), check=True)
+    assert "2016-12-41" in result.stdout and "events.csv" in result.stdout
+    written = pl.read_csv(tmp_path / "q.csv", infer_schema=False)
+    assert written.row(0, named=True)["row"] == "2" and written.row(0, named=True)["family_id"] == "F1"
+
+
+def test_template_reads_back_through_ingest(tmp_path, sqlite_url):
+    template = tmp_path / "template.xlsx"
+    run_pbr("template", "--out", str(template), check=True)
+    book = openpyxl.load_workbook(template)
+    assert {"families", "members", "events", "episodes", "attendance", "assessments"} <= set(book.sheetnames)
+    events = book["events"]
+    assert [c.value for c in events[1]] == ["person_id", "event_type", "event_date"]
+    lists = [dv for dv in events.data_validations.dataValidation if dv.type == "list"]
+    assert lists and "offence" in lists[0].formula1
+    assert events["C2"].number_format == "yyyy-mm-dd" and events["A2"].number_format == "@"
+    book["families"].append(["F1", dt.date(2017, 1, 10)])
+    book["members"].append(["P1", "F1", dt.date(1980, 1, 1), "F"])
+    events.append(["P1", "dv_incident", dt.date(2016, 12, 1)])
+    book.save(template)
+    result = run_pbr("--db", sqlite_url, "ingest", str(template), check=True)
+    assert result.stdout.strip().splitlines()[-1] == "loaded 3 rows, quarantined 0 rows, unchanged 0 rows"
+
+
+def test_evaluate_refuses_a_bad_plan_with_the_yaml_path(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    text = (EXAMPLES.parent / "spec" / "outcome_plan.yaml").read_text().replace("terms: 3\n        max_fixed", "terms: 0\n        max_fixed")
+    plan.write_text(text)
+    result = run_pbr("evaluate", "--data", str(EXAMPLES / "basic"), "--as-of", "2017-10-31", "--out",
+                     str(tmp_path / "d.csv"), "--plan", str(plan))
+    assert result.returncode != 0
+    assert "themes.education.progress[0].terms: must be a whole number >= 1" in result.stderr
+    assert not (tmp_path / "d.csv").exists()
+
+
+def test_evaluate_refuses_a_data_set_with_a_file_rejected_whole(tmp_path):
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS)
+    (tmp_path / "d" / "events.csv").write_text("person_id,event_type\nC1,offence\n")
+    result = run_pbr("evaluate", "--data", str(tmp_path / "d"), "--as-of", "2017-10-31", "--out", str(tmp_path / "o.csv"))
+    assert result.returncode != 0 and "events.csv" in result.stderr and "event_date" in result.stderr
+
+
+def test_evaluate_warns_when_the_as_of_date_is_after_every_record(tmp_path):
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS)
+    result = run_pbr("evaluate", "--data", str(tmp_path / "d"), "--as-of", "2019-01-01", "--out", str(tmp_path / "o.csv"),
+                     check=True)
+    assert "warning" in result.stderr and "newest dated record (2017-01-10)" in result.stderr.replace("\n", " ")
+
+
+def test_evaluate_header_only_families_gives_a_header_only_file(tmp_path):
+    write_dataset(tmp_path / "d")
+    run_pbr("evaluate", "--data", str(tmp_path / "d"), "--as-of", "2019-01-01", "--out", str(tmp_path / "o.csv"), check=True)
+    lines = (tmp_path / "o.csv").read_text().splitlines()
+    assert lines == ["family_id,attachment_date,eligible,themes_at_attachment,themes_progress_met,ssp_met,ce_met,"
+                     "claimable,claim_route,reason,earliest_claimable_date,quarantined_records,claimed_in"]
+
+
+def test_evaluate_writes_a_formatted_workbook(tmp_path):
+    out = tmp_path / "decisions.xlsx"
+    run_pbr("evaluate", "--data", str(EXAMPLES / "basic"), "--as-of", "2017-10-31", "--out", str(tmp_path / "d.csv"),
+            "--xlsx", str(out), check=True)
+    book = openpyxl.load_workbook(out)
+    sheet = book["Decisions"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    header = [c.value for c in sheet[1]]
+    row = {h: c.value for h, c in zip(header, sheet[2])}
+    assert row["family_id"] == "F01" and row["attachment_date"] == dt.datetime(2016, 9, 15)
+    assert sheet.cell(row=2, column=header.index("attachment_date") + 1).number_format == "yyyy-mm-dd"
+    assert row["claimable"] is True and row["claim_route"] == "ssp"
+    detail = book["Detail"]
+    assert [c.value for c in detail[1]][:5] == ["family_id", "theme", "measure", "met", "evidence"]
+
+
+def test_quarantined_records_and_held_families_show_in_decisions(tmp_path):
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS,
+                  events=[{"person_id": "C1", "event_type": "offence", "event_date": "2016-13-01"},
+                          {"person_id": "C1", "event_type": "Offence", "event_date": "2016-12-01"}])
+    run_pbr("evaluate", "--data", str(tmp_path / "d"), "--as-of", "2017-10-31", "--out", str(tmp_path / "o.csv"), check=True)
+    decisions = pl.read_csv(tmp_path / "o.csv", infer_schema=False)
+    assert decisions.row(0, named=True)["quarantined_records"] == "2"
+
+
+def test_demo_runs_end_to_end_on_a_small_council(tmp_path):
+    result = run_pbr("demo", "--families", "60", "--folder", str(tmp_path / "demo"), cwd=tmp_path, check=True)
+    assert "loaded" in result.stdout and "claimable" in result.stdout
+    decisions = pl.read_csv(tmp_path / "demo" / "reports" / "decisions.csv", infer_schema=False)
+    assert decisions.height == 60
+    assert (tmp_path / "demo" / "pbr.db").exists()
+    assert (tmp_path / "demo" / "reports" / "decisions.xlsx").exists()

@@ -1,0 +1,94 @@
+"""Outcome plans and dated parameters: the shipped plan means the spec's plan; bad plans name the YAML path."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, ROOT
+from pbr.plan import PlanError, load_parameters, load_plan, parse_plan
+
+SPEC_PLAN = EXAMPLES.parent / "spec" / "outcome_plan.yaml"
+
+
+def base() -> dict:
+    return yaml.safe_load((ROOT / "schemas" / "outcome_plans" / "troubled-families-2015.yaml").read_text())
+
+
+@pytest.mark.skipif(not SPEC_PLAN.exists(), reason="the shared spec is not beside the project")
+def test_the_shipped_plan_means_the_same_as_the_spec_plan():
+    shipped, spec = load_plan(), load_plan(SPEC_PLAN)
+    assert shipped.themes == spec.themes
+    assert shipped.benefit_rules == spec.benefit_rules
+    assert (shipped.min_themes, shipped.require_dependent_child, shipped.eligibility_lookback_months) == (
+        spec.min_themes, spec.require_dependent_child, spec.eligibility_lookback_months)
+    assert shipped.reference  # every parameter carries its source
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda p: p["themes"]["education"]["progress"][0].update(terms=0),
+     "themes.education.progress[0].terms: must be a whole number >= 1"),
+    (lambda p: p["themes"]["education"]["progress"][0].update(terms="three"),
+     "themes.education.progress[0].terms: must be a whole number >= 1"),
+    (lambda p: p["themes"]["crime_asb"]["progress"][1].update(kind="no_offences"),
+     "themes.crime_asb.progress[1].kind: unknown kind 'no_offences'"),
+    (lambda p: p["themes"]["crime_asb"]["progress"][0].pop("months"),
+     "themes.crime_asb.progress[0].months: missing (required by kind events_reduced)"),
+    (lambda p: p["themes"]["crime_asb"]["eligibility"][1].update(event_types=["burglary"]),
+     "themes.crime_asb.eligibility[1].event_types: unknown event_type burglary"),
+    (lambda p: p["themes"]["children_need_help"]["progress"][0].update(episode_types=["cin", "jail"]),
+     "themes.children_need_help.progress[0].episode_types: unknown episode_type jail"),
+    (lambda p: p["themes"]["education"]["progress"][0].update(scope="street"),
+     "themes.education.progress[0].scope: must be one of family, flagged"),
+    (lambda p: p["themes"]["crime_asb"]["progress"][0].update(reduction_percent=150),
+     "themes.crime_asb.progress[0].reduction_percent: must be a number from 0 to 100"),
+    (lambda p: p["themes"]["health"]["progress"][0].update(colour="red"),
+     "themes.health.progress[0]: unknown parameter colour"),
+    (lambda p: p["continuous_employment"]["benefit_types"].update(pension={"weeks_employed": 1, "within_weeks": 1}),
+     "continuous_employment.benefit_types.pension: unknown episode type 'pension'"),
+    (lambda p: p["continuous_employment"]["benefit_types"]["jsa"].update(within_weeks=20),
+     "continuous_employment.benefit_types.jsa.within_weeks: must be at least weeks_employed (26)"),
+    (lambda p: p.update(min_themes=7), "min_themes: 7 is more than the plan's 6 themes"),
+    (lambda p: p["themes"].update({"housing.bad": {"eligibility": [{"kind": "recorded_indicator"}]}}),
+     "themes.housing.bad: a theme code must be text without a dot"),
+])
+def test_a_bad_plan_is_refused_with_its_yaml_path(change, message):
+    plan = base()
+    change(plan)
+    with pytest.raises(PlanError) as error:
+        parse_plan(plan)
+    assert message in str(error.value)
+
+
+def test_a_plan_that_is_not_yaml_is_refused(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text("themes: [unclosed")
+    with pytest.raises(PlanError, match="not valid YAML"):
+        load_plan(path)
+
+
+def test_a_council_changes_a_threshold_in_data_not_code(tmp_path):
+    plan = base()
+    plan["themes"]["crime_asb"]["progress"][0]["reduction_percent"] = 50
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    loaded = load_plan(path)
+    assert loaded.theme("crime_asb").progress[0]["reduction_percent"] == 50
+    assert loaded.sha256 != load_plan().sha256
+
+
+def test_dated_parameters_are_looked_up_by_date_and_carry_their_source(tmp_path):
+    params = load_parameters()
+    fee = params["attachment_fee_pence"]
+    assert fee.reference and fee.at(dt.date(2017, 1, 1)) == 100000
+    assert params["results_payment_pence"].at(dt.date(2015, 4, 1)) == 80000
+    with pytest.raises(PlanError, match="no value in force on 2015-03-31"):
+        fee.at(dt.date(2015, 3, 31))
+    path = tmp_path / "money.yaml"
+    path.write_text("fee:\n  reference: a council letter\n  values:\n    2015-04-01: 100000\n    2017-10-01: 90000\n")
+    changed = load_parameters(path)["fee"]
+    assert (changed.at(dt.date(2017, 9, 30)), changed.at(dt.date(2017, 10, 1))) == (100000, 90000)
+    path.write_text("fee:\n  values:\n    2015-04-01: 1.5\n")
+    with pytest.raises(PlanError, match="fee.reference"):
+        load_parameters(path)

@@ -1,0 +1,37 @@
+"""The shared workbook writer: text from input never becomes a formula; money and dates keep their types."""
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+
+from pbr.workbooks import Pence, new_workbook, save, write_rows
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "=1/0"]
+
+
+def test_hostile_text_is_written_as_text_and_money_and_dates_keep_their_types(tmp_path):
+    book = new_workbook()
+    rows = [[text, Pence(123456), dt.date(2017, 10, 31)] for text in HOSTILE]
+    write_rows(book.create_sheet("Claims"), ["family_id", "amount", "attachment_date"], rows, money={"amount"})
+    path = save(book, tmp_path / "w.xlsx")
+    sheet = openpyxl.load_workbook(path)["Claims"]
+    for r, text in enumerate(HOSTILE, start=2):
+        cell = sheet.cell(row=r, column=1)
+        assert cell.value == text and cell.data_type == "s"
+        assert sheet.cell(row=r, column=2).value == 1234.56
+        assert "£" in sheet.cell(row=r, column=2).number_format
+        assert sheet.cell(row=r, column=3).value == dt.datetime(2017, 10, 31)
+    raw = __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in raw  # no formula element anywhere
+
+
+def test_private_workbooks_are_owner_only(tmp_path):
+    path = save(new_workbook_with_a_sheet(), tmp_path / "private.xlsx", private=True)
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def new_workbook_with_a_sheet():
+    book = new_workbook()
+    book.create_sheet("x")
+    return book
