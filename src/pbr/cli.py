@@ -178,5 +178,121 @@ def demo(families: int = typer.Option(2000, help="how many synthetic families"),
     run_demo(folder, families, seed, _store(), _date(as_of, "--as-of"), out)
 
 
+claim_app = typer.Typer(help="Claims: prepare, sample, verdicts, submit, payment, recovery, workbook.",
+                        no_args_is_help=True)
+app.add_typer(claim_app, name="claim")
+
+
+def _claims():
+    import pbr.claims as claims
+    return claims
+
+
+def _claim_call(fn, *args, **kwargs):
+    claims = _claims()
+    try:
+        return fn(*args, **kwargs)
+    except claims.ClaimError as error:
+        fail(str(error), code=1)
+
+
+@claim_app.command("prepare")
+def claim_prepare(window: str = typer.Option(..., "--window", help="claim window id, e.g. 2017-Q3"),
+                  evidence_date: str = typer.Option(..., "--evidence-date"),
+                  opens: Optional[str] = typer.Option(None, "--opens"), closes: Optional[str] = typer.Option(None, "--closes"),
+                  plan: Optional[Path] = typer.Option(None, "--plan"),
+                  by: str = typer.Option("pbr", "--by", help="who prepares it (audit log)")) -> None:
+    """Build (or rebuild) the draft claim for a window from the decisions at its evidence date."""
+    claims = _claims()
+    result = _claim_call(claims.prepare, _store(), window, _date(evidence_date, "--evidence-date"), _plan(plan),
+                         actor=by, opens=_date(opens, "--opens"), closes=_date(closes, "--closes"))
+    routes = ", ".join(f"{route} {n}" for route, n in result.by_route.items()) or "none"
+    out.print(f"{'rebuilt' if result.rebuilt else 'prepared'} claim {result.ref}: families by route: {routes}; "
+              f"held by quarantine: {result.held}; total £{result.total_pence / 100:,.2f}", highlight=False)
+    print(result.ref)
+
+
+@claim_app.command("sample")
+def claim_sample(claim: str = typer.Option(..., "--claim"), seed: Optional[int] = typer.Option(None, "--seed"),
+                 by: str = typer.Option("pbr", "--by")) -> None:
+    """Draw the internal-audit sample (10%, at least 5, split by route, from a recorded seed)."""
+    chosen = _claim_call(_claims().sample, _store(), claim, seed, actor=by)
+    out.print(f"sampled {len(chosen)} lines of claim {claim}:", highlight=False)
+    for family in chosen:
+        print(family)
+
+
+@claim_app.command("verdict")
+def claim_verdict(claim: str = typer.Option(..., "--claim"), family: str = typer.Option(..., "--family"),
+                  passed: bool = typer.Option(..., "--pass/--fail"), by: str = typer.Option(..., "--by"),
+                  note: Optional[str] = typer.Option(None, "--note")) -> None:
+    """Record the auditor's verdict on a sampled line (a failed line is withdrawn)."""
+    _claim_call(_claims().verdict, _store(), claim, family, passed, by, note)
+    print(f"{claim} {family}: {'pass' if passed else 'fail (withdrawn)'}")
+
+
+@claim_app.command("review")
+def claim_review(claim: str = typer.Option(..., "--claim"), by: str = typer.Option(..., "--by"),
+                 note: str = typer.Option(..., "--note")) -> None:
+    """Record the coordinator's full review of a claim whose sample failed too often."""
+    _claim_call(_claims().review, _store(), claim, by, note)
+    print(f"full review of {claim} recorded")
+
+
+@claim_app.command("submit")
+def claim_submit(claim: str = typer.Option(..., "--claim"), by: str = typer.Option(..., "--by"),
+                 late: Optional[str] = typer.Option(None, "--late", help="reason for submitting outside the window")) -> None:
+    """Submit the claim: from now on it is immutable."""
+    live = _claim_call(_claims().submit, _store(), claim, by, late)
+    print(f"submitted {claim}: {live} families")
+
+
+@claim_app.command("paid")
+def claim_paid(claim: str = typer.Option(..., "--claim"), amount: str = typer.Option(..., "--amount", help="pounds"),
+               reference: str = typer.Option(..., "--reference")) -> None:
+    """Record the payment received for a submitted claim."""
+    claims = _claims()
+    pence = _claim_call(claims.pounds_to_pence, amount)
+    _claim_call(claims.paid, _store(), claim, pence, reference)
+    print(f"{claim} paid £{pence / 100:,.2f} ({reference})")
+
+
+@claim_app.command("recover")
+def claim_recover(claim: str = typer.Option(..., "--claim"), family: str = typer.Option(..., "--family"),
+                  reason: str = typer.Option(..., "--reason"), by: str = typer.Option(..., "--by")) -> None:
+    """Book a recovery against a line found invalid after submission; the family may be claimed afresh later."""
+    amount = _claim_call(_claims().recover, _store(), claim, family, reason, by)
+    print(f"recovered £{-amount / 100:,.2f} for {family} in {claim}")
+
+
+@claim_app.command("workbook")
+def claim_workbook(claim: str = typer.Option(..., "--claim"), out_file: Path = typer.Option(..., "--out")) -> None:
+    """Write the claim workbook: summary, claims, audit sample, held families, declaration, audit log."""
+    from pbr.claims.workbook import write_claim_workbook
+    _claim_call(write_claim_workbook, _store(), claim, out_file)
+    print(f"wrote {out_file}")
+
+
+@claim_app.command("list")
+def claim_list() -> None:
+    """Every claim with its status, live lines and total, and its audit log."""
+    claims = _claims()
+    store = _store()
+    frame = claims.claims_frame(store)
+    table = Table(title="Claims", title_justify="left")
+    for column in ("ref", "window", "evidence date", "status", "families", "total (£)"):
+        table.add_column(column)
+    for row in frame.iter_rows(named=True):
+        table.add_row(row["ref"], row["window_id"], str(row["evidence_date"]), row["status"], str(row["live_lines"]),
+                      f"{row['total_pence'] / 100:,.2f}")
+    out.print(table)
+    log = Table(title="Audit log", title_justify="left")
+    for column in ("at", "who", "action", "claim", "detail"):
+        log.add_column(column, overflow="fold")
+    for entry in claims.audit_log(store):
+        log.add_row(str(entry["at"])[:19], entry["actor"], entry["action"], entry["entity_id"], entry["detail"] or "")
+    out.print(log)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

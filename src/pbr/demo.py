@@ -225,3 +225,23 @@ def run_demo(folder: Path, families: int, seed: int, store, as_of: dt.date, cons
                   f"({', '.join(f'{r} {n}' for r, n in routes.iter_rows())}); "
                   f"{d.filter(d['quarantined_records'] > 0).height} held by quarantine", highlight=False)
     console.print(f"  decisions and evidence in {reports}", highlight=False)
+    claim_demo(store, plan, as_of, folder, console)
+
+
+def claim_demo(store, plan, as_of: dt.date, folder: Path, console) -> None:
+    """Prepare, sample, pass and submit the claim for the latest window, and write its workbook."""
+    import pbr.claims as claims
+    from pbr.claims.workbook import write_claim_workbook
+
+    window = f"{as_of.year}-{as_of.month:02d}"
+    opens, closes = as_of + dt.timedelta(days=1), as_of + dt.timedelta(days=31)
+    prepared = claims.prepare(store, window, as_of, plan, actor="demo coordinator", opens=opens, closes=closes)
+    chosen = claims.sample(store, prepared.ref, seed=2017, actor="demo auditor")
+    for family in chosen:
+        claims.verdict(store, prepared.ref, family, True, "demo auditor", "evidence on file")
+    claims.submit(store, prepared.ref, "demo coordinator", late="demonstration on synthetic historical data")
+    path = write_claim_workbook(store, prepared.ref, folder / "claims" / f"{prepared.ref}.xlsx")
+    console.print(f"  claim {prepared.ref}: {sum(prepared.by_route.values())} families "
+                  f"({', '.join(f'{r} {n}' for r, n in prepared.by_route.items())}), £{prepared.total_pence / 100:,.2f}; "
+                  f"{len(chosen)} sampled and passed; {prepared.held} held by quarantine; submitted; workbook {path}",
+                  highlight=False)

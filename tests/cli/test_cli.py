@@ -130,3 +130,9 @@ def test_demo_runs_end_to_end_on_a_small_council(tmp_path):
     assert decisions.height == 60
     assert (tmp_path / "demo" / "pbr.db").exists()
     assert (tmp_path / "demo" / "reports" / "decisions.xlsx").exists()
+    assert "submitted" in result.stdout
+    workbooks = list((tmp_path / "demo" / "claims").glob("*.xlsx"))
+    assert len(workbooks) == 1
+    summary = {r[0].value: r[1].value for r in openpyxl.load_workbook(workbooks[0])["Summary"].iter_rows()}
+    claimable = decisions.filter((pl.col("claimable") == "true") & (pl.col("quarantined_records") == "0")).height
+    assert summary["Families claimed"] == claimable and summary["Total claimed (£)"] == 800 * claimable

@@ -157,3 +157,84 @@ FEED_MODELS: dict[str, type[SQLModel]] = {
     "families": Family, "members": Member, "indicators": Indicator, "events": Event, "episodes": Episode,
     "attendance": Attendance, "terms": Term, "assessments": Assessment, "grant_payments": GrantPayment,
 }
+
+
+class Claim(SQLModel, table=True):
+    """A claim for one window. From `submitted` on it is immutable (database triggers), but for `paid`."""
+    __tablename__ = "claims"
+    ref: str = Field(primary_key=True, max_length=120)
+    window_id: str = Field(max_length=100, index=True)
+    evidence_date: dt.date
+    opens: Optional[dt.date] = None
+    closes: Optional[dt.date] = None
+    status: str = Field(max_length=20)  # draft, sampled, submitted, paid
+    results_payment_pence: int
+    sample_seed: Optional[int] = None
+    full_review_by: Optional[str] = Field(default=None, max_length=200)
+    full_review_note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    late_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    submitted_by: Optional[str] = Field(default=None, max_length=200)
+    submitted_at: Optional[dt.datetime] = None
+    created_at: dt.datetime
+
+
+class ClaimLine(SQLModel, table=True):
+    """One family's result in a claim, with the evidence that decided it."""
+    __tablename__ = "claim_lines"
+    __table_args__ = (Index("ix_claim_lines_claim_family", "claim_ref", "family_id", unique=True),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_ref: str = Field(max_length=120, foreign_key="claims.ref")
+    family_id: str = Field(max_length=100, index=True)
+    attachment_date: dt.date
+    themes_at_attachment: str = Field(max_length=300)
+    claim_route: str = Field(max_length=10)
+    amount_pence: int
+    evidence: str = Field(sa_column=Column(Text))
+    status: str = Field(max_length=20)  # live, withdrawn, recovered (recovery is booked in `recoveries`)
+    sampled: bool = False
+    verdict: Optional[str] = Field(default=None, max_length=10)
+    verdict_by: Optional[str] = Field(default=None, max_length=200)
+    verdict_note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    withdrawn_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class ClaimHeld(SQLModel, table=True):
+    """A claimable family left out of a claim, and why (nothing is silently left out)."""
+    __tablename__ = "claim_held"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_ref: str = Field(max_length=120, foreign_key="claims.ref", index=True)
+    family_id: str = Field(max_length=100)
+    reason: str = Field(sa_column=Column(Text))
+
+
+class FamilyResult(SQLModel, table=True):
+    """The register of results: one row per family whose live line sits in a submitted or paid claim.
+
+    Its primary key is the one-result-per-family rule, enforced by the database under concurrency.
+    """
+    __tablename__ = "family_results"
+    family_id: str = Field(primary_key=True, max_length=100)
+    claim_ref: str = Field(max_length=120, foreign_key="claims.ref")
+    line_id: int = Field(foreign_key="claim_lines.id")
+
+
+class ClaimPayment(SQLModel, table=True):
+    __tablename__ = "claim_payments"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_ref: str = Field(max_length=120, foreign_key="claims.ref", index=True)
+    amount_pence: int
+    reference: str = Field(max_length=200)
+    recorded_at: dt.datetime
+
+
+class Recovery(SQLModel, table=True):
+    """A paid line found invalid: a negative amount booked against it; the line itself stays as it was."""
+    __tablename__ = "recoveries"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="claim_lines.id", unique=True)
+    claim_ref: str = Field(max_length=120, foreign_key="claims.ref", index=True)
+    family_id: str = Field(max_length=100)
+    amount_pence: int = Field(description="negative")
+    reason: str = Field(sa_column=Column(Text))
+    recorded_by: str = Field(max_length=200)
+    recorded_at: dt.datetime

@@ -1,0 +1,314 @@
+"""Claims (programme.md, "Claims"): windows, one result per family, the internal-audit sample, the lifecycle.
+
+draft -> sampled -> submitted -> paid. From `submitted` on a claim and its lines are immutable (database
+triggers too); corrections are new records (recoveries). Every state change goes to the audit log.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import polars as pl
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from pbr.evaluate import evaluate
+from pbr.plan import Plan, PlanError, load_parameters
+from pbr.store import Store
+from pbr.store.models import (AuditLog, Claim, ClaimHeld, ClaimLine, ClaimPayment, FamilyResult, Recovery)
+
+CLAIMS, LINES, HELD = Claim.__table__, ClaimLine.__table__, ClaimHeld.__table__
+RESULTS, PAYMENTS, RECOVERIES, AUDIT = FamilyResult.__table__, ClaimPayment.__table__, Recovery.__table__, AuditLog.__table__
+
+
+# Called between the one-result check and the register insert; tests set it to line two submissions up.
+before_register = None
+
+
+class ClaimError(ValueError):
+    """A claim action that is refused; the message says why and what to do."""
+
+
+@dataclass
+class Prepared:
+    ref: str
+    rebuilt: bool
+    by_route: dict[str, int]
+    total_pence: int
+    held: int
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _audit(connection, actor: str, action: str, ref: str, detail: str | None = None) -> None:
+    connection.execute(insert(AUDIT).values(at=_now(), actor=actor, action=action, entity="claim", entity_id=ref,
+                                            detail=detail))
+
+
+def _claim(connection, ref: str) -> dict:
+    row = connection.execute(select(CLAIMS).where(CLAIMS.c.ref == ref)).mappings().first()
+    if row is None:
+        raise ClaimError(f"no claim {ref} (see pbr claim list)")
+    return dict(row)
+
+
+def pounds_to_pence(text: str) -> int:
+    try:
+        value = Decimal(text.replace("£", "").replace(",", "").strip())
+    except InvalidOperation:
+        raise ClaimError(f"amount {text!r} is not an amount in pounds") from None
+    if value != value.quantize(Decimal("0.01")):
+        raise ClaimError(f"amount {text!r} has more than 2 decimal places")
+    return int(value * 100)
+
+
+def _line_evidence(detail: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+    """One text per family: the evidence of the route it is claimed by."""
+    routes = decisions.select("family_id", "claim_route")
+    rows = detail.join(routes, on="family_id").filter(
+        pl.when(pl.col("claim_route") == "ce").then(pl.col("theme") == "continuous_employment" )
+        .otherwise(pl.col("theme") != "continuous_employment") & pl.col("met"))
+    return rows.group_by("family_id").agg(
+        (pl.col("theme") + pl.lit(" ") + pl.col("measure") + pl.lit(": ") + pl.col("evidence")).sort().str.join(" | ")
+        .alias("evidence"))
+
+
+def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, actor: str = "pbr",
+            opens: dt.date | None = None, closes: dt.date | None = None) -> Prepared:
+    """Build or rebuild the draft claim for a window from the decisions as of its evidence date."""
+    params = load_parameters()
+    try:
+        payment = params["results_payment_pence"].at(evidence_date)
+    except PlanError as error:
+        raise ClaimError(f"evidence date {evidence_date}: {error}") from None
+    evaluation = evaluate(as_of=evidence_date, plan=plan, database_url=store.url)
+    decisions = evaluation.decisions
+    claimable = decisions.filter(pl.col("claimable"))
+    fee = params["attachment_fee_pence"]
+    before_fees = claimable.filter(pl.col("attachment_date") < pl.lit(fee.values[0][0]))
+    if before_fees.height:
+        ids = ", ".join(before_fees["family_id"].head(10).to_list())
+        raise ClaimError(f"no attachment fee in force on the attachment date of family {ids} "
+                         f"(first from {fee.values[0][0]}): correct the attachment date or the parameters")
+    evidence = _line_evidence(evaluation.detail, claimable)
+    with store.engine.begin() as connection:
+        claimed = pl.DataFrame({"family_id": connection.execute(select(RESULTS.c.family_id)).scalars().all()},
+                               schema={"family_id": pl.String})
+        held = claimable.filter(pl.col("quarantined_records") > 0).join(claimed, on="family_id", how="anti")
+        lines = claimable.filter(pl.col("quarantined_records") == 0).join(claimed, on="family_id", how="anti").join(
+            evidence, on="family_id", how="left")
+        existing = connection.execute(select(CLAIMS).where(CLAIMS.c.window_id == window_id).order_by(
+            CLAIMS.c.created_at.desc())).mappings().all()
+        open_claim = next((c for c in existing if c["status"] in ("draft", "sampled")), None)
+        if open_claim:
+            ref, rebuilt = open_claim["ref"], True
+            connection.execute(delete(LINES).where(LINES.c.claim_ref == ref))
+            connection.execute(delete(HELD).where(HELD.c.claim_ref == ref))
+            connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(
+                evidence_date=evidence_date, opens=opens or open_claim["opens"], closes=closes or open_claim["closes"],
+                status="draft", results_payment_pence=payment, sample_seed=None, full_review_by=None,
+                full_review_note=None))
+            detail = "rebuilt"
+            if open_claim["status"] == "sampled":
+                detail += ": the audit sample and its verdicts were discarded"
+            _audit(connection, actor, "rebuild", ref, detail)
+        else:
+            ref, rebuilt = f"{window_id}-{len(existing) + 1}", False
+            connection.execute(insert(CLAIMS).values(
+                ref=ref, window_id=window_id, evidence_date=evidence_date, opens=opens, closes=closes, status="draft",
+                results_payment_pence=payment, created_at=_now()))
+            _audit(connection, actor, "prepare", ref, f"evidence date {evidence_date}")
+        rows = lines.select("family_id", "attachment_date", "themes_at_attachment", "claim_route",
+                            pl.col("evidence").fill_null("")).to_dicts()
+        for row in rows:
+            row.update(claim_ref=ref, amount_pence=payment, status="live", sampled=False)
+        if rows:
+            connection.execute(insert(LINES), rows)
+        held_rows = [{"claim_ref": ref, "family_id": f,
+                      "reason": f"{n} record(s) in quarantine: clear them (pbr quarantine) to claim this family"}
+                     for f, n in held.select("family_id", "quarantined_records").iter_rows()]
+        if held_rows:
+            connection.execute(insert(HELD), held_rows)
+    by_route = dict(lines.group_by("claim_route").len().sort("claim_route").iter_rows())
+    return Prepared(ref, rebuilt, by_route, payment * lines.height, held.height)
+
+
+def sample_size(lines: int) -> int:
+    return min(lines, max(5, math.ceil(lines / 10)))
+
+
+def allocate(counts: dict[str, int], size: int) -> dict[str, int]:
+    """Split the sample across routes in proportion to their lines, largest remainder first."""
+    total = sum(counts.values())
+    if total == 0:
+        return {route: 0 for route in counts}
+    quotas = {route: size * n // total for route, n in counts.items()}
+    remainders = sorted(counts, key=lambda route: (-(size * counts[route] % total), route))
+    for route in remainders[: size - sum(quotas.values())]:
+        quotas[route] += 1
+    return quotas
+
+
+def sample(store: Store, ref: str, seed: int | None = None, actor: str = "pbr") -> list[str]:
+    with store.engine.begin() as connection:
+        claim = _claim(connection, ref)
+        if claim["status"] not in ("draft", "sampled"):
+            raise ClaimError(f"claim {ref} is {claim['status']}: its sample can no longer be drawn")
+        seed = seed if seed is not None else secrets.randbelow(2**31)
+        lines = connection.execute(select(LINES.c.family_id, LINES.c.claim_route).where(
+            (LINES.c.claim_ref == ref) & (LINES.c.status == "live"))).all()
+        by_route: dict[str, list[str]] = {}
+        for family, route in lines:
+            by_route.setdefault(route, []).append(family)
+        quotas = allocate({r: len(f) for r, f in by_route.items()}, sample_size(len(lines)))
+        chooser = random.Random(seed)
+        chosen = []
+        for route in sorted(by_route):
+            chosen += chooser.sample(sorted(by_route[route]), quotas[route])
+        connection.execute(update(LINES).where(LINES.c.claim_ref == ref).values(
+            sampled=False, verdict=None, verdict_by=None, verdict_note=None))
+        if chosen:
+            connection.execute(update(LINES).where((LINES.c.claim_ref == ref) & LINES.c.family_id.in_(chosen)).values(
+                sampled=True))
+        connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(status="sampled", sample_seed=seed))
+        _audit(connection, actor, "sample", ref,
+               f"seed {seed}: {len(chosen)} of {len(lines)} lines ({', '.join(f'{r} {q}' for r, q in sorted(quotas.items()))})")
+    return sorted(chosen)
+
+
+def verdict(store: Store, ref: str, family: str, passed: bool, by: str, note: str | None = None) -> None:
+    with store.engine.begin() as connection:
+        claim = _claim(connection, ref)
+        if claim["status"] != "sampled":
+            raise ClaimError(f"claim {ref} is {claim['status']}: verdicts are recorded on a sampled claim")
+        line = connection.execute(select(LINES).where((LINES.c.claim_ref == ref) & (LINES.c.family_id == family))
+                                  ).mappings().first()
+        if line is None or not line["sampled"]:
+            raise ClaimError(f"family {family} is not in the audit sample of claim {ref}")
+        values = {"verdict": "pass" if passed else "fail", "verdict_by": by, "verdict_note": note}
+        if not passed:
+            values.update(status="withdrawn", withdrawn_reason=note or "failed internal audit")
+        else:
+            values.update(status="live", withdrawn_reason=None)
+        connection.execute(update(LINES).where(LINES.c.id == line["id"]).values(**values))
+        _audit(connection, by, f"verdict {values['verdict']}", ref, f"family {family}" + (f": {note}" if note else ""))
+
+
+def review(store: Store, ref: str, by: str, note: str) -> None:
+    with store.engine.begin() as connection:
+        claim = _claim(connection, ref)
+        if claim["status"] != "sampled":
+            raise ClaimError(f"claim {ref} is {claim['status']}: a full review is recorded on a sampled claim")
+        connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(full_review_by=by, full_review_note=note))
+        _audit(connection, by, "full review", ref, note)
+
+
+def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.date | None = None) -> int:
+    today = today or dt.date.today()
+    try:
+        with store.engine.begin() as connection:
+            claim = _claim(connection, ref)
+            if claim["status"] == "draft":
+                raise ClaimError(f"claim {ref} has no audit sample yet: run pbr claim sample --claim {ref}")
+            if claim["status"] != "sampled":
+                raise ClaimError(f"claim {ref} is already {claim['status']}")
+            lines = connection.execute(select(LINES).where(LINES.c.claim_ref == ref)).mappings().all()
+            sampled = [line for line in lines if line["sampled"]]
+            waiting = [line["family_id"] for line in sampled if line["verdict"] is None]
+            if waiting:
+                raise ClaimError(f"{len(waiting)} sampled line(s) have no verdict yet: {', '.join(waiting[:10])}")
+            failed = sum(1 for line in sampled if line["verdict"] == "fail")
+            if failed * 5 > len(sampled) and not claim["full_review_by"]:
+                raise ClaimError(f"{failed} of {len(sampled)} sampled lines failed (more than one in five): the whole "
+                                 f"claim needs a full review; record it with pbr claim review --claim {ref}")
+            outside = (claim["opens"] and today < claim["opens"]) or (claim["closes"] and today > claim["closes"])
+            if outside and not late:
+                raise ClaimError(f"today ({today}) is outside the window {claim['opens']} to {claim['closes']}: "
+                                 "submit with --late REASON")
+            live = [line for line in lines if line["status"] == "live"]
+            taken = connection.execute(select(RESULTS.c.family_id, RESULTS.c.claim_ref).where(
+                RESULTS.c.family_id.in_([line["family_id"] for line in live]))).all() if live else []
+            if taken:
+                raise ClaimError("already claimed: " + ", ".join(f"{f} in {c}" for f, c in taken[:10])
+                                 + f"; rebuild the claim with pbr claim prepare --window {claim['window_id']}")
+            if before_register is not None:
+                before_register(ref)
+            if live:
+                connection.execute(insert(RESULTS), [{"family_id": line["family_id"], "claim_ref": ref,
+                                                      "line_id": line["id"]} for line in live])
+            connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(
+                status="submitted", submitted_by=by, submitted_at=_now(), late_reason=late))
+            _audit(connection, by, "submit", ref, f"{len(live)} live lines" + (f"; late: {late}" if late else ""))
+            return len(live)
+    except (IntegrityError, OperationalError) as error:
+        raise ClaimError(f"claim {ref} not submitted: another claim took one of its families at the same moment "
+                         f"(one result per family); rebuild it and try again [{type(error.orig).__name__}]") from None
+
+
+def paid(store: Store, ref: str, amount_pence: int, reference: str, actor: str = "pbr") -> None:
+    with store.engine.begin() as connection:
+        claim = _claim(connection, ref)
+        if claim["status"] not in ("submitted", "paid"):
+            raise ClaimError(f"claim {ref} is {claim['status']}: only a submitted claim is paid")
+        connection.execute(insert(PAYMENTS).values(claim_ref=ref, amount_pence=amount_pence, reference=reference,
+                                                   recorded_at=_now()))
+        if claim["status"] == "submitted":
+            connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(status="paid"))
+        _audit(connection, actor, "paid", ref, f"£{amount_pence / 100:,.2f} reference {reference}")
+
+
+def recover(store: Store, ref: str, family: str, reason: str, by: str) -> int:
+    with store.engine.begin() as connection:
+        claim = _claim(connection, ref)
+        if claim["status"] not in ("submitted", "paid"):
+            raise ClaimError(f"claim {ref} is {claim['status']}: withdraw a line before submission with a failed verdict")
+        line = connection.execute(select(LINES).where((LINES.c.claim_ref == ref) & (LINES.c.family_id == family))
+                                  ).mappings().first()
+        if line is None or line["status"] != "live":
+            raise ClaimError(f"family {family} has no live line in claim {ref}")
+        if connection.execute(select(RECOVERIES.c.id).where(RECOVERIES.c.line_id == line["id"])).first():
+            raise ClaimError(f"family {family}'s line in claim {ref} was already recovered")
+        connection.execute(insert(RECOVERIES).values(line_id=line["id"], claim_ref=ref, family_id=family,
+                                                     amount_pence=-line["amount_pence"], reason=reason,
+                                                     recorded_by=by, recorded_at=_now()))
+        connection.execute(delete(RESULTS).where((RESULTS.c.family_id == family) & (RESULTS.c.claim_ref == ref)))
+        _audit(connection, by, "recover", ref, f"family {family}: {reason}")
+        return -line["amount_pence"]
+
+
+def claims_frame(store: Store) -> pl.DataFrame:
+    with store.engine.connect() as connection:
+        counts = dict(connection.execute(select(LINES.c.claim_ref, func.count()).where(LINES.c.status == "live")
+                                         .group_by(LINES.c.claim_ref)).all())
+        totals = dict(connection.execute(select(LINES.c.claim_ref, func.sum(LINES.c.amount_pence))
+                                         .where(LINES.c.status == "live").group_by(LINES.c.claim_ref)).all())
+        rows = connection.execute(select(CLAIMS).order_by(CLAIMS.c.created_at)).mappings().all()
+    return pl.DataFrame([{"ref": r["ref"], "window_id": r["window_id"], "evidence_date": r["evidence_date"],
+                          "status": r["status"], "live_lines": counts.get(r["ref"], 0),
+                          "total_pence": int(totals.get(r["ref"]) or 0)} for r in rows],
+                        schema={"ref": pl.String, "window_id": pl.String, "evidence_date": pl.Date, "status": pl.String,
+                                "live_lines": pl.Int64, "total_pence": pl.Int64})
+
+
+def audit_log(store: Store, ref: str | None = None) -> list[dict]:
+    with store.engine.connect() as connection:
+        query = select(AUDIT).where(AUDIT.c.entity == "claim").order_by(AUDIT.c.id)
+        if ref:
+            query = query.where(AUDIT.c.entity_id == ref)
+        return [dict(r) for r in connection.execute(query).mappings()]
+
+
+def claim_detail(store: Store, ref: str) -> tuple[dict, list[dict], list[dict]]:
+    with store.engine.connect() as connection:
+        claim = _claim(connection, ref)
+        lines = [dict(r) for r in connection.execute(select(LINES).where(LINES.c.claim_ref == ref)
+                                                     .order_by(LINES.c.family_id)).mappings()]
+        held = [dict(r) for r in connection.execute(select(HELD).where(HELD.c.claim_ref == ref)
+                                                    .order_by(HELD.c.family_id)).mappings()]
+    return claim, lines, held

@@ -1,0 +1,283 @@
+"""Claims on the basic example: contents, one result per family, sample, lifecycle, immutability, concurrency."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import threading
+
+import openpyxl
+import polars as pl
+import pytest
+from sqlalchemy import text
+
+import pbr.claims as claims
+from conftest import EXAMPLES, run_pbr
+from pbr.claims.workbook import write_claim_workbook
+from pbr.feeds.ingest import ingest
+from pbr.plan import load_plan
+from pbr.store import Store
+
+BASIC = EXAMPLES / "basic"
+PLAN = load_plan()
+EXPECTED = {r["family_id"]: r for r in csv.DictReader(open(BASIC / "expected_decisions_2017-10-31.csv"))}
+CLAIMABLE = sorted(f for f, r in EXPECTED.items() if r["claimable"] == "true")
+D1, D2 = dt.date(2017, 10, 31), dt.date(2018, 3, 31)
+
+
+@pytest.fixture
+def store(db_url) -> Store:
+    store = Store(db_url)
+    ingest(BASIC, store, PLAN.theme_codes)
+    return store
+
+
+def lines_of(store: Store, ref: str) -> dict[str, dict]:
+    return {line["family_id"]: line for line in claims.claim_detail(store, ref)[1]}
+
+
+def pass_sample(store: Store, ref: str, seed: int = 1, fail: set[str] = frozenset()) -> list[str]:
+    chosen = claims.sample(store, ref, seed)
+    for family in chosen:
+        claims.verdict(store, ref, family, family not in fail, "auditor", "checked" if family not in fail else "no evidence")
+    return chosen
+
+
+def test_a_claim_holds_exactly_the_claimable_families(store):
+    prepared = claims.prepare(store, "2017-Q4", D1, PLAN, opens=dt.date(2017, 11, 1), closes=dt.date(2017, 11, 30))
+    assert prepared.ref == "2017-Q4-1"
+    lines = lines_of(store, prepared.ref)
+    assert sorted(lines) == CLAIMABLE
+    assert {f: line["claim_route"] for f, line in lines.items()} == {f: EXPECTED[f]["claim_route"] for f in CLAIMABLE}
+    assert prepared.total_pence == 80000 * len(CLAIMABLE)
+    assert all(line["amount_pence"] == 80000 and line["evidence"] for line in lines.values())
+
+
+def test_a_second_window_does_not_claim_them_again_once_the_first_is_submitted(store):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    draft_again = claims.prepare(store, "2018-Q1", D2, PLAN).ref
+    assert set(CLAIMABLE) <= set(lines_of(store, draft_again))  # a draft blocks nothing
+    pass_sample(store, ref)
+    claims.submit(store, ref, "coordinator")
+    later = claims.prepare(store, "2018-Q1", D2, PLAN)
+    assert later.ref == draft_again  # the draft is rebuilt, not duplicated
+    assert not set(CLAIMABLE) & set(lines_of(store, later.ref))
+    decisions = pl.read_csv(_evaluate_db(store, D2), infer_schema=False)
+    claimed = dict(decisions.select("family_id", "claimed_in").iter_rows())
+    assert all(claimed[f] == ref for f in CLAIMABLE)
+
+
+def _evaluate_db(store, day):
+    from pbr.evaluate import evaluate, write_decisions
+    import tempfile
+    out = tempfile.mktemp(suffix=".csv")
+    write_decisions(evaluate(as_of=day, database_url=store.url), out)
+    return out
+
+
+def test_a_withdrawn_lines_family_is_claimable_again(store):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    chosen = claims.sample(store, ref, seed=3)
+    failed = chosen[0]
+    for family in chosen:
+        claims.verdict(store, ref, family, family != failed, "auditor", "no evidence on file")
+    assert lines_of(store, ref)[failed]["status"] == "withdrawn"
+    claims.submit(store, ref, "coordinator")
+    later = claims.prepare(store, "2018-Q1", D2, PLAN)
+    assert failed in lines_of(store, later.ref)
+    assert not (set(CLAIMABLE) - {failed}) & set(lines_of(store, later.ref))
+
+
+def test_a_recovered_family_may_be_claimed_again_in_a_later_window(store):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    pass_sample(store, ref)
+    claims.submit(store, ref, "coordinator")
+    claims.paid(store, ref, 80000 * len(CLAIMABLE), "BACS-1")
+    assert claims.recover(store, ref, "F01", "spot check found no offending record", "finance") == -80000
+    with pytest.raises(claims.ClaimError, match="already recovered"):
+        claims.recover(store, ref, "F01", "again", "finance")
+    assert lines_of(store, ref)["F01"]["status"] == "live"  # the line stays as it was; the recovery is a new record
+    later = claims.prepare(store, "2018-Q1", D2, PLAN)
+    assert "F01" in lines_of(store, later.ref)
+
+
+@pytest.mark.parametrize("lines,size", [(3, 3), (5, 5), (6, 5), (49, 5), (51, 6), (100, 10), (101, 11)])
+def test_sample_size(lines, size):
+    assert claims.sample_size(lines) == size
+
+
+def test_sample_split_by_route_uses_largest_remainder():
+    assert claims.allocate({"ce": 7, "ssp": 13}, 5) == {"ce": 2, "ssp": 3}   # 1.75 and 3.25
+    assert claims.allocate({"ce": 1, "ssp": 1}, 1) == {"ce": 1, "ssp": 0}    # tie: route order
+    assert sum(claims.allocate({"a": 3, "b": 3, "c": 3}, 5).values()) == 5
+
+
+def test_the_same_seed_draws_the_same_sample(store):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    first = claims.sample(store, ref, seed=11)
+    assert claims.sample(store, ref, seed=11) == first
+    lines = lines_of(store, ref)
+    by_route = {r: sum(1 for f in first if lines[f]["claim_route"] == r) for r in ("ce", "ssp")}
+    assert len(first) == 5 and by_route == claims.allocate({"ce": 2, "ssp": 4}, 5)
+
+
+def test_submit_is_refused_until_every_sampled_line_has_a_verdict(store):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    with pytest.raises(claims.ClaimError, match="no audit sample yet"):
+        claims.submit(store, ref, "coordinator")
+    chosen = claims.sample(store, ref, seed=1)
+    claims.verdict(store, ref, chosen[0], True, "auditor")
+    with pytest.raises(claims.ClaimError, match="4 sampled line"):
+        claims.submit(store, ref, "coordinator")
+
+
+def test_more_than_one_failure_in_five_needs_a_full_review(store):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    chosen = claims.sample(store, ref, seed=1)
+    pass_sample(store, ref, seed=1, fail=set(chosen[:2]))
+    with pytest.raises(claims.ClaimError, match="2 of 5 sampled lines failed"):
+        claims.submit(store, ref, "coordinator")
+    claims.review(store, ref, "coordinator", "all 6 files re-checked")
+    assert claims.submit(store, ref, "coordinator") == len(CLAIMABLE) - 2
+
+
+def test_submitting_outside_the_window_needs_a_reason(store):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN, opens=dt.date(2017, 11, 1), closes=dt.date(2017, 11, 30)).ref
+    pass_sample(store, ref)
+    with pytest.raises(claims.ClaimError, match="outside the window"):
+        claims.submit(store, ref, "coordinator", today=dt.date(2017, 12, 1))
+    claims.submit(store, ref, "coordinator", late="window extended by the department", today=dt.date(2017, 12, 1))
+    log = claims.audit_log(store, ref)
+    assert log[-1]["action"] == "submit" and "late: window extended" in log[-1]["detail"]
+
+
+def test_rebuilding_a_sampled_draft_discards_the_sample_and_says_so(store):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    pass_sample(store, ref)
+    claims.prepare(store, "2017-Q4", D1, PLAN)
+    assert not any(line["sampled"] for line in lines_of(store, ref).values())
+    assert "sample and its verdicts were discarded" in claims.audit_log(store, ref)[-1]["detail"]
+
+
+def test_a_submitted_claim_is_immutable_in_the_database(store):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    pass_sample(store, ref)
+    claims.submit(store, ref, "coordinator")
+    attempts = [
+        f"UPDATE claim_lines SET amount_pence = 1 WHERE claim_ref = '{ref}'",
+        f"DELETE FROM claim_lines WHERE claim_ref = '{ref}'",
+        f"UPDATE claims SET results_payment_pence = 1 WHERE ref = '{ref}'",
+        f"UPDATE claims SET status = 'draft' WHERE ref = '{ref}'",
+        f"DELETE FROM claims WHERE ref = '{ref}'",
+        f"INSERT INTO claim_lines (claim_ref, family_id, attachment_date, themes_at_attachment, claim_route, "
+        f"amount_pence, evidence, status, sampled) VALUES ('{ref}', 'F99', '2017-01-01', '', 'ssp', 1, '', 'live', false)",
+    ]
+    for statement in attempts:
+        with pytest.raises(Exception, match="immutable"):
+            with store.engine.begin() as connection:
+                connection.execute(text(statement))
+    with pytest.raises(claims.ClaimError, match="submitted"):
+        claims.verdict(store, ref, "F01", False, "auditor")
+    claims.paid(store, ref, 480000, "BACS-1")  # the one change the lifecycle allows
+    with store.engine.connect() as connection:
+        assert connection.execute(text(f"SELECT status FROM claims WHERE ref = '{ref}'")).scalar_one() == "paid"
+        assert connection.execute(text(f"SELECT SUM(amount_pence) FROM claim_lines WHERE claim_ref = '{ref}'")
+                                  ).scalar_one() == 80000 * len(CLAIMABLE)
+
+
+def test_two_concurrent_submissions_never_give_a_family_two_live_results(db_url):
+    setup = Store(db_url)
+    ingest(BASIC, setup, PLAN.theme_codes)
+    refs = [claims.prepare(setup, window, D1, PLAN).ref for window in ("2017-Q4", "2017-Q4b")]
+    for ref in refs:
+        pass_sample(setup, ref)
+    barrier = threading.Barrier(2, timeout=30)
+    claims.before_register = lambda ref: barrier.wait()
+    outcomes: dict[str, object] = {}
+
+    def submit(ref):
+        try:
+            outcomes[ref] = claims.submit(Store(db_url), ref, "coordinator")
+        except claims.ClaimError as error:
+            outcomes[ref] = error
+
+    try:
+        threads = [threading.Thread(target=submit, args=(ref,)) for ref in refs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+    finally:
+        claims.before_register = None
+    errors = [o for o in outcomes.values() if isinstance(o, claims.ClaimError)]
+    assert len(outcomes) == 2 and len(errors) == 1, outcomes
+    assert "one result per family" in str(errors[0])
+    with setup.engine.connect() as connection:
+        per_family = connection.execute(text(
+            "SELECT l.family_id, COUNT(*) FROM claim_lines l JOIN claims c ON c.ref = l.claim_ref "
+            "WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') GROUP BY l.family_id")).all()
+    assert sorted(f for f, _ in per_family) == CLAIMABLE and all(n == 1 for _, n in per_family)
+
+
+def test_the_claim_workbook_reads_back_cell_by_cell_with_a_hostile_family_id(tmp_path, db_url):
+    hostile = '=HYPERLINK("http://x","y")'
+    data = tmp_path / "data"
+    shutil.copytree(BASIC, data)
+    for name in ("families.csv", "members.csv", "events.csv"):
+        path = data / name
+        rows = list(csv.reader(open(path)))
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            for row in rows:
+                writer.writerow([cell.replace("F01", hostile) for cell in row])
+    store = Store(db_url)
+    ingest(data, store, PLAN.theme_codes)
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN, opens=dt.date(2017, 11, 1), closes=dt.date(2017, 11, 30)).ref
+    pass_sample(store, ref, fail=set())
+    claims.submit(store, ref, "coordinator", late="test")
+    path = write_claim_workbook(store, ref, tmp_path / "claim.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Summary", "Claims", "Audit sample", "Held", "Declaration", "Audit log"]
+    summary = {row[0].value: row[1] for row in book["Summary"].iter_rows() if row[0].value}
+    assert summary["Claim reference"].value == ref
+    assert summary["Evidence date"].value == dt.datetime(2017, 10, 31)
+    assert summary["Total claimed (£)"].value == 800 * len(CLAIMABLE)
+    assert "£" in summary["Total claimed (£)"].number_format
+    assert summary["Families claimed by route ce"].value == 2 and summary["Families claimed by route ssp"].value == 4
+    sheet = book["Claims"]
+    header = [c.value for c in sheet[1]]
+    assert header[:6] == ["family_id", "attachment_date", "themes_at_attachment", "claim_route", "amount", "evidence"]
+    rows = {r[0].value: dict(zip(header, r)) for r in sheet.iter_rows(min_row=2)}
+    cell = rows[hostile]["family_id"]
+    assert cell.value == hostile and cell.data_type == "s"
+    assert rows[hostile]["attachment_date"].value == dt.datetime(2016, 9, 15)
+    assert rows[hostile]["amount"].value == 800 and rows["F03"]["claim_route"].value == "ce"
+    assert "continuous_employment:F03-P1" in rows["F03"]["evidence"].value
+    sample = book["Audit sample"]
+    assert sample.max_row == 6 and all(r[2].value == "pass" for r in sample.iter_rows(min_row=2))
+    declaration = " ".join(str(c.value) for c in book["Declaration"]["A"] if c.value)
+    assert "coordinator" in declaration and "Chief internal auditor" in declaration
+    actions = [r[2].value for r in book["Audit log"].iter_rows(min_row=2)]
+    assert actions[0] == "prepare" and actions[-1] == "submit"
+    raw = __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
+    assert "<f>" not in raw
+
+
+def test_claim_commands_through_the_cli(tmp_path, sqlite_url):
+    run_pbr("--db", sqlite_url, "ingest", str(BASIC), check=True)
+    prepared = run_pbr("--db", sqlite_url, "claim", "prepare", "--window", "2017-Q4", "--evidence-date", "2017-10-31",
+                       check=True)
+    assert "ce 2, ssp 4" in prepared.stdout and "£4,800.00" in prepared.stdout
+    refused = run_pbr("--db", sqlite_url, "claim", "submit", "--claim", "2017-Q4-1", "--by", "me")
+    assert refused.returncode == 1 and "no audit sample yet" in refused.stderr
+    sampled = run_pbr("--db", sqlite_url, "claim", "sample", "--claim", "2017-Q4-1", "--seed", "5", check=True)
+    for family in sampled.stdout.split()[-5:]:
+        run_pbr("--db", sqlite_url, "claim", "verdict", "--claim", "2017-Q4-1", "--family", family, "--pass",
+                "--by", "auditor", check=True)
+    run_pbr("--db", sqlite_url, "claim", "submit", "--claim", "2017-Q4-1", "--by", "me", check=True)
+    run_pbr("--db", sqlite_url, "claim", "paid", "--claim", "2017-Q4-1", "--amount", "4800.00", "--reference", "R1",
+            check=True)
+    listing = run_pbr("--db", sqlite_url, "claim", "list", check=True)
+    assert "paid" in listing.stdout and "4,800.00" in listing.stdout
+    run_pbr("--db", sqlite_url, "claim", "workbook", "--claim", "2017-Q4-1", "--out", str(tmp_path / "c.xlsx"), check=True)
+    assert (tmp_path / "c.xlsx").exists()
