@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT.parent / "shared" / "examples"
 PG_URL = os.environ.get("PBR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PBR = [sys.executable, "-m", "pbr.cli"]
+_SCHEMAS = itertools.count()
 
 from pbr.feeds.contract import contracts  # noqa: E402
 
@@ -62,25 +64,35 @@ def postgres_available() -> str | None:
         return f"no PostgreSQL at {PG_URL}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
 
 
-def reset_postgres() -> None:
+def reset_postgres(schema: str = "public") -> str:
+    """An empty schema of its own, so test runs side by side never meet; returns a URL that uses it."""
     import psycopg
     with psycopg.connect(PG_URL, autocommit=True) as connection:
-        connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        connection.execute("CREATE SCHEMA public")
+        connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        connection.execute(f"CREATE SCHEMA {schema}")
+    return PG_URL if schema == "public" else f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+def drop_postgres_schema(schema: str) -> None:
+    import psycopg
+    with psycopg.connect(PG_URL, autocommit=True) as connection:
+        connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path) -> str:
+def db_url(request, tmp_path):
     """A fresh, empty database of each kind pbr supports."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'pbr.db'}"
+        yield f"sqlite:///{tmp_path / 'pbr.db'}"
+        return
     reason = postgres_available()
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true needs PostgreSQL for the database tests: {reason}")
         pytest.skip(reason)
-    reset_postgres()
-    return PG_URL
+    schema = f"pbr_test_{os.getpid()}_{next(_SCHEMAS)}"
+    yield reset_postgres(schema)
+    drop_postgres_schema(schema)
 
 
 @pytest.fixture

@@ -259,9 +259,10 @@ def claim_paid(claim: str = typer.Option(..., "--claim"), amount: str = typer.Op
 
 @claim_app.command("recover")
 def claim_recover(claim: str = typer.Option(..., "--claim"), family: str = typer.Option(..., "--family"),
-                  reason: str = typer.Option(..., "--reason"), by: str = typer.Option(..., "--by")) -> None:
+                  reason: str = typer.Option(..., "--reason"), by: str = typer.Option(..., "--by"),
+                  booked_on: Optional[str] = typer.Option(None, "--booked-on", help="booking day (default today)")) -> None:
     """Book a recovery against a line found invalid after submission; the family may be claimed afresh later."""
-    amount = _claim_call(_claims().recover, _store(), claim, family, reason, by)
+    amount = _claim_call(_claims().recover, _store(), claim, family, reason, by, _date(booked_on, "--booked-on"))
     print(f"recovered £{-amount / 100:,.2f} for {family} in {claim}")
 
 
@@ -292,6 +293,58 @@ def claim_list() -> None:
     for entry in claims.audit_log(store):
         log.add_row(str(entry["at"])[:19], entry["actor"], entry["action"], entry["entity_id"], entry["detail"] or "")
     out.print(log)
+
+
+returns_app = typer.Typer(help="Government returns.", no_args_is_help=True)
+app.add_typer(returns_app, name="returns")
+
+
+def _returns_call(fn, *args, **kwargs):
+    from pbr.returns import ReturnError
+    try:
+        return fn(*args, **kwargs)
+    except ReturnError as error:
+        fail(str(error), code=1)
+
+
+@returns_app.command("progress")
+def returns_progress(quarter: str = typer.Option(..., "--quarter", help="e.g. 2017-Q3 (calendar quarters)"),
+                     out_file: Path = typer.Option(..., "--out"), plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+    """The quarterly progress return: one row per family worked with and per member; no names."""
+    from pbr.returns.progress import write_progress_return
+    _returns_call(write_progress_return, _store(), _plan(plan), quarter, out_file)
+    print(f"wrote {out_file}")
+
+
+@returns_app.command("impact-study")
+def returns_impact(start: str = typer.Option(..., "--from"), end: str = typer.Option(..., "--to"),
+                   out_file: Path = typer.Option(..., "--out")) -> None:
+    """Personal details of the families attached in the period, for linking to national data."""
+    from pbr.returns.progress import write_impact_study_return
+    path, families = _returns_call(write_impact_study_return, _store(), _date(start, "--from"), _date(end, "--to"), out_file)
+    console.print(f"[bold yellow]warning:[/] {path} holds personal data (names, dates of birth, postcodes) of "
+                  f"{families} families: it is readable by its owner only; send it only over a secure route",
+                  highlight=False)
+    print(f"wrote {path}")
+
+
+@app.command()
+def reconcile(financial_year: int = typer.Option(..., "--financial-year", help="2017 = 1 April 2017 to 31 March 2018"),
+              out_file: Path = typer.Option(..., "--out"), plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+    """Expected attachment fees and results against the grant received, by kind and by claim."""
+    from pbr.returns.reconcile import reconcile as run, write_reconciliation
+    result = _returns_call(run, _store(), _plan(plan), financial_year)
+    write_reconciliation(result, out_file)
+    table = Table(title=f"Reconciliation, financial year {financial_year}", title_justify="left")
+    for column in ("kind", "expected (£)", "received (£)", "variance (£)"):
+        table.add_column(column, justify="right" if column != "kind" else "left")
+    for kind, expected, received, variance in result.summary.iter_rows():
+        table.add_row(kind, f"{expected / 100:,.2f}", f"{received / 100:,.2f}", f"{variance / 100:,.2f}")
+    out.print(table)
+    if result.unallocated.height:
+        out.print(f"{result.unallocated.height} results payment(s) name no known claim: see sheet 'Unallocated payments'",
+                  highlight=False)
+    print(f"wrote {out_file}")
 
 
 if __name__ == "__main__":  # pragma: no cover

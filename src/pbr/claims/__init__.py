@@ -80,9 +80,9 @@ def _line_evidence(detail: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFram
 
 
 def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, actor: str = "pbr",
-            opens: dt.date | None = None, closes: dt.date | None = None) -> Prepared:
+            opens: dt.date | None = None, closes: dt.date | None = None, parameters: dict | None = None) -> Prepared:
     """Build or rebuild the draft claim for a window from the decisions as of its evidence date."""
-    params = load_parameters()
+    params = parameters or load_parameters()
     try:
         payment = params["results_payment_pence"].at(evidence_date)
     except PlanError as error:
@@ -263,7 +263,7 @@ def paid(store: Store, ref: str, amount_pence: int, reference: str, actor: str =
         _audit(connection, actor, "paid", ref, f"£{amount_pence / 100:,.2f} reference {reference}")
 
 
-def recover(store: Store, ref: str, family: str, reason: str, by: str) -> int:
+def recover(store: Store, ref: str, family: str, reason: str, by: str, booked_on: dt.date | None = None) -> int:
     with store.engine.begin() as connection:
         claim = _claim(connection, ref)
         if claim["status"] not in ("submitted", "paid"):
@@ -276,7 +276,8 @@ def recover(store: Store, ref: str, family: str, reason: str, by: str) -> int:
             raise ClaimError(f"family {family}'s line in claim {ref} was already recovered")
         connection.execute(insert(RECOVERIES).values(line_id=line["id"], claim_ref=ref, family_id=family,
                                                      amount_pence=-line["amount_pence"], reason=reason,
-                                                     recorded_by=by, recorded_at=_now()))
+                                                     booked_on=booked_on or dt.date.today(), recorded_by=by,
+                                                     recorded_at=_now()))
         connection.execute(delete(RESULTS).where((RESULTS.c.family_id == family) & (RESULTS.c.claim_ref == ref)))
         _audit(connection, by, "recover", ref, f"family {family}: {reason}")
         return -line["amount_pence"]

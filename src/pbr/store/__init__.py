@@ -58,6 +58,15 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def _temporal(name: str, dtype, values: list) -> pl.Series:
+    """Dates come back as dates from PostgreSQL and, through raw SQL, as ISO text from SQLite."""
+    parse = dt.date.fromisoformat if dtype == pl.Date else dt.datetime.fromisoformat
+    clean = [parse(v) if isinstance(v, str) else v for v in values]
+    if dtype == pl.Datetime:
+        clean = [v.replace(tzinfo=None) if isinstance(v, dt.datetime) and v.tzinfo else v for v in clean]
+    return pl.Series(name, clean, dtype=dtype)
+
+
 class Store:
     """A database holding pbr's records; migrated to the newest schema on first use."""
 
@@ -76,7 +85,13 @@ class Store:
             columns = list(result.keys())
         if not rows:
             return pl.DataFrame(schema=schema or {c: pl.String for c in columns})
-        return pl.DataFrame([tuple(r) for r in rows], schema=schema or columns, orient="row")
+        if schema is None:
+            return pl.DataFrame([tuple(r) for r in rows], schema=columns, orient="row")
+        data = {name: [r[i] for r in rows] for i, name in enumerate(schema)}
+        frame = pl.DataFrame({name: pl.Series(name, values, dtype=pl.Object if schema[name] in (pl.Date, pl.Datetime)
+                                              else schema[name], strict=False) for name, values in data.items()})
+        return frame.with_columns([_temporal(name, schema[name], data[name]) for name in schema
+                                   if schema[name] in (pl.Date, pl.Datetime)])
 
     def load_tables(self) -> dict[str, pl.DataFrame]:
         """Every feed table, typed as validation would type it."""

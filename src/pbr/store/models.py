@@ -236,5 +236,6 @@ class Recovery(SQLModel, table=True):
     family_id: str = Field(max_length=100)
     amount_pence: int = Field(description="negative")
     reason: str = Field(sa_column=Column(Text))
+    booked_on: dt.date = Field(description="the day the recovery is booked (reconciliation year)")
     recorded_by: str = Field(max_length=200)
     recorded_at: dt.datetime

@@ -173,6 +173,7 @@ def upgrade() -> None:
     sa.Column('family_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('amount_pence', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('booked_on', sa.Date(), nullable=False),
     sa.Column('recorded_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('recorded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['claim_ref'], ['claims.ref'], ),

@@ -1,0 +1,123 @@
+"""Reconciliation by financial year (programme.md): expected attachment fees and results against money received."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from openpyxl.chart import BarChart, Reference
+from sqlalchemy import text
+
+from pbr.evaluate import evaluate
+from pbr.plan import Plan, load_parameters
+from pbr.returns import ReturnError, financial_year_bounds, layout
+from pbr.store import Store
+from pbr.workbooks import new_workbook, save, write_rows
+
+
+@dataclass
+class Reconciliation:
+    year: int
+    summary: pl.DataFrame      # kind, expected, received, variance (pence)
+    by_claim: pl.DataFrame     # claim_ref, evidence_date, expected, recovered, received, variance
+    unallocated: pl.DataFrame  # payment_date, amount, reference, why
+    by_quarter: pl.DataFrame   # quarter, expected, received
+    attachments: pl.DataFrame  # family_id, attachment_date, fee
+
+
+def _quarter(day: pl.Expr, start: dt.date) -> pl.Expr:
+    months = (day.dt.year() - start.year) * 12 + day.dt.month() - start.month
+    return pl.lit("Q") + (months // 3 + 1).cast(pl.String)
+
+
+def reconcile(store: Store, plan: Plan, year: int, today: dt.date | None = None,
+              parameters: dict | None = None) -> Reconciliation:
+    start, end = financial_year_bounds(year)
+    fee = (parameters or load_parameters())["attachment_fee_pence"]
+    as_of = min(end, today or dt.date.today())
+    decisions = evaluate(as_of=as_of, plan=plan, database_url=store.url).decisions
+    attached = decisions.filter(pl.col("eligible") & pl.col("attachment_date").is_between(pl.lit(start), pl.lit(end)))
+    attached = attached.select("family_id", "attachment_date", fee.lookup(pl.col("attachment_date")).alias("fee"))
+    missing = attached.filter(pl.col("fee").is_null())
+    if missing.height:
+        raise ReturnError(f"no attachment fee in force on the attachment date of family "
+                          f"{', '.join(missing['family_id'].head(10).to_list())}")
+
+    lines = store.read(text(
+        "SELECT c.ref AS claim_ref, c.evidence_date, SUM(l.amount_pence) AS expected FROM claims c "
+        "JOIN claim_lines l ON l.claim_ref = c.ref WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') "
+        "AND c.evidence_date BETWEEN :start AND :end GROUP BY c.ref, c.evidence_date").bindparams(start=start, end=end),
+        schema={"claim_ref": pl.String, "evidence_date": pl.Date, "expected": pl.Int64})
+    recoveries = store.read(text("SELECT claim_ref, amount_pence, booked_on AS day FROM recoveries"),
+                            schema={"claim_ref": pl.String, "amount_pence": pl.Int64, "day": pl.Date})
+    recoveries = recoveries.filter(pl.col("day").is_between(pl.lit(start), pl.lit(end)))
+    known_refs = store.read(text("SELECT ref FROM claims"), schema={"ref": pl.String})["ref"]
+    payments = store.load_tables()["grant_payments"].filter(
+        pl.col("payment_date").is_between(pl.lit(start), pl.lit(end)))
+
+    results_paid = payments.filter(pl.col("kind") == "results")
+    allocated = results_paid.filter(pl.col("reference").is_in(known_refs.implode()))
+    unallocated = results_paid.filter(~pl.col("reference").is_in(known_refs.implode()) | pl.col("reference").is_null())
+    unallocated = unallocated.select("payment_date", "amount", "reference", pl.when(pl.col("reference").is_null()).then(
+        pl.lit("names no claim")).otherwise(pl.lit("names an unknown claim")).alias("why"))
+
+    recovered = recoveries.group_by("claim_ref").agg(pl.col("amount_pence").sum().alias("recovered"))
+    received_by_claim = allocated.group_by("reference").agg(pl.col("amount").sum().alias("received")).rename(
+        {"reference": "claim_ref"})
+    claim_refs = pl.concat([lines.select("claim_ref"), recovered.select("claim_ref"),
+                            received_by_claim.select("claim_ref")]).unique()
+    evidence_dates = store.read(text("SELECT ref AS claim_ref, evidence_date FROM claims"),
+                                schema={"claim_ref": pl.String, "evidence_date": pl.Date})
+    by_claim = claim_refs.join(evidence_dates, on="claim_ref", how="left").join(
+        lines.select("claim_ref", "expected"), on="claim_ref", how="left").join(
+        recovered, on="claim_ref", how="left").join(received_by_claim, on="claim_ref", how="left").with_columns(
+        pl.col("expected").fill_null(0), pl.col("recovered").fill_null(0), pl.col("received").fill_null(0)
+    ).with_columns((pl.col("received") - (pl.col("expected") + pl.col("recovered"))).alias("variance")).sort("claim_ref")
+
+    def received(kind: str) -> int:
+        return int(payments.filter(pl.col("kind") == kind)["amount"].sum() or 0)
+
+    expected = {"attachment": int(attached["fee"].sum() or 0),
+                "results": int(lines["expected"].sum() or 0) + int(recoveries["amount_pence"].sum() or 0),
+                "other": 0}
+    kinds = layout("reconciliation")["kinds"]
+    summary = pl.DataFrame({"kind": kinds, "expected": [expected[k] for k in kinds],
+                            "received": [received(k) for k in kinds]}).with_columns(
+        (pl.col("received") - pl.col("expected")).alias("variance"))
+
+    quarters = pl.DataFrame({"quarter": ["Q1", "Q2", "Q3", "Q4"]})
+    expected_q = pl.concat([
+        attached.select(_quarter(pl.col("attachment_date"), start).alias("quarter"), pl.col("fee").alias("amount")),
+        lines.select(_quarter(pl.col("evidence_date"), start).alias("quarter"), pl.col("expected").alias("amount")),
+        recoveries.select(_quarter(pl.col("day"), start).alias("quarter"), pl.col("amount_pence").alias("amount")),
+    ]).group_by("quarter").agg(pl.col("amount").sum().alias("expected"))
+    received_q = payments.select(_quarter(pl.col("payment_date"), start).alias("quarter"), "amount").group_by(
+        "quarter").agg(pl.col("amount").sum().alias("received"))
+    by_quarter = quarters.join(expected_q, on="quarter", how="left").join(received_q, on="quarter", how="left").fill_null(0)
+    return Reconciliation(year, summary, by_claim, unallocated, by_quarter, attached.sort("attachment_date", "family_id"))
+
+
+def write_reconciliation(result: Reconciliation, path: str | Path) -> Path:
+    spec = layout("reconciliation")
+    book = new_workbook()
+    money = {"expected", "received", "variance", "recovered", "amount", "fee"}
+    write_rows(book.create_sheet(spec["summary_sheet"]), ["kind", "expected", "received", "variance"],
+               result.summary.iter_rows(), money=money)
+    write_rows(book.create_sheet(spec["by_claim_sheet"]),
+               ["claim_ref", "evidence_date", "expected", "recovered", "received", "variance"],
+               result.by_claim.select("claim_ref", "evidence_date", "expected", "recovered", "received", "variance")
+               .iter_rows(), money=money)
+    write_rows(book.create_sheet(spec["unallocated_sheet"]), ["payment_date", "amount", "reference", "why"],
+               result.unallocated.iter_rows(), money=money)
+    sheet = book.create_sheet(spec["by_quarter_sheet"])
+    write_rows(sheet, ["quarter", "expected", "received"], result.by_quarter.iter_rows(), money=money)
+    chart = BarChart()
+    chart.title = f"Expected against received, financial year {result.year}-{(result.year + 1) % 100:02d}"
+    chart.y_axis.title = "£"
+    chart.add_data(Reference(sheet, min_col=2, max_col=3, min_row=1, max_row=5), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=5))
+    sheet.add_chart(chart, "E2")
+    write_rows(book.create_sheet(spec["attachments_sheet"]), ["family_id", "attachment_date", "fee"],
+               result.attachments.iter_rows(), money=money)
+    return save(book, path)

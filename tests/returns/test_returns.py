@@ -1,0 +1,157 @@
+"""Returns and reconciliation on the basic example, checked against figures worked out by hand."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import shutil
+import zipfile
+
+import openpyxl
+import pytest
+
+import pbr.claims as claims
+from conftest import EXAMPLES, run_pbr, write_feed
+from pbr.claims.workbook import write_claim_workbook
+from pbr.evaluate import evaluate, write_evaluation_workbook
+from pbr.feeds.ingest import ingest
+from pbr.plan import load_parameters, load_plan
+from pbr.returns.progress import write_impact_study_return, write_progress_return
+from pbr.returns.reconcile import reconcile, write_reconciliation
+from pbr.store import Store
+
+PLAN = load_plan()
+NAMES = {"Zebedee", "Quixotic", "Marmaduke", "Wolfsbane"}
+
+
+def named_basic(folder):
+    """The basic example with invented names and postcodes on its members, and some grant payments."""
+    shutil.copytree(EXAMPLES / "basic", folder)
+    rows = list(csv.DictReader(open(folder / "members.csv")))
+    given, family = ["Zebedee", "Marmaduke"], ["Quixotic", "Wolfsbane"]
+    for i, row in enumerate(rows):
+        row.update(given_name=given[i % 2], family_name=family[i % 2], postcode="ZZ99 3CZ")
+    write_feed(folder, "members", rows)
+    write_feed(folder, "grant_payments", [
+        {"payment_date": "2016-06-30", "amount": "10000.00", "kind": "attachment", "reference": "advance 2016-17"},
+        {"payment_date": "2017-12-20", "amount": "4000", "kind": "results", "reference": "2017-Q4-1"},
+        {"payment_date": "2018-01-10", "amount": "800.00", "kind": "results", "reference": "NOPE-1"},
+        {"payment_date": "2018-02-01", "amount": "100.5", "kind": "results", "reference": ""},
+        {"payment_date": "2017-05-01", "amount": "50", "kind": "other", "reference": ""},
+    ])
+    return folder
+
+
+@pytest.fixture
+def fee_change(tmp_path):
+    path = tmp_path / "money.yaml"
+    path.write_text("attachment_fee_pence:\n  reference: a fee cut part-way through 2016-17 (test)\n  values:\n"
+                    "    2015-04-01: 100000\n    2016-09-01: 90000\nresults_payment_pence:\n  reference: test\n"
+                    "  values:\n    2015-04-01: 80000\n")
+    return load_parameters(path)
+
+
+@pytest.fixture
+def claimed(tmp_path, db_url):
+    store = Store(db_url)
+    ingest(named_basic(tmp_path / "data"), store, PLAN.theme_codes, today=dt.date(2018, 6, 30))
+    ref = claims.prepare(store, "2017-Q4", dt.date(2017, 10, 31), PLAN).ref
+    for family in claims.sample(store, ref, seed=1):
+        claims.verdict(store, ref, family, True, "auditor")
+    claims.submit(store, ref, "coordinator")
+    claims.recover(store, ref, "F01", "spot check", "finance", booked_on=dt.date(2018, 1, 15))
+    return store, ref
+
+
+def money(sheet, kind):
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == kind)
+    return [c.value for c in row[1:4]]
+
+
+def test_reconciliation_against_hand_computed_figures(claimed, fee_change, tmp_path):
+    store, ref = claimed
+    # 2016-17: 15 eligible families attached; 5 on 20 August 2016 at £1,000, 10 from September at £900
+    first = reconcile(store, PLAN, 2016, parameters=fee_change)
+    assert dict(first.summary.select("kind", "expected").iter_rows()) == {"attachment": 1_400_000, "results": 0, "other": 0}
+    assert dict(first.summary.select("kind", "variance").iter_rows())["attachment"] == 1_000_000 - 1_400_000
+    # 2017-18: F12 and F13 attached (eligible) at £900; claim 2017-Q4-1 of 6 x £800 less F01 recovered in January
+    result = reconcile(store, PLAN, 2017, parameters=fee_change)
+    path = write_reconciliation(result, tmp_path / "rec.xlsx")
+    sheet = openpyxl.load_workbook(path)["Reconciliation"]
+    assert [c.value for c in sheet[1]] == ["kind", "expected", "received", "variance"]
+    assert money(sheet, "attachment") == [1800, 0, -1800]
+    assert money(sheet, "results") == [4000, 4900.5, 900.5]
+    assert money(sheet, "other") == [0, 50, 50]
+    by_claim = openpyxl.load_workbook(path)["By claim"]
+    row = [c.value for c in next(r for r in by_claim.iter_rows(min_row=2) if r[0].value == ref)]
+    assert row[2:] == [4800, -800, 4000, 0]
+    unallocated = [[c.value for c in r] for r in openpyxl.load_workbook(path)["Unallocated payments"].iter_rows(min_row=2)]
+    assert sorted((r[1], r[2] or "", r[3]) for r in unallocated) == [
+        (100.5, "", "names no claim"), (800, "NOPE-1", "names an unknown claim")]
+    quarters = openpyxl.load_workbook(path)["By quarter"]
+    assert quarters._charts, "the expected-against-received chart is missing"
+    q = {r[0].value: (r[1].value, r[2].value) for r in quarters.iter_rows(min_row=2)}
+    assert q["Q1"] == (900, 50) and q["Q3"] == (900 + 4800, 4000) and q["Q4"] == (-800, 900.5)
+
+
+def test_reconcile_through_the_cli(claimed, tmp_path):
+    store, _ = claimed
+    result = run_pbr("--db", store.url, "reconcile", "--financial-year", "2017", "--out", str(tmp_path / "r.xlsx"), check=True)
+    assert "attachment" in result.stdout and "2 results payment(s) name no known claim" in result.stdout
+
+
+def test_progress_return_rows_and_chart(claimed, tmp_path):
+    store, ref = claimed
+    path = write_progress_return(store, PLAN, "2017-Q4", tmp_path / "progress.xlsx")
+    book = openpyxl.load_workbook(path)
+    families = book["Families"]
+    header = [c.value for c in families[1]]
+    assert header[:4] == ["family_id", "attachment_date", "crime_asb_at_attachment", "education_at_attachment"]
+    rows = {r[0].value: dict(zip(header, (c.value for c in r))) for r in families.iter_rows(min_row=2)}
+    assert len(rows) == 20 and "F12" in rows  # attached 15 November 2017, inside the quarter
+    decisions = {r["family_id"]: r for r in evaluate(as_of=dt.date(2017, 12, 31), database_url=store.url).decisions.iter_rows(named=True)}
+    for family, row in rows.items():
+        for theme in PLAN.theme_codes:
+            assert row[f"{theme}_at_attachment"] == int(theme in decisions[family]["themes_at_attachment"].split(";"))
+            assert row[f"{theme}_progress"] == int(theme in decisions[family]["themes_progress_met"].split(";"))
+    assert rows["F03"]["claim_route"] == "ce" and rows["F03"]["claim_date"] == dt.datetime(2017, 10, 31)
+    assert rows["F03"]["claim_reference"] == ref and rows["F02"]["claim_route"] is None
+    earlier = openpyxl.load_workbook(write_progress_return(store, PLAN, "2017-Q3", tmp_path / "q3.xlsx"))["Families"]
+    assert all(r[header.index("claim_route")].value is None for r in earlier.iter_rows(min_row=2))
+    members = book["Members"]
+    assert [c.value for c in members[1]] == ["person_id", "family_id", "date_of_birth", "sex"]
+    assert members.max_row - 1 == 45
+    assert book["Chart"]._charts
+
+
+def test_the_impact_study_return_holds_names_and_is_owner_only(claimed, tmp_path):
+    store, _ = claimed
+    path, families = write_impact_study_return(store, dt.date(2017, 4, 1), dt.date(2018, 3, 31), tmp_path / "impact.xlsx")
+    assert families == 2 and os.stat(path).st_mode & 0o777 == 0o600
+    rows = list(openpyxl.load_workbook(path)["Impact study"].iter_rows(min_row=2, values_only=True))
+    assert sorted({r[0] for r in rows}) == ["F12", "F13"]
+    assert {r[3] for r in rows} <= NAMES and all(r[6] == "ZZ99 3CZ" for r in rows)
+    result = run_pbr("--db", store.url, "returns", "impact-study", "--from", "2017-04-01", "--to", "2018-03-31",
+                     "--out", str(tmp_path / "i2.xlsx"), check=True)
+    assert "personal data" in result.stderr
+
+
+def test_no_workbook_but_the_impact_study_return_holds_a_name(claimed, tmp_path, fee_change):
+    store, ref = claimed
+    paths = [
+        write_claim_workbook(store, ref, tmp_path / "claim.xlsx"),
+        write_progress_return(store, PLAN, "2017-Q4", tmp_path / "progress.xlsx"),
+        write_reconciliation(reconcile(store, PLAN, 2017, parameters=fee_change), tmp_path / "rec.xlsx"),
+        write_evaluation_workbook(evaluate(as_of=dt.date(2017, 10, 31), database_url=store.url), tmp_path / "eval.xlsx"),
+    ]
+    for path in paths:
+        book = openpyxl.load_workbook(path)
+        cells = [str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+        assert cells, path
+        assert not [c for c in cells if any(name in c for name in NAMES) or "ZZ99" in c], path.name
+        archive = zipfile.ZipFile(path)
+        raw = " ".join(archive.read(name).decode("utf-8", "ignore") for name in archive.namelist())
+        assert not any(n in raw for n in NAMES), path.name
+    impact, _ = write_impact_study_return(store, dt.date(2016, 4, 1), dt.date(2018, 3, 31), tmp_path / "impact.xlsx")
+    text = " ".join(str(c) for row in openpyxl.load_workbook(impact).active.iter_rows(values_only=True) for c in row)
+    assert "Zebedee" in text
