@@ -347,5 +347,18 @@ def reconcile(financial_year: int = typer.Option(..., "--financial-year", help="
     print(f"wrote {out_file}")
 
 
+report_app = typer.Typer(help="Reports for the council's board.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("outcomes")
+def report_outcomes(quarter: str = typer.Option(..., "--quarter", help="e.g. 2017-Q3 (calendar quarters)"),
+                    out_file: Path = typer.Option(..., "--out"), plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+    """The quarterly outcomes report: every indicator with its quarter-by-quarter trend."""
+    from pbr.returns.outcomes import write_outcomes_report
+    _returns_call(write_outcomes_report, _store(), _plan(plan), quarter, out_file)
+    print(f"wrote {out_file}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -226,6 +226,26 @@ def run_demo(folder: Path, families: int, seed: int, store, as_of: dt.date, cons
                   f"{d.filter(d['quarantined_records'] > 0).height} held by quarantine", highlight=False)
     console.print(f"  decisions and evidence in {reports}", highlight=False)
     claim_demo(store, plan, as_of, folder, console)
+    returns_demo(store, plan, as_of, reports, console)
+
+
+def returns_demo(store, plan, as_of: dt.date, reports: Path, console) -> None:
+    """The progress return, impact-study return, reconciliation and outcomes report for the as-of period."""
+    from pbr.returns.outcomes import write_outcomes_report
+    from pbr.returns.progress import write_impact_study_return, write_progress_return
+    from pbr.returns.reconcile import reconcile, write_reconciliation
+
+    quarter = f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
+    year = as_of.year - (as_of.month < 4)
+    written = [
+        write_progress_return(store, plan, quarter, reports / f"progress-return-{quarter}.xlsx"),
+        write_impact_study_return(store, dt.date(year, 4, 1), dt.date(year + 1, 3, 31),
+                                  reports / f"impact-study-{year}.xlsx")[0],
+        write_reconciliation(reconcile(store, plan, year), reports / f"reconciliation-{year}.xlsx"),
+        write_outcomes_report(store, plan, quarter, reports / f"outcomes-{quarter}.xlsx"),
+    ]
+    console.print("  returns: " + ", ".join(p.name for p in written) + f" in {reports} "
+                  "(the impact-study return holds personal data and is readable by its owner only)", highlight=False)
 
 
 def claim_demo(store, plan, as_of: dt.date, folder: Path, console) -> None:

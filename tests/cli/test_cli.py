@@ -136,3 +136,6 @@ def test_demo_runs_end_to_end_on_a_small_council(tmp_path):
     summary = {r[0].value: r[1].value for r in openpyxl.load_workbook(workbooks[0])["Summary"].iter_rows()}
     claimable = decisions.filter((pl.col("claimable") == "true") & (pl.col("quarantined_records") == "0")).height
     assert summary["Families claimed"] == claimable and summary["Total claimed (£)"] == 800 * claimable
+    reports = {p.name for p in (tmp_path / "demo" / "reports").glob("*.xlsx")}
+    assert {"progress-return-2018-Q4.xlsx", "impact-study-2018.xlsx", "reconciliation-2018.xlsx",
+            "outcomes-2018-Q4.xlsx"} <= reports

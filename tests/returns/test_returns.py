@@ -155,3 +155,45 @@ def test_no_workbook_but_the_impact_study_return_holds_a_name(claimed, tmp_path,
     impact, _ = write_impact_study_return(store, dt.date(2016, 4, 1), dt.date(2018, 3, 31), tmp_path / "impact.xlsx")
     text = " ".join(str(c) for row in openpyxl.load_workbook(impact).active.iter_rows(values_only=True) for c in row)
     assert "Zebedee" in text
+
+
+def test_outcomes_report_figures_and_trend(tmp_path, db_url):
+    from pbr.returns.outcomes import indicators_at, write_outcomes_report
+    data = named_basic(tmp_path / "data")
+    families = list(csv.DictReader(open(data / "families.csv")))
+    for row in families:
+        if row["family_id"] == "F10":
+            row["closure_date"] = "2017-01-31"
+    write_feed(data, "families", families)
+    episodes = list(csv.DictReader(open(data / "episodes.csv")))
+    write_feed(data, "episodes", episodes + [{"person_id": "F10-C1", "episode_type": "cin", "start_date": "2017-06-01"}])
+    store = Store(db_url)
+    ingest(data, store, PLAN.theme_codes, today=dt.date(2018, 6, 30))
+    ref = claims.prepare(store, "2017-Q4", dt.date(2017, 10, 31), PLAN).ref
+    for family in claims.sample(store, ref, seed=1):
+        claims.verdict(store, ref, family, True, "auditor")
+    claims.submit(store, ref, "coordinator")
+    claims.recover(store, ref, "F01", "spot check", "finance", booked_on=dt.date(2018, 1, 15))
+    tables = store.load_tables()
+    q2, q3, q4, q1 = (indicators_at(store, PLAN, q, tables) for q in ("2017-Q2", "2017-Q3", "2017-Q4", "2018-Q1"))
+    assert (q4["attached_in_quarter"], q4["attached_to_date"], q4["eligible"]) == (1, 20, 17)
+    assert q2["attached_in_quarter"] == 1 and q2["attached_in_programme_year"] == 1  # F13, June 2017
+    # F10's new child-in-need episode (June 2017) keeps it out of the claim: five claimed, F01 recovered in January
+    claimed = sorted(line["family_id"] for line in claims.claim_detail(store, ref)[1])
+    assert claimed == ["F01", "F03", "F05", "F06", "F17"]
+    assert (q3["results_claimed_to_date"], q4["results_claimed_to_date"], q1["results_claimed_to_date"]) == (0, 5, 4)
+    assert q4["results_share_of_target"] == round(100 * 5 / (500 * 3), 1)
+    assert q2["re_referrals"] == 1 and q2["first_time_offenders"] == 0 and q3["first_time_offenders"] == 1
+    decisions = evaluate(as_of=dt.date(2017, 12, 31), database_url=store.url).decisions
+    claimable = set(decisions.filter(decisions["claimable"])["family_id"].to_list())
+    assert q4["claimable_now"] == len(claimable - set(claimed))
+    path = write_outcomes_report(store, PLAN, "2018-Q1", tmp_path / "outcomes.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["Outcomes"]
+    header = [c.value for c in sheet[3]]
+    assert header[1:9] == ["2016-Q2", "2016-Q3", "2016-Q4", "2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4", "2018-Q1"]
+    rows = {r[0].value: [c.value for c in r[1:9]] for r in sheet.iter_rows(min_row=4) if r[0].value}
+    assert rows["Results claimed to date"][-2:] == [5, 4]
+    assert rows["Families attached to date"][-1] == 20
+    assert rows["Re-referrals within 12 months of closure"][3:] == [0, 1, 1, 1, 1]
+    assert sheet._charts and book["Definitions"].max_row == len(rows) + 1

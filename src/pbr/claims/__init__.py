@@ -308,8 +308,12 @@ def audit_log(store: Store, ref: str | None = None) -> list[dict]:
 def claim_detail(store: Store, ref: str) -> tuple[dict, list[dict], list[dict]]:
     with store.engine.connect() as connection:
         claim = _claim(connection, ref)
+        recovered = set(connection.execute(select(RECOVERIES.c.line_id).where(RECOVERIES.c.claim_ref == ref)).scalars())
         lines = [dict(r) for r in connection.execute(select(LINES).where(LINES.c.claim_ref == ref)
                                                      .order_by(LINES.c.family_id)).mappings()]
+        for line in lines:  # the line row never changes; its recovery is a record of its own
+            if line["id"] in recovered:
+                line["status"] = "recovered"
         held = [dict(r) for r in connection.execute(select(HELD).where(HELD.c.claim_ref == ref)
                                                     .order_by(HELD.c.family_id)).mappings()]
     return claim, lines, held

@@ -26,11 +26,12 @@ def _columns(spec: list[dict], themes: list[str]) -> list[tuple[str, str]]:
 
 
 def claims_as_at(store: Store, day: dt.date) -> pl.DataFrame:
-    """Live lines of submitted or paid claims whose evidence date is on or before `day`."""
+    """Live lines of submitted or paid claims whose evidence date is on or before `day`, not recovered by then."""
     return store.read(text(
         "SELECT l.family_id, l.claim_route, c.evidence_date AS claim_date, c.ref AS claim_ref FROM claim_lines l "
         "JOIN claims c ON c.ref = l.claim_ref WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') "
-        "AND c.evidence_date <= :day").bindparams(day=day),
+        "AND c.evidence_date <= :day "
+        "AND NOT EXISTS (SELECT 1 FROM recoveries r WHERE r.line_id = l.id AND r.booked_on <= :day)").bindparams(day=day),
         schema={"family_id": pl.String, "claim_route": pl.String, "claim_date": pl.Date, "claim_ref": pl.String})
 
 

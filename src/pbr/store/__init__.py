@@ -119,7 +119,8 @@ class Store:
             return pl.DataFrame(schema={"family_id": pl.String, "claimed_in": pl.String})
         return self.read(text(
             "SELECT l.family_id, l.claim_ref AS claimed_in FROM claim_lines l JOIN claims c ON c.ref = l.claim_ref "
-            "WHERE l.status = 'live' AND c.status IN ('submitted', 'paid')"),
+            "WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') "
+            "AND NOT EXISTS (SELECT 1 FROM recoveries r WHERE r.line_id = l.id)"),
             schema={"family_id": pl.String, "claimed_in": pl.String})
 
     def audit(self, connection, actor: str, action: str, entity: str, entity_id: str, detail: str | None = None) -> None:
