@@ -360,5 +360,80 @@ def report_outcomes(quarter: str = typer.Option(..., "--quarter", help="e.g. 201
     print(f"wrote {out_file}")
 
 
+scheduler_app = typer.Typer(help="The scheduler that runs pbr's jobs unattended.", no_args_is_help=True)
+app.add_typer(scheduler_app, name="scheduler")
+jobs_app = typer.Typer(help="Scheduled jobs: list, run now, history.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+CONFIG_HELP = "scheduler configuration YAML (see schemas/scheduler.example.yaml)"
+
+
+def _jobs_config(config: Optional[Path]):
+    from pbr.jobs import ConfigError, load_config
+    try:
+        return load_config(config)
+    except ConfigError as error:
+        fail(f"configuration refused: {error}")
+
+
+@scheduler_app.command("run")
+def scheduler_run(config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP)) -> None:
+    """Run the scheduler in the foreground until SIGTERM or SIGINT."""
+    from pbr.jobs import run_scheduler
+    _jobs_config(config)
+    run_scheduler(_store(), str(config.resolve()) if config else None,
+                  say=lambda text: print(text, flush=True))
+
+
+@jobs_app.command("list")
+def jobs_list(config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP)) -> None:
+    """The configured jobs, their schedules and their next runs in the job store."""
+    from sqlalchemy import inspect, text as sql
+    settings = _jobs_config(config)
+    store = _store()
+    stored = {}
+    if inspect(store.engine).has_table("apscheduler_jobs"):
+        with store.engine.connect() as connection:
+            stored = dict(connection.execute(sql("SELECT id, next_run_time FROM apscheduler_jobs")).all())
+    table = Table(title="Jobs", title_justify="left")
+    for column in ("job", "schedule", "next run (UTC)"):
+        table.add_column(column)
+    for job_id, schedule in settings.schedules.items():
+        next_run = stored.get(job_id)
+        when = dt.datetime.fromtimestamp(next_run, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if next_run else "-"
+        table.add_row(job_id, schedule.describe(), when)
+    out.print(table)
+
+
+@jobs_app.command("run")
+def jobs_run(job_id: str = typer.Argument(..., help="inbox, nightly-evaluation, claim-preparation, progress-return"),
+             config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP)) -> None:
+    """Run one job now, recorded in the history like a scheduled run."""
+    from pbr.jobs.runner import run_job
+    from pbr.jobs.tasks import TASKS
+    if job_id not in TASKS:
+        fail(f"no job {job_id!r} (jobs: {', '.join(TASKS)})")
+    _jobs_config(config)
+    store = _store()
+    outcome = run_job(job_id, str(config.resolve()) if config else None, store.url)
+    print(f"{job_id}: {outcome}")
+    if outcome == "failed":
+        raise typer.Exit(1)
+
+
+@jobs_app.command("history")
+def jobs_history(limit: int = typer.Option(20, "--limit")) -> None:
+    """The latest job runs: start, end, outcome, counts, error."""
+    from pbr.jobs import history
+    frame = history(_store(), limit)
+    table = Table(title="Job runs", title_justify="left")
+    for column in ("id", "job", "attempt", "started", "finished", "outcome", "counts", "error"):
+        table.add_column(column, overflow="fold")
+    for row in frame.iter_rows(named=True) if frame.height else []:
+        table.add_row(str(row["id"]), row["job_id"], str(row["attempt"]), str(row["started_at"])[:19],
+                      str(row["finished_at"] or "")[:19], row["outcome"], row["counts"] or "",
+                      (row["error"] or "").splitlines()[0] if row["error"] else "")
+    out.print(table)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -239,3 +239,49 @@ class Recovery(SQLModel, table=True):
     booked_on: dt.date = Field(description="the day the recovery is booked (reconciliation year)")
     recorded_by: str = Field(max_length=200)
     recorded_at: dt.datetime
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job: when, how it ended, what it counted, and the error if it failed."""
+    __tablename__ = "job_runs"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=100, index=True)
+    attempt: int = 1
+    started_at: dt.datetime
+    finished_at: Optional[dt.datetime] = None
+    outcome: str = Field(max_length=20)  # running, ok, failed, skipped
+    counts: Optional[str] = Field(default=None, sa_column=Column(Text))
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    host: Optional[str] = Field(default=None, max_length=200)
+
+
+class JobLease(SQLModel, table=True):
+    """Who is running a job now, until when: two schedulers on one database never run a job twice at once."""
+    __tablename__ = "job_leases"
+    job_id: str = Field(primary_key=True, max_length=100)
+    owner: Optional[str] = Field(default=None, max_length=200)
+    until: Optional[dt.datetime] = None
+
+
+class DecisionSnapshot(SQLModel, table=True):
+    __tablename__ = "decision_snapshots"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    as_of: dt.date = Field(index=True)
+    taken_at: dt.datetime
+    plan_sha256: str = Field(max_length=64)
+    families: int
+    eligible: int
+    claimable: int
+
+
+class DecisionSnapshotRow(SQLModel, table=True):
+    __tablename__ = "decision_snapshot_rows"
+    snapshot_id: int = Field(primary_key=True, foreign_key="decision_snapshots.id")
+    family_id: str = Field(primary_key=True, max_length=100)
+    eligible: bool
+    ssp_met: bool
+    ce_met: bool
+    claimable: bool
+    claim_route: Optional[str] = Field(default=None, max_length=10)
+    earliest_claimable_date: Optional[dt.date] = None
+    quarantined_records: int = 0

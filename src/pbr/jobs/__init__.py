@@ -1,0 +1,81 @@
+"""Scheduled jobs: APScheduler 3 with its job store in pbr's own database, so jobs survive restarts."""
+from __future__ import annotations
+
+import signal
+import threading
+
+import polars as pl
+from sqlalchemy import select
+
+from pbr.jobs.config import ConfigError, JobsConfig, load_config
+from pbr.store import Store
+from pbr.store.models import JobRun
+
+JOB_FUNCTION = "pbr.jobs.runner:run_job"
+
+
+def build_scheduler(store: Store):
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    return BlockingScheduler(jobstores={"default": SQLAlchemyJobStore(engine=store.engine)}, timezone="UTC",
+                             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+
+
+def sync_jobs(scheduler, config: JobsConfig, config_path: str | None, database_url: str) -> list[str]:
+    """Put the configured jobs in the store; a job already there with the same schedule keeps its next run."""
+    changed = []
+    for job_id, schedule in config.schedules.items():
+        trigger = schedule.trigger()
+        existing = scheduler.get_job(job_id)
+        if existing is not None and str(existing.trigger) == str(trigger) and list(existing.args) == [
+                job_id, config_path, database_url]:
+            continue
+        scheduler.add_job(JOB_FUNCTION, trigger, args=[job_id, config_path, database_url], id=job_id, name=job_id,
+                          replace_existing=True)
+        changed.append(job_id)
+    for job in scheduler.get_jobs():
+        if job.id not in config.schedules and not job.id.endswith(":retry"):
+            scheduler.remove_job(job.id)
+    return changed
+
+
+def run_scheduler(store: Store, config_path: str | None, say=print) -> None:
+    """Run in the foreground until SIGTERM or SIGINT, then stop cleanly."""
+    import pbr.jobs.runner as runner
+
+    config = load_config(config_path)
+    config.inbox.mkdir(parents=True, exist_ok=True)
+    scheduler = build_scheduler(store)
+    runner.scheduler = scheduler
+    stopping = threading.Event()
+
+    def stop(signum, _frame):
+        if not stopping.is_set():
+            stopping.set()
+            say(f"stopping on {signal.Signals(signum).name}")
+            threading.Thread(target=scheduler.shutdown, daemon=True).start()
+
+    def after_start():
+        # start() blocks until shutdown, and the store is only open once it runs: sync, then let jobs run
+        changed = sync_jobs(scheduler, config, config_path, store.url)
+        jobs = ", ".join(f"{job.id} next {job.next_run_time:%Y-%m-%d %H:%M:%S}" for job in scheduler.get_jobs()
+                         if job.next_run_time)
+        say(f"scheduler started: {jobs}" + (f" (updated: {', '.join(changed)})" if changed else ""))
+        scheduler.resume()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threading.Timer(0.05, after_start).start()
+    scheduler.start(paused=True)
+    say("scheduler stopped")
+
+
+def history(store: Store, limit: int = 20) -> pl.DataFrame:
+    runs = JobRun.__table__
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(runs).order_by(runs.c.id.desc()).limit(limit)).mappings().all()
+    return pl.DataFrame([dict(r) for r in rows], schema={c.name: pl.Object for c in runs.columns}) if rows else pl.DataFrame()
+
+
+__all__ = ["ConfigError", "build_scheduler", "history", "load_config", "run_scheduler", "sync_jobs"]

@@ -1,0 +1,82 @@
+"""Running one job: a lease so no two schedulers run it at once, a run record, and retries on failure."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import traceback
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+
+from pbr.jobs.config import load_config
+from pbr.jobs.tasks import TASKS
+from pbr.store import Store
+from pbr.store.models import JobLease, JobRun
+
+LEASE = JobLease.__table__
+RUNS = JobRun.__table__
+LEASE_SECONDS = 6 * 3600
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+PAUSE_ENV = "PBR_JOB_PAUSE_SECONDS"  # test hook: hold the lease this long, to show two schedulers never overlap
+scheduler = None  # the running scheduler, for retries; None for `pbr jobs run`
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _acquire(store: Store, job_id: str) -> bool:
+    now = _now()
+    with store.engine.begin() as connection:
+        try:
+            connection.execute(insert(LEASE).values(job_id=job_id, owner=None, until=None))
+        except IntegrityError:
+            pass
+    with store.engine.begin() as connection:
+        taken = connection.execute(update(LEASE).where(
+            (LEASE.c.job_id == job_id) & (LEASE.c.owner.is_(None) | (LEASE.c.until < now))
+        ).values(owner=OWNER, until=now + dt.timedelta(seconds=LEASE_SECONDS)))
+        return taken.rowcount == 1
+
+
+def _release(store: Store, job_id: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(update(LEASE).where((LEASE.c.job_id == job_id) & (LEASE.c.owner == OWNER)).values(
+            owner=None, until=None))
+
+
+def run_job(job_id: str, config_path: str | None, database_url: str, attempt: int = 1) -> str:
+    """Run a job once and record it; returns its outcome (ok, failed, skipped)."""
+    store = Store(database_url)
+    config = load_config(config_path)
+    with store.engine.begin() as connection:
+        run_id = connection.execute(insert(RUNS).values(job_id=job_id, attempt=attempt, started_at=_now(),
+                                                        outcome="running", host=OWNER)).inserted_primary_key[0]
+    if not _acquire(store, job_id):
+        _finish(store, run_id, "skipped", None, "another scheduler is running this job")
+        return "skipped"
+    try:
+        if float(os.environ.get(PAUSE_ENV, "0") or 0):
+            import time
+            time.sleep(float(os.environ[PAUSE_ENV]))
+        counts = TASKS[job_id](config, store)
+        _finish(store, run_id, "ok", counts, None)
+        return "ok"
+    except Exception as error:  # a failing job is recorded and retried; it never stops the scheduler
+        _finish(store, run_id, "failed", None, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")
+        if scheduler is not None and attempt < config.max_attempts:
+            scheduler.add_job("pbr.jobs.runner:run_job", "date", args=[job_id, config_path, database_url, attempt + 1],
+                              run_date=_now() + dt.timedelta(seconds=config.retry_delay_seconds),
+                              id=f"{job_id}:retry", replace_existing=True)
+        return "failed"
+    finally:
+        _release(store, job_id)
+
+
+def _finish(store: Store, run_id: int, outcome: str, counts: dict | None, error: str | None) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(update(RUNS).where(RUNS.c.id == run_id).values(
+            finished_at=_now(), outcome=outcome, counts=json.dumps(counts, default=str) if counts else None,
+            error=error))

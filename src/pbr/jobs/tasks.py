@@ -1,0 +1,138 @@
+"""What each scheduled job does. Each returns counts for the run log; each calls the layers below."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from pbr.feeds.contract import contracts, table_for_stem
+from pbr.jobs.config import JobsConfig
+from pbr.plan import load_plan
+from pbr.store import Store
+from pbr.store.models import DecisionSnapshot, DecisionSnapshotRow, IngestRun
+
+FEED_SUFFIXES = {".csv", ".xlsx"}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ready_files(folder: Path, stable_seconds: float) -> list[Path]:
+    """Complete files only: not `.part`, not hidden, and unchanged in size and time for `stable_seconds`."""
+    if not folder.is_dir():
+        return []
+    now = time.time()
+    ready = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        if path.name.startswith(".") or path.suffix.lower() not in FEED_SUFFIXES:
+            continue
+        first = path.stat()
+        if now - first.st_mtime < stable_seconds:
+            continue
+        time.sleep(0.05)
+        second = path.stat()
+        if (first.st_size, first.st_mtime) == (second.st_size, second.st_mtime):
+            ready.append(path)
+    order = list(contracts())
+    return sorted(ready, key=lambda p: (order.index(table_for_stem(p.stem)) if table_for_stem(p.stem) in order else 99,
+                                        p.name))
+
+
+def _move(path: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{path.name}"
+    shutil.move(str(path), target)
+    return target
+
+
+def inbox(config: JobsConfig, store: Store) -> dict:
+    from pbr.feeds.ingest import ingest
+
+    themes = load_plan().theme_codes
+    counts = {"files": 0, "loaded": 0, "quarantined": 0, "unchanged": 0, "rejected": 0, "duplicates": 0}
+    for path in ready_files(config.inbox, config.stable_seconds):
+        sha = _sha256(path)
+        with store.engine.connect() as connection:
+            seen = connection.execute(select(IngestRun.__table__.c.id).where(
+                (IngestRun.__table__.c.sha256 == sha) & (IngestRun.__table__.c.status == "loaded"))).first()
+        if seen:
+            counts["duplicates"] += 1
+            _move(path, config.inbox / "archive" / "duplicates")
+            continue
+        result = ingest(path, store, themes)
+        counts["files"] += 1
+        if result.rejected or not result.files:
+            counts["rejected"] += 1
+            reasons = [f"{f.source}: {f.rejected}" for f in result.rejected] or [f"{path.name}: not a feed file"]
+            moved = _move(path, config.inbox / "rejected")
+            Path(str(moved) + ".reason.txt").write_text("\n".join(reasons) + "\n", encoding="utf-8")
+            continue
+        for name in ("loaded", "quarantined", "unchanged"):
+            counts[name] += result.total(name)
+        _move(path, config.inbox / "archive")
+    return counts
+
+
+def nightly_evaluation(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
+    from pbr.evaluate import evaluate
+
+    day = today or dt.date.today()
+    plan = load_plan()
+    decisions = evaluate(as_of=day, plan=plan, database_url=store.url).decisions
+    with store.engine.begin() as connection:
+        snapshot = connection.execute(insert(DecisionSnapshot.__table__).values(
+            as_of=day, taken_at=dt.datetime.now(dt.timezone.utc), plan_sha256=plan.sha256, families=decisions.height,
+            eligible=decisions.filter(decisions["eligible"]).height,
+            claimable=decisions.filter(decisions["claimable"]).height)).inserted_primary_key[0]
+        rows = decisions.select("family_id", "eligible", "ssp_met", "ce_met", "claimable", "claim_route",
+                                "earliest_claimable_date", "quarantined_records").to_dicts()
+        for row in rows:
+            row["snapshot_id"] = snapshot
+            row["claim_route"] = row["claim_route"] or None
+        for start in range(0, len(rows), 20_000):
+            connection.execute(insert(DecisionSnapshotRow.__table__), rows[start:start + 20_000])
+    return {"snapshot": snapshot, "families": decisions.height}
+
+
+def claim_preparation(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
+    import pbr.claims as claims
+
+    day = today or dt.date.today()
+    prepared = 0
+    for window in config.windows:
+        if window.closes - dt.timedelta(days=config.days_before_close) <= day <= window.closes:
+            frame = claims.claims_frame(store).filter(
+                (claims.pl.col("window_id") == window.window) & claims.pl.col("status").is_in(["submitted", "paid"]))
+            if frame.height:
+                continue
+            claims.prepare(store, window.window, window.evidence_date, load_plan(), actor="scheduler",
+                           opens=window.opens, closes=window.closes)
+            prepared += 1
+    return {"prepared": prepared}
+
+
+def progress_return(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
+    from pbr.returns.progress import write_progress_return
+
+    day = today or dt.date.today()
+    q = (day.month - 1) // 3  # the quarter just ended
+    year, quarter = (day.year - 1, 4) if q == 0 else (day.year, q)
+    path = config.reports / f"progress-return-{year}-Q{quarter}.xlsx"
+    if path.exists():
+        return {"written": 0}
+    write_progress_return(store, load_plan(), f"{year}-Q{quarter}", path)
+    return {"written": 1, "file": os.fspath(path.name)}
+
+
+TASKS = {"inbox": inbox, "nightly-evaluation": nightly_evaluation, "claim-preparation": claim_preparation,
+         "progress-return": progress_return}

@@ -1,0 +1,184 @@
+"""The scheduler in a subprocess, with second-level intervals, against a temporary inbox."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from conftest import EXAMPLES, PBR
+from pbr.jobs.tasks import ready_files
+from pbr.store import Store
+from pbr.store.models import JobRun
+
+BASIC = EXAMPLES / "basic"
+
+
+def start(folder: Path, db: str, config: str, env: dict | None = None) -> subprocess.Popen:
+    (folder / "cfg.yaml").write_text(config)
+    log = open(folder / f"scheduler-{time.time_ns()}.log", "w")
+    return subprocess.Popen([*PBR, "--db", db, "scheduler", "run", "--config", str(folder / "cfg.yaml")],
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=folder)
+
+
+def stop(process: subprocess.Popen) -> float:
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    return time.monotonic() - started
+
+
+def wait_for(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def runs(db: str, job: str | None = None) -> list[dict]:
+    """Job runs, oldest first, with naive UTC datetimes."""
+    table = JobRun.__table__
+    query = select(table).order_by(table.c.id)
+    if job:
+        query = query.where(table.c.job_id == job)
+    with Store(db).engine.connect() as connection:
+        rows = [dict(r) for r in connection.execute(query).mappings()]
+    for row in rows:
+        for key in ("started_at", "finished_at"):
+            if row[key] is not None:
+                row[key] = row[key].replace(tzinfo=None)
+    return rows
+
+
+def log_of(folder: Path) -> str:
+    return "".join(p.read_text() for p in sorted(folder.glob("scheduler-*.log")))
+
+
+INBOX = "inbox: {folder: inbox, every_seconds: 1, stable_seconds: 0.5}\n"
+
+
+def test_dropped_files_are_ingested_and_archived_and_broken_ones_rejected_with_a_reason(tmp_path, db_url):
+    inbox = tmp_path / "inbox"
+    process = start(tmp_path, db_url, INBOX)
+    try:
+        wait_for(lambda: inbox.is_dir() and "scheduler started" in log_of(tmp_path))
+        (inbox / "families.csv.part").write_bytes((BASIC / "families.csv").read_bytes())
+        (inbox / "events.csv").write_text("person_id,event_date\nF01-C1,2017-01-01\n")
+        wait_for(lambda: list((inbox / "rejected").glob("*.reason.txt")) if (inbox / "rejected").is_dir() else False)
+        assert (inbox / "families.csv.part").exists()  # still being written: left alone
+        (inbox / "families.csv.part").rename(inbox / "families.csv")
+        shutil.copy(BASIC / "members.csv", inbox / "members.csv")
+        wait_for(lambda: len(list((inbox / "archive").glob("*.csv"))) == 2 if (inbox / "archive").is_dir() else False)
+        shutil.copy(BASIC / "families.csv", inbox / "families.csv")  # the same file dropped again
+        wait_for(lambda: list((inbox / "archive" / "duplicates").glob("*families.csv"))
+                 if (inbox / "archive" / "duplicates").is_dir() else False)
+        elapsed = stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert elapsed < 5
+    reason = next((inbox / "rejected").glob("*.reason.txt")).read_text()
+    assert "events.csv" in reason and "missing required column event_type" in reason
+    store = Store(db_url)
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM families")).scalar_one() == 20
+        assert connection.execute(text("SELECT COUNT(*) FROM ingest_runs WHERE source = 'families.csv'")).scalar_one() == 1
+    history = runs(db_url, "inbox")
+    assert history and all(r["outcome"] == "ok" and r["finished_at"] for r in history)
+    assert "scheduler stopped" in log_of(tmp_path)
+
+
+def test_sigterm_stops_within_five_seconds_and_a_restart_resumes_from_the_job_store(tmp_path, db_url):
+    config = "nightly_evaluation: {every_seconds: 2}\n" + INBOX
+    process = start(tmp_path, db_url, config)
+    try:
+        wait_for(lambda: len(runs(db_url, "nightly-evaluation")) >= 2)
+        assert stop(process) < 5
+    finally:
+        if process.poll() is None:
+            process.kill()
+    before = runs(db_url)
+    assert all(r["outcome"] in ("ok", "skipped") and r["finished_at"] for r in before)
+    with Store(db_url).engine.connect() as connection:
+        stored = dict(connection.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all())
+    assert set(stored) == {"inbox", "nightly-evaluation"}
+    time.sleep(5)  # two or three evaluation runs are missed while it is down
+    restarted_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    process = start(tmp_path, db_url, config)
+    try:
+        wait_for(lambda: len(runs(db_url, "nightly-evaluation")) > len([r for r in before if r["job_id"] == "nightly-evaluation"]))
+        time.sleep(1.0)
+        stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    logs = log_of(tmp_path).split("scheduler started")
+    assert "updated" in logs[1].splitlines()[0] and "updated" not in logs[2].splitlines()[0]  # resumed, not re-added
+    after = [r for r in runs(db_url, "nightly-evaluation")
+             if r["started_at"] >= restarted_at]
+    first_second = [r for r in after if (r["started_at"] - after[0]["started_at"]).total_seconds() < 1.5]
+    assert len(first_second) == 1  # the missed runs were coalesced into one
+
+
+def test_a_failing_job_is_retried_and_never_stops_the_scheduler(tmp_path, db_url):
+    (tmp_path / "reports").write_text("a file where the reports folder should be")
+    config = ("progress_return: {every_seconds: 30, folder: reports}\nretry: {max_attempts: 2, delay_seconds: 1}\n" + INBOX)
+    Store(db_url)
+    process = start(tmp_path, db_url, config)
+    try:
+        wait_for(lambda: "scheduler started" in log_of(tmp_path))
+        from pbr.jobs.runner import run_job  # noqa: F401 (the job the scheduler runs)
+        subprocess.run([*PBR, "--db", db_url, "jobs", "run", "progress-return", "--config", str(tmp_path / "cfg.yaml")],
+                       capture_output=True, text=True, timeout=120)
+        wait_for(lambda: any(r["attempt"] == 2 for r in runs(db_url, "progress-return")), seconds=60)
+        inbox_runs = len(runs(db_url, "inbox"))
+        wait_for(lambda: len(runs(db_url, "inbox")) > inbox_runs + 1)
+        assert process.poll() is None
+        stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    failed = [r for r in runs(db_url, "progress-return") if r["outcome"] == "failed"]
+    assert failed and all(r["error"] for r in failed)
+    assert max(r["attempt"] for r in failed) == 2
+
+
+def test_two_schedulers_on_one_database_never_run_a_job_twice_at_once(tmp_path, db_url):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    config = "inbox: {folder: ../inbox, every_seconds: 1, stable_seconds: 0.5}\n"
+    Store(db_url)
+    env = {"PBR_JOB_PAUSE_SECONDS": "1.5"}
+    first, second = start(tmp_path / "a", db_url, config, env), start(tmp_path / "b", db_url, config, env)
+    try:
+        wait_for(lambda: len([r for r in runs(db_url, "inbox") if r["outcome"] == "ok"]) >= 4, seconds=60)
+        stop(first)
+        stop(second)
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.kill()
+    done = [r for r in runs(db_url, "inbox") if r["outcome"] == "ok"]
+    spans = sorted((r["started_at"], r["finished_at"].replace(tzinfo=None)) for r in done)
+    for (_, end), (start_next, _) in zip(spans, spans[1:]):
+        assert start_next >= end - dt.timedelta(seconds=0.5), "two runs of one job overlapped"
+    assert {r["host"] for r in done} | {r["host"] for r in runs(db_url, "inbox") if r["outcome"] == "skipped"}
+
+
+def test_half_written_and_unfinished_files_are_not_ready(tmp_path):
+    (tmp_path / "families.csv.part").write_text("family_id\n")
+    (tmp_path / "notes.txt").write_text("x")
+    fresh = tmp_path / "members.csv"
+    fresh.write_text("person_id,family_id\n")
+    assert ready_files(tmp_path, stable_seconds=60) == []
+    old = time.time() - 120
+    os.utime(fresh, (old, old))
+    assert ready_files(tmp_path, stable_seconds=60) == [fresh]
