@@ -435,5 +435,36 @@ def jobs_history(limit: int = typer.Option(20, "--limit")) -> None:
     out.print(table)
 
 
+users_app = typer.Typer(help="Web app accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(name: str = typer.Argument(...),
+              role: str = typer.Option(..., "--role", help="keyworker, coordinator, finance or auditor"),
+              password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                                           envvar="PBR_NEW_PASSWORD"),
+              keyworker_id: Optional[str] = typer.Option(None, "--keyworker-id",
+                                                         help="the families' keyworker_id (default: NAME)")) -> None:
+    """Add a web app user; the password is stored as an argon2 hash."""
+    from pbr.web.auth import UserError, add_user
+    try:
+        add_user(_store(), name, role, password, keyworker_id)
+    except UserError as error:
+        fail(str(error), code=1)
+    print(f"added {name} ({role})")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+          as_of: Optional[str] = typer.Option(None, "--as-of", help="default decision date for pages (default today)")) -> None:
+    """Serve the web app for keyworkers, coordinators, auditors and finance."""
+    import uvicorn
+    from pbr.web.app import create_app
+    application = create_app(_store().url, as_of=_date(as_of, "--as-of"))
+    console.print(f"pbr web app on http://{host}:{port}/ (database {_store().url.split('://')[0]})", highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -200,3 +200,28 @@ def _replace(connection, model, key, columns, changed: pl.DataFrame, stamp: dict
 
 def _jsonable(value):
     return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def save_rows(store: Store, table: str, rows: list[dict], source: str, themes: list[str],
+              today: dt.date | None = None) -> dict[str, str]:
+    """Records typed into a form: validated by the ingest rules; saved whole, or nothing and the errors by column."""
+    from pbr.feeds.read import SourceFile
+
+    contract = contracts()[table]
+    frame = pl.DataFrame([{c: (str(row.get(c)).strip() or None) if row.get(c) not in (None, "") else None
+                           for c in contract.columns} for row in rows],
+                         schema={c: pl.String for c in contract.columns}).with_columns(
+        pl.int_range(2, len(rows) + 2).cast(pl.Int64).alias(ROW), pl.lit(source).alias(SOURCE))
+    source_file = SourceFile(source=source, table=table, path=Path(source), sha256=hashlib.sha256(
+        frame.write_csv().encode()).hexdigest(), frame=frame)
+    validated = validate([source_file], themes, today=today or dt.date.today(), known=_known(store))
+    bad = validated.quarantine
+    if bad.height:
+        errors: dict[str, str] = {}
+        for entry in bad.iter_rows(named=True):
+            for column in entry["column"].split(", "):
+                errors.setdefault(column, entry["reason"])
+        return errors
+    report = FileReport(source, table, source_file.sha256, rows_read=len(rows))
+    _load_file(store, uuid.uuid4().hex[:12], source_file, report, validated.tables[table], bad)
+    return {}

@@ -285,3 +285,14 @@ class DecisionSnapshotRow(SQLModel, table=True):
     claim_route: Optional[str] = Field(default=None, max_length=10)
     earliest_claimable_date: Optional[dt.date] = None
     quarantined_records: int = 0
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the web app. Keyworkers see the families whose keyworker_id is theirs."""
+    __tablename__ = "users"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    role: str = Field(max_length=20)  # keyworker, coordinator, finance, auditor
+    keyworker_id: Optional[str] = Field(default=None, max_length=100)
+    password_hash: str = Field(max_length=300)
+    created_at: dt.datetime

@@ -1,0 +1,126 @@
+"""Roles, CSRF and validation through the app's HTTP interface (pages and JSON API)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from pbr.store import Store
+from pbr.web.app import create_app
+from web.support import PASSWORD, web_db  # noqa: F401 (fixture)
+
+AS_OF = dt.date(2017, 10, 31)
+
+
+@pytest.fixture
+def app(web_db):
+    return create_app(web_db, as_of=AS_OF, secret_key="test-secret")
+
+
+def signed_in(app, name: str) -> TestClient:
+    client = TestClient(app, follow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)[1]
+    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303, response.text
+    client.csrf = client.get("/api/session").json()["csrf_token"]
+    return client
+
+
+def test_a_wrong_password_is_refused(app):
+    client = TestClient(app, follow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)[1]
+    response = client.post("/login", data={"name": "kw1", "password": "nope", "csrf_token": token})
+    assert response.status_code == 401 and "Wrong name or password" in response.text
+    assert client.get("/families").status_code == 303
+
+
+def test_a_form_post_without_a_csrf_token_is_refused(app, web_db):
+    client = signed_in(app, "kw1")
+    data = {"person_id": "F01-C1", "event_type": "asb_incident", "event_date": "2017-10-01"}
+    assert client.post("/families/F01/records/events", data=data).status_code == 403
+    assert client.post("/families/F01/records/events", data={**data, "csrf_token": "forged"}).status_code == 403
+    assert client.post("/api/families/F01/events", json=data).status_code == 403
+    assert client.post("/logout").status_code == 403
+    with Store(web_db).engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM events WHERE event_date = '2017-10-01'")).scalar_one() == 0
+    anonymous = TestClient(app, follow_redirects=False)
+    assert anonymous.post("/login", data={"name": "kw1", "password": PASSWORD}).status_code == 403
+
+
+def test_a_keyworker_sees_and_changes_only_their_own_families(app, web_db):
+    client = signed_in(app, "kw1")
+    listed = {f["family_id"] for f in client.get("/api/families").json()}
+    assert listed == {"F01", "F04", "F07", "F10", "F13", "F16", "F19"}
+    page = client.get("/families").text
+    assert "F01" in page and "F02" not in page
+    assert client.get("/families/F02").status_code == 404
+    assert client.get("/api/families/F02").status_code == 404
+    bad = {"person_id": "F02-C1", "event_type": "asb_incident", "event_date": "2017-10-01"}
+    assert client.post("/api/families/F02/events", json=bad, headers={"X-CSRF-Token": client.csrf}).status_code == 404
+    assert client.post("/families/F02/records/events", data={**bad, "csrf_token": client.csrf}).status_code == 404
+    # a member of another family cannot be smuggled into one's own
+    response = client.post("/api/families/F01/events", json=bad, headers={"X-CSRF-Token": client.csrf})
+    assert response.status_code == 422 and "not a member of family F01" in response.json()["errors"]["person_id"]
+    with Store(web_db).engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM events WHERE event_date = '2017-10-01'")).scalar_one() == 0
+
+
+def test_finance_sees_money_not_case_records(app):
+    client = signed_in(app, "money")
+    for path in ("/families", "/families/F01", "/dashboard", "/api/families", "/api/families/F01"):
+        assert client.get(path).status_code == 403, path
+    page = client.get("/finance")
+    assert page.status_code == 200 and "Grant income" in page.text
+    assert client.get("/claims").status_code == 200
+
+
+def test_recording_an_outcome_changes_the_decision_and_is_audited(app, web_db):
+    client = signed_in(app, "kw1")
+    before = client.get("/api/families/F01").json()["decision"]
+    assert before["claimable"] is True
+    response = client.post("/families/F01/records/events", data={
+        "person_id": "F01-C1", "event_type": "asb_incident", "event_date": "2017-10-01", "csrf_token": client.csrf})
+    assert response.status_code == 303
+    after = client.get("/api/families/F01").json()
+    assert after["decision"]["claimable"] is False
+    assert any("asb_incident" in e["evidence"] and "2017-10-01" not in "" for e in after["evidence"])
+    with Store(web_db).engine.connect() as connection:
+        actor, detail = connection.execute(text(
+            "SELECT actor, detail FROM audit_log WHERE action = 'record events'")).one()
+    assert actor == "kw1" and "2017-10-01" in detail
+
+
+def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved(app, web_db):
+    client = signed_in(app, "kw1")
+    response = client.post("/families/F01/records/episodes", data={
+        "person_id": "F01-C1", "episode_type": "cin", "start_date": "2017-09-01", "end_date": "2017-08-01",
+        "csrf_token": client.csrf})
+    assert response.status_code == 422
+    assert re.search(r'name="end_date"[^>]*value="2017-08-01">\s*<span class="field-error" role="alert">end_date 2017-08-01 '
+                     r'is before start_date 2017-09-01', response.text)
+    with Store(web_db).engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM episodes WHERE person_id = 'F01-C1'")).scalar_one() == 0
+
+
+def test_roles_guard_claim_actions(app):
+    keyworker = signed_in(app, "kw1")
+    assert keyworker.get("/claims").status_code == 403
+    coordinator = signed_in(app, "coord")
+    prepared = coordinator.post("/claims/prepare", data={"window": "2017-Q4", "evidence_date": "2017-10-31",
+                                                         "csrf_token": coordinator.csrf})
+    assert prepared.status_code == 303 and "ref=2017-Q4-1" in prepared.headers["location"]
+    assert coordinator.post("/claims/2017-Q4-1/verdict", data={"family_id": "F01", "verdict": "pass",
+                                                               "csrf_token": coordinator.csrf}).status_code == 403
+    finance = signed_in(app, "money")
+    assert finance.post("/claims/prepare", data={"window": "X", "evidence_date": "2017-10-31",
+                                                 "csrf_token": finance.csrf}).status_code == 403
+    workbook = finance.get("/claims/2017-Q4-1/workbook.xlsx")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+
+
+def test_the_api_is_described_by_openapi(app):
+    spec = TestClient(app).get("/openapi.json").json()
+    assert "/api/families" in spec["paths"] and "/api/families/{family_id}" in spec["paths"]

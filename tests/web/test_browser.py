@@ -1,0 +1,169 @@
+"""The web app in a real browser: Playwright drives Debian's Chromium against `pbr serve` on localhost.
+
+Screenshots of the main pages are written to test-artifacts/screenshots/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from web.support import PASSWORD, seed
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _require_browser():
+    missing = None
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        missing = "the playwright package is not installed"
+    if not Path(CHROMIUM).exists():
+        missing = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true needs the browser tests: {missing}")
+        pytest.skip(missing)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _require_browser()
+    folder = tmp_path_factory.mktemp("web")
+    url = f"sqlite:///{folder / 'pbr.db'}"
+    seed(url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "pbr.cli", "--db", url, "serve", "--port", str(port),
+                                "--as-of", "2017-10-31"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/login", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        raise AssertionError("pbr serve did not start")
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def sign_in(browser, server, name):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+@pytest.mark.parametrize("name,heading,path", [
+    ("kw1", "My families", "/families"), ("coord", "Where every family stands", "/dashboard"),
+    ("audit", "Claims", "/claims"), ("money", "Grant income", "/finance")])
+def test_each_role_signs_in_and_lands_on_its_home_page(browser, server, name, heading, path):
+    page = sign_in(browser, server, name)
+    assert page.url.startswith(f"{server}{path}")
+    assert heading in page.inner_text("h1")
+    page.screenshot(path=str(SHOTS / f"home-{name}.png"), full_page=True)
+    page.close()
+
+
+def test_a_keyworker_records_an_outcome_and_sees_the_decision_change(browser, server):
+    page = sign_in(browser, server, "kw1")
+    page.click("text=F01")
+    page.wait_for_load_state("networkidle")
+    assert "claimable now" in page.inner_text("#decision h2")
+    assert page.locator("svg.timeline").count() == 1
+    page.screenshot(path=str(SHOTS / "family-before.png"), full_page=True)
+    form = page.locator("#form-events")
+    form.locator("select[name=person_id]").select_option("F01-C1")
+    form.locator("select[name=event_type]").select_option("asb_incident")
+    form.locator("input[name=event_date]").fill("2017-10-01")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    status = page.inner_text("#decision h2")
+    assert "claimable now" not in status and "claimable by date" in status
+    assert "asb_incident" in page.inner_text("#decision") and "2017-10-01" in page.inner_text("#decision")
+    page.screenshot(path=str(SHOTS / "family-after.png"), full_page=True)
+    page.close()
+
+
+def test_a_keyworker_sees_the_error_next_to_the_field(browser, server):
+    page = sign_in(browser, server, "kw1")
+    page.goto(f"{server}/families/F04")
+    form = page.locator("#form-episodes")
+    form.locator("select[name=person_id]").select_option("F04-C1")
+    form.locator("select[name=episode_type]").select_option("cin")
+    form.locator("input[name=start_date]").fill("2017-09-01")
+    form.locator("input[name=end_date]").fill("2017-08-01")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    error = page.locator("#form-episodes .field-error")
+    assert "is before start_date" in error.inner_text()
+    page.screenshot(path=str(SHOTS / "family-form-error.png"), full_page=True)
+    page.close()
+
+
+def test_a_coordinator_prepares_a_claim_and_an_auditor_records_a_verdict(browser, server):
+    page = sign_in(browser, server, "coord")
+    assert page.locator("svg.claims-chart, .card p.muted").count() >= 1
+    page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+    page.select_option("form.filters select[name=status]", "claimable now")
+    page.wait_for_function("document.querySelector('#shown').innerText.includes('families')")
+    page.wait_for_timeout(500)
+    rows = page.locator("#family-table tbody tr")
+    assert rows.count() >= 1 and all("claimable now" in rows.nth(i).inner_text() for i in range(rows.count()))
+    page.goto(f"{server}/claims")
+    page.fill("#prepare input[name=window]", "2017-Q4")
+    page.fill("#prepare input[name=evidence_date]", "2017-10-31")
+    page.click("#prepare button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "Claim 2017-Q4-1" in page.inner_text("#claim h2")
+    lines = page.locator("#claim table tbody tr")
+    assert lines.count() >= 5
+    page.fill("#claim input[name=seed]", "7")
+    page.click("text=Draw the audit sample")
+    page.wait_for_load_state("networkidle")
+    assert "sampled" in page.inner_text("#claim h2")
+    page.screenshot(path=str(SHOTS / "claim-sampled.png"), full_page=True)
+    page.close()
+
+    auditor = sign_in(browser, server, "audit")
+    auditor.goto(f"{server}/claims?ref=2017-Q4-1")
+    passes = auditor.locator("#claim button[value=pass]")
+    before = passes.count()
+    assert before == 5
+    passes.first.click()
+    auditor.wait_for_load_state("networkidle")
+    assert auditor.locator("#claim button[value=pass]").count() == before - 1
+    assert "verdict pass" in auditor.inner_text("#claim ul.log")
+    auditor.screenshot(path=str(SHOTS / "claim-verdict.png"), full_page=True)
+    auditor.close()
