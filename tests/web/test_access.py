@@ -124,3 +124,16 @@ def test_roles_guard_claim_actions(app):
 def test_the_api_is_described_by_openapi(app):
     spec = TestClient(app).get("/openapi.json").json()
     assert "/api/families" in spec["paths"] and "/api/families/{family_id}" in spec["paths"]
+
+
+@pytest.mark.parametrize("kind", ["progress-return", "outcomes", "reconciliation", "decisions", "impact-study"])
+def test_a_coordinator_downloads_every_workbook_and_finance_only_money(app, kind):
+    import io
+    import openpyxl
+    coordinator = signed_in(app, "coord")
+    response = coordinator.get(f"/reports/{kind}.xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames
+    finance = signed_in(app, "money")
+    assert finance.get(f"/reports/{kind}.xlsx").status_code == (200 if kind == "reconciliation" else 403)

@@ -338,8 +338,20 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
                 write_progress_return(store, plan, quarter, path)
             elif kind == "outcomes" and user["role"] == "coordinator":
                 write_outcomes_report(store, plan, quarter, path)
+            elif kind == "decisions" and user["role"] == "coordinator":
+                from pbr.evaluate import write_evaluation_workbook
+                write_evaluation_workbook(decisions(day), path)
+            elif kind == "impact-study" and user["role"] == "coordinator":
+                from pbr.returns.progress import write_impact_study_return
+                start = dt.date.fromisoformat(request.query_params.get("from") or f"{year}-04-01")
+                end = dt.date.fromisoformat(request.query_params.get("to") or f"{year + 1}-03-31")
+                write_impact_study_return(store, start, end, path)
+                with store.engine.begin() as connection:
+                    store.audit(connection, user["name"], "download impact-study return", "return", "impact-study",
+                                f"{start} to {end}: personal data")
             else:
-                raise Forbidden() if kind in ("progress-return", "outcomes") else HTTPException(404, "no such report")
+                raise Forbidden() if kind in ("progress-return", "outcomes", "decisions", "impact-study") else HTTPException(
+                    404, "no such report")
         except ReturnError as error:
             raise HTTPException(400, str(error)) from None
         return FileResponse(path, filename=path.name)

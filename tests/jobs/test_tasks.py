@@ -1,0 +1,59 @@
+"""The scheduled jobs' work, called directly: snapshots, claim preparation ahead of a window, the quarterly return."""
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+from sqlalchemy import text
+
+import pbr.claims as claims
+from conftest import EXAMPLES
+from pbr.feeds.ingest import ingest
+from pbr.jobs.config import load_config
+from pbr.jobs.tasks import claim_preparation, nightly_evaluation, progress_return
+from pbr.plan import load_plan
+from pbr.store import Store
+
+
+def setup(tmp_path, db_url):
+    store = Store(db_url)
+    ingest(EXAMPLES / "basic", store, load_plan().theme_codes)
+    (tmp_path / "cfg.yaml").write_text(
+        "claim_preparation:\n  cron: '0 3 * * *'\n  days_before_close: 10\n  windows:\n"
+        "    - {window: 2017-Q4, evidence_date: 2017-10-31, opens: 2017-11-01, closes: 2017-11-30}\n"
+        "progress_return: {cron: '0 4 1 1,4,7,10 *', folder: out}\n")
+    return store, load_config(tmp_path / "cfg.yaml")
+
+
+def test_nightly_evaluation_stores_a_dated_snapshot(tmp_path, db_url):
+    store, config = setup(tmp_path, db_url)
+    counts = nightly_evaluation(config, store, today=dt.date(2017, 10, 31))
+    assert counts["families"] == 20
+    with store.engine.connect() as connection:
+        as_of, claimable = connection.execute(text("SELECT as_of, claimable FROM decision_snapshots")).one()
+        routes = dict(connection.execute(text(
+            "SELECT family_id, claim_route FROM decision_snapshot_rows WHERE claimable = :t"), {"t": True}).all())
+    assert str(as_of) == "2017-10-31" and claimable == 6
+    assert routes == {"F01": "ssp", "F03": "ce", "F05": "ssp", "F06": "ce", "F10": "ssp", "F17": "ssp"}
+
+
+def test_claim_preparation_starts_days_before_the_window_closes_and_stops_once_submitted(tmp_path, db_url):
+    store, config = setup(tmp_path, db_url)
+    assert claim_preparation(config, store, today=dt.date(2017, 11, 19))["prepared"] == 0
+    assert claim_preparation(config, store, today=dt.date(2017, 11, 20))["prepared"] == 1
+    assert claim_preparation(config, store, today=dt.date(2017, 11, 25))["prepared"] == 1  # the draft is rebuilt
+    frame = claims.claims_frame(store)
+    assert frame["ref"].to_list() == ["2017-Q4-1"] and frame["live_lines"].to_list() == [6]
+    for family in claims.sample(store, "2017-Q4-1", seed=1):
+        claims.verdict(store, "2017-Q4-1", family, True, "auditor")
+    claims.submit(store, "2017-Q4-1", "coordinator", today=dt.date(2017, 11, 26))
+    assert claim_preparation(config, store, today=dt.date(2017, 11, 27))["prepared"] == 0
+    assert claim_preparation(config, store, today=dt.date(2017, 12, 1))["prepared"] == 0
+
+
+def test_progress_return_after_a_quarter_ends_once(tmp_path, db_url):
+    store, config = setup(tmp_path, db_url)
+    assert progress_return(config, store, today=dt.date(2018, 1, 1)) == {"written": 1, "file": "progress-return-2017-Q4.xlsx"}
+    assert progress_return(config, store, today=dt.date(2018, 1, 2)) == {"written": 0}
+    book = openpyxl.load_workbook(tmp_path / "out" / "progress-return-2017-Q4.xlsx")
+    assert book["Families"].max_row == 21
