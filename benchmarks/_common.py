@@ -19,12 +19,16 @@ def make_data(families: int, folder: Path, seed: int = 2017) -> Path:
     return folder
 
 
-def run_measured(args: list[str], env: dict | None = None) -> tuple[float, float]:
+def run_measured(args: list[str], env: dict | None = None, quiet: bool = False) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of a child process run to completion (fork + wait4 gives its own rusage)."""
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:  # child
         try:
+            if quiet:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
             os.execvpe(args[0], args, {**os.environ, **(env or {})})
         finally:
             os._exit(127)

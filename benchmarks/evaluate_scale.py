@@ -28,7 +28,7 @@ def main() -> None:
         rows = rows_in(data)
         out = options.work / f"decisions-{size}.csv"
         wall, peak = run_measured([PYTHON, "-m", "pbr.cli", "evaluate", "--data", str(data), "--as-of", options.as_of,
-                                   "--out", str(out)])
+                                   "--out", str(out)], quiet=True)
         read_wall, read_peak = run_measured([PYTHON, "-c", PLAIN_READ, str(data)])
         print(f"{size:,} families, {rows:,} records: evaluate {wall:.1f} s, peak RSS {peak:,.0f} MiB; "
               f"plain read {read_wall:.1f} s ({read_peak:,.0f} MiB); ratio {wall / read_wall:.2f}x", flush=True)

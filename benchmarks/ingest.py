@@ -22,10 +22,10 @@ def main() -> None:
     db = options.db or f"sqlite:///{options.work / f'ingest-{options.families}.db'}"
     if db.startswith("sqlite:///"):
         Path(db[len("sqlite:///"):]).unlink(missing_ok=True)
-    wall, peak = run_measured([PYTHON, "-m", "pbr.cli", "--db", db, "ingest", str(data)])
+    wall, peak = run_measured([PYTHON, "-m", "pbr.cli", "--db", db, "ingest", str(data)], quiet=True)
     print(f"ingest of {options.families:,} families ({rows:,} rows) into {db.split(':')[0]}: "
           f"{wall:.1f} s, {rows / wall:,.0f} rows/s, peak RSS {peak:,.0f} MiB")
-    wall, peak = run_measured([PYTHON, "-m", "pbr.cli", "--db", db, "ingest", str(data)])
+    wall, peak = run_measured([PYTHON, "-m", "pbr.cli", "--db", db, "ingest", str(data)], quiet=True)
     print(f"re-ingest of the same files (all unchanged): {wall:.1f} s, {rows / wall:,.0f} rows/s, peak RSS {peak:,.0f} MiB")
 
 
