@@ -46,7 +46,7 @@ def write_dataset(folder: Path, **tables: list[dict]) -> Path:
 
 
 def run_pbr(*args: str, cwd: Path | None = None, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, **(env or {}), "COLUMNS": "200"}
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     result = subprocess.run([*PBR, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
     if check and result.returncode != 0:
         raise AssertionError(f"pbr {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")

@@ -13,7 +13,7 @@ from rich.table import Table
 
 app = typer.Typer(help="pbr: outcomes tracking and payment-by-results claims.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
 out = Console(width=None if Console().is_terminal else 140)
 state: dict[str, Optional[str]] = {"db": None}
 

@@ -14,7 +14,7 @@ from pbr.plan import Plan, load_plan
 
 # The date column that makes each feed "dated", for the stale-extract warning.
 DATED = {"families": "attachment_date", "indicators": "identified_date", "events": "event_date",
-         "episodes": "start_date", "assessments": "assessment_date"}
+         "episodes": "start_date", "assessments": "assessment_date", "grant_payments": "payment_date"}
 
 
 @dataclass
@@ -29,15 +29,17 @@ class Evaluation:
 
 
 def newest_record(tables: dict[str, pl.DataFrame]) -> dt.date | None:
+    """The newest date any record carries (the term calendar itself does not count; attendance is dated by its term)."""
     days = []
     for table, column in DATED.items():
         frame = tables.get(table)
-        if frame is None or frame.height == 0:
-            continue
-        days.append(frame.get_column(column).max())
-    episodes = tables.get("episodes")
+        if frame is not None and frame.height:
+            days.append(frame.get_column(column).max())
+    episodes, attendance, terms = tables.get("episodes"), tables.get("attendance"), tables.get("terms")
     if episodes is not None and episodes.height:
         days.append(episodes.get_column("end_date").max())
+    if attendance is not None and attendance.height and terms is not None:
+        days.append(attendance.join(terms, on="term_id").get_column("end_date").max())
     days = [d for d in days if d is not None]
     return max(days) if days else None
 

@@ -139,3 +139,14 @@ def test_demo_runs_end_to_end_on_a_small_council(tmp_path):
     reports = {p.name for p in (tmp_path / "demo" / "reports").glob("*.xlsx")}
     assert {"progress-return-2018-Q4.xlsx", "impact-study-2018.xlsx", "reconciliation-2018.xlsx",
             "outcomes-2018-Q4.xlsx"} <= reports
+
+
+def test_attendance_without_a_term_calendar_is_refused_in_one_line(tmp_path):
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS,
+                  attendance=[{"person_id": "C1", "term_id": "2016-17-autumn", "possible_sessions": "100",
+                               "authorised_absence": "1", "unauthorised_absence": "1"}])
+    (tmp_path / "d" / "terms.csv").unlink()
+    result = run_pbr("evaluate", "--data", str(tmp_path / "d"), "--as-of", "2017-10-31", "--out", str(tmp_path / "o.csv"),
+                     env={"COLUMNS": "40"})
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1 and "terms.csv" in result.stderr

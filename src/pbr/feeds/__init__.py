@@ -61,6 +61,8 @@ def read_dataset(path: str | Path, themes: list[str], today: dt.date | None = No
         raise DatasetError(f"{first.source} is rejected whole: {first.rejected}")
     present = {f.table for f in read.files}
     missing = [t for t in require if t not in present]
+    if "attendance" in present and "terms" not in present:
+        missing.append("terms")  # feeds.md: the term calendar is required when attendance is present
     if missing:
         raise DatasetError(f"{path}: no {', '.join(m + '.csv' for m in missing)} (required)")
     validated = validate(read.files, themes, today=today)
