@@ -44,10 +44,20 @@ def newest_record(tables: dict[str, pl.DataFrame]) -> dt.date | None:
     return max(days) if days else None
 
 
+def default_terms() -> pl.DataFrame:
+    """The shipped term calendar (feeds.md: 'a usable default'), for data sets that bring none."""
+    from pbr.resources import schema_path
+    return pl.read_csv(schema_path("terms.csv"), infer_schema=False).select(
+        "term_id", pl.col("start_date").str.to_date(), pl.col("end_date").str.to_date())
+
+
 def evaluate_tables(tables: dict[str, pl.DataFrame], quarantine: pl.DataFrame, as_of: dt.date, plan: Plan,
                     files: list[FileReport] | None = None) -> Evaluation:
-    result = decide(plan, tables, as_of, quarantine)
     warnings = []
+    if tables["terms"].height == 0:
+        tables = {**tables, "terms": default_terms()}
+        warnings.append("no term calendar in the data: the shipped default calendar (schemas/terms.csv) is used")
+    result = decide(plan, tables, as_of, quarantine)
     newest = newest_record(tables)
     if newest is not None and as_of > newest:
         warnings.append(f"the as-of date {as_of} is after the newest dated record ({newest}): the decisions assume "

@@ -122,3 +122,19 @@ def test_two_assessments_on_one_day_are_quarantined_as_a_duplicate_key(tmp_path)
     assert evaluation.quarantined == 2
     assert rows["F1"]["quarantined_records"] == 2
     assert measure_met(detail, "F1", "health") is False  # no baseline: both copies are held
+
+
+def test_without_a_term_calendar_the_shipped_one_is_used(tmp_path):
+    # the flagged child is 16 before the measured terms, so no attendance record is needed
+    tables = dict(families=[family("F1", "2016-08-20")],
+                  members=[member("F1-P1", "F1", "1980-01-01"), member("F1-C1", "F1", "2000-06-01"),
+                           member("F1-C2", "F1", "2010-01-01")],
+                  indicators=[{"person_id": "F1-C1", "indicator": "education.x", "identified_date": "2016-07-01"},
+                              {"person_id": "F1-P1", "indicator": "domestic_abuse.x", "identified_date": "2016-07-01"}])
+    rows, detail, evaluation = evaluate_rows(tmp_path, "2017-10-31", **tables)
+    (tmp_path / "terms.csv").unlink()
+    import pbr
+    bare = pbr.evaluate(data=tmp_path, as_of="2017-10-31")
+    assert bare.decisions.row(0, named=True)["themes_progress_met"] == rows["F1"]["themes_progress_met"] == \
+        "education;domestic_abuse"
+    assert any("default calendar" in w for w in bare.warnings)
