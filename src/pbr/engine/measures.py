@@ -202,12 +202,19 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     count = rule["terms"]
     num, den = ratio(rule["max_absence_percent"])
     terms = measured_terms(points.select(*POINT_KEYS, "attachment_date"), records.terms, "at", count)
+
+    def listing(text: pl.Expr, name: str) -> pl.Expr:
+        """The items as text for the evidence; only their number where no evidence is wanted."""
+        return (text.sort().str.join(", ") if ctx.with_evidence else pl.len().cast(pl.String)).alias(name)
+
     per_point = terms.group_by(POINT_KEYS).agg(
         pl.col("terms_available").first(),
         (pl.col("term_start") <= pl.col("attachment_date")).any().alias("starts_before"),
+        (pl.col("term_start") > pl.col("attachment_date")).sum().alias("terms_since"),
         pl.col("term_start").min().alias("first_start"),
         pl.col("term_end").max().alias("last_end"),
-        pl.col("term_id").drop_nulls().sort_by(pl.col("term_end").drop_nulls()).str.join(", ").alias("term_ids"),
+        (pl.col("term_id").drop_nulls().sort_by(pl.col("term_end").drop_nulls()).str.join(", ") if ctx.with_evidence
+         else pl.lit("")).alias("term_ids"),
     )
     measured = terms.filter(pl.col("term_id").is_not_null()).select(*POINT_KEYS, "term_id", "term_start")
 
@@ -219,16 +226,16 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     attendance = records.attendance.select("family_id", "person_id", "term_id", "possible", "authorised", "unauthorised",
                                            absences(rule["absence"]).alias("absent"))
     missing = needed.join(attendance, on=["family_id", "person_id", "term_id"], how="anti").group_by(POINT_KEYS).agg(
-        (pl.col("person_id") + pl.lit(" ") + pl.col("term_id")).sort().str.join(", ").alias("missing"))
+        listing(pl.col("person_id") + pl.lit(" ") + pl.col("term_id"), "missing"))
 
     scope = ctx.in_scope() if rule["scope"] == "flagged" else pl.concat(
         [ctx.flagged, records.members.select("family_id", "person_id")]).unique()
     scoped = attendance.join(scope, on=["family_id", "person_id"], how="semi")
     records_in = measured.join(scoped, on=["family_id", "term_id"])
     too_high = records_in.filter(100 * den * pl.col("absent") >= num * pl.col("possible"))
-    high = too_high.group_by(POINT_KEYS).agg(
-        (pl.col("person_id") + pl.lit(" ") + pl.col("term_id") + pl.lit(" ") + pl.col("absent").cast(pl.String)
-         + pl.lit("/") + pl.col("possible").cast(pl.String)).sort().str.join(", ").alias("high"))
+    high = too_high.group_by(POINT_KEYS).agg(listing(
+        pl.col("person_id") + pl.lit(" ") + pl.col("term_id") + pl.lit(" ") + pl.col("absent").cast(pl.String)
+        + pl.lit("/") + pl.col("possible").cast(pl.String), "high"))
     worst = records_in.group_by(POINT_KEYS).agg(pl.len().alias("records"))
 
     exclusions = records.events.filter(pl.col("event_type").is_in(["exclusion_fixed", "exclusion_permanent"])).join(
@@ -248,8 +255,7 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     ok3 = (pl.col("fixed") <= rule["max_fixed_exclusions"]) & (pl.col("permanent") == 0)
     limit = f"{rule['max_absence_percent']}%"
     evidence = pl.when(~enough).then(
-        pl.lit("only ") + pl.when(pl.col("starts_before")).then(
-            pl.col("terms_available") - pl.lit(count)).otherwise(pl.col("terms_available")).clip(0).cast(pl.String)
+        pl.lit("only ") + pl.col("terms_since").fill_null(0).cast(pl.String)
         + pl.lit(f" complete terms since attachment; needs {count} (")
         + pl.col("term_ids").fill_null("") + pl.lit(")")
     ).otherwise(
