@@ -170,7 +170,7 @@ def demo(families: int = typer.Option(2000, help="how many synthetic families"),
          seed: int = typer.Option(2017, help="random seed: the same seed gives the same council"),
          folder: Path = typer.Option(Path("pbr-demo"), help="where the demo's data, database and reports go"),
          as_of: str = typer.Option("2018-12-31", "--as-of", help="the as-of date for the demo's decisions")) -> None:
-    """Generate a synthetic council, ingest it, and evaluate it: the whole job end to end."""
+    """A synthetic council end to end: ingest, evaluate, claim, returns and reports."""
     from pbr.demo import run_demo
 
     if state["db"] is None:

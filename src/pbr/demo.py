@@ -156,13 +156,17 @@ class _Council:
             score = min(10, max(1, score + (r.choice([1, 1, 2]) if well else r.choice([-1, 0, 1]))))
 
     def payments(self) -> None:
-        day = dt.date(2015, 7, 1)
-        n = 0
-        while day <= self.extract and day <= dt.date(2020, 3, 31):
-            n += 1
-            self.rows["grant_payments"].append((_d(day), f"{self.r.randint(40, 120) * 1000}.00", "attachment",
-                                                f"ATTACH-{day.year}-Q{(day.month - 1) // 3 + 1}"))
-            day = dt.date(day.year + (day.month + 3 > 12), (day.month + 2) % 12 + 1, 1)
+        """Attachment fees paid quarterly in arrears, within 10% of the families attached that quarter."""
+        attached: dict[tuple[int, int], int] = {}
+        for _, day, *_ in self.rows["families"]:
+            d = dt.date.fromisoformat(day)
+            attached[(d.year, (d.month - 1) // 3)] = attached.get((d.year, (d.month - 1) // 3), 0) + 1
+        for (year, quarter), count in sorted(attached.items()):
+            paid = dt.date(year + (quarter == 3), (3 * quarter + 3) % 12 + 1, 15)
+            if paid <= self.extract:
+                pence = count * 100000 * self.r.randint(90, 110) // 100
+                self.rows["grant_payments"].append((_d(paid), f"{pence // 100}.{pence % 100:02d}", "attachment",
+                                                    f"ATTACH-{year}-Q{quarter + 1}"))
 
 
 def generate(families: int, seed: int = 2017, first: dt.date = dt.date(2015, 6, 1), last: dt.date = dt.date(2018, 6, 30),

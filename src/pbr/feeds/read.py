@@ -36,7 +36,8 @@ class ReadResult:
     ignored: list[str]  # files or sheets that are not a feed table
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -70,7 +71,7 @@ def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Serie
 
 
 def read_csv(path: Path, table: str) -> SourceFile:
-    sha = _sha256(path)
+    sha = file_sha256(path)
     try:
         raw = pl.read_csv(path, infer_schema=False, encoding="utf8",
                           truncate_ragged_lines=False)
@@ -108,7 +109,7 @@ def _cell_text(value, column_type: str) -> str | None:
 def read_workbook(path: Path) -> tuple[list[SourceFile], list[str]]:
     from openpyxl import load_workbook
 
-    sha = _sha256(path)
+    sha = file_sha256(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import shutil
 import time
@@ -11,20 +10,13 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from pbr.feeds.contract import contracts, table_for_stem
+from pbr.feeds.read import file_sha256
 from pbr.jobs.config import JobsConfig
 from pbr.plan import load_plan
 from pbr.store import Store
 from pbr.store.models import DecisionSnapshot, DecisionSnapshotRow, IngestRun
 
 FEED_SUFFIXES = {".csv", ".xlsx"}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def ready_files(folder: Path, stable_seconds: float) -> list[Path]:
@@ -61,7 +53,7 @@ def inbox(config: JobsConfig, store: Store) -> dict:
     themes = load_plan().theme_codes
     counts = {"files": 0, "loaded": 0, "quarantined": 0, "unchanged": 0, "rejected": 0, "duplicates": 0}
     for path in ready_files(config.inbox, config.stable_seconds):
-        sha = _sha256(path)
+        sha = file_sha256(path)
         with store.engine.connect() as connection:
             seen = connection.execute(select(IngestRun.__table__.c.id).where(
                 (IngestRun.__table__.c.sha256 == sha) & (IngestRun.__table__.c.status == "loaded"))).first()
