@@ -76,12 +76,13 @@ def ingest(path: Path = typer.Argument(..., help="a folder of CSV files, one CSV
         fail(f"{path}: no such file or folder")
     themes = _plan(plan).theme_codes
     store = _store()
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[rows]}"),
                   TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task("validating", total=None)
+        task = bar.add_task("reading and validating", total=None, rows="")
 
         def progress(source: str, done: int, total: int) -> None:
-            bar.update(task, description=f"loading {source}" if source else "done", completed=done, total=total)
+            bar.update(task, description=f"loading {source}" if source else "loaded", completed=done, total=total,
+                       rows=f"{done:,}/{total:,} rows")
 
         result = run_ingest(path, store, themes, progress=progress)
     print_file_table(result.files, f"Ingest of {path}")

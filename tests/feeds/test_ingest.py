@@ -182,3 +182,13 @@ def test_a_process_killed_inside_a_files_transaction_leaves_nothing_of_that_file
     assert count(store, "members") == 0
     report = load(tmp_path / "data", store)
     assert report["families.csv"].loaded == 2 and report["members.csv"].loaded == 3
+
+
+def test_progress_is_reported_in_rows_as_they_are_written(tmp_path, sqlite_url):
+    write_dataset(tmp_path, families=FAMILIES, members=MEMBERS, events=[EVENT] * 5)
+    seen = []
+    ingest(tmp_path, Store(sqlite_url), THEMES, progress=lambda what, done, total: seen.append((what, done, total)))
+    total = 45 + 2 + 3 + 5
+    assert seen and all(t == total for _, _, t in seen)
+    assert [d for _, d, _ in seen] == sorted(d for _, d, _ in seen) and seen[-1][1] == total
+    assert any(what == "events.csv" for what, _, _ in seen)

@@ -82,6 +82,7 @@ def _known(store: Store) -> Known:
 
 def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | None = None,
            progress: Callable[[str, int, int], None] | None = None) -> IngestResult:
+    """Load a folder, CSV or workbook. `progress(what, rows_done, rows_total)` is called as rows are written."""
     read = read_path(path)
     validated = validate(read.files, themes, today=today or dt.date.today(), known=_known(store))
     reports = reports_for(read, validated)
@@ -89,17 +90,21 @@ def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | N
     order = list(contracts())
     pairs = sorted(zip(read.files, reports), key=lambda p: (order.index(p[0].table) if p[0].table in order else 99,
                                                              p[0].source))
-    for i, (source_file, report) in enumerate(pairs):
-        if progress:
-            progress(source_file.source, i, len(pairs))
+    total = sum(r.rows_read for _, r in pairs if not r.rejected)
+    done = 0
+    for source_file, report in pairs:
         if report.rejected:
             _record_rejection(store, batch, source_file, report)
             continue
         good = validated.tables[source_file.table].filter(pl.col(SOURCE) == source_file.source)
         bad = validated.quarantine.filter(pl.col("source") == source_file.source)
-        _load_file(store, batch, source_file, report, good, bad)
-    if progress:
-        progress("", len(pairs), len(pairs))
+
+        def written(rows: int, what: str = source_file.source, before: int = done) -> None:
+            if progress:
+                progress(what, before + rows, total)
+        _load_file(store, batch, source_file, report, good, bad, written)
+        done += report.rows_read
+        written(0, "", done)
     return IngestResult(files=[r for _, r in pairs], ignored=read.ignored)
 
 
@@ -115,7 +120,8 @@ def _record_rejection(store: Store, batch: str, source_file, report: FileReport)
             status="rejected", message=report.rejected))
 
 
-def _load_file(store: Store, batch: str, source_file, report: FileReport, good: pl.DataFrame, bad: pl.DataFrame) -> None:
+def _load_file(store: Store, batch: str, source_file, report: FileReport, good: pl.DataFrame, bad: pl.DataFrame,
+               written: Callable[[int], None] | None = None) -> None:
     table = source_file.table
     contract = contracts()[table]
     model = FEED_MODELS[table].__table__
@@ -134,7 +140,7 @@ def _load_file(store: Store, batch: str, source_file, report: FileReport, good: 
             new = joined.filter(pl.col("content_hash_stored").is_null())
             changed = joined.filter(pl.col("content_hash_stored").is_not_null()
                                     & (pl.col("content_hash_stored") != pl.col("content_hash")))
-            _insert(connection, model, _db_values(new, table).select(*columns, "content_hash"), stamp)
+            _insert(connection, model, _db_values(new, table).select(*columns, "content_hash"), stamp, written=written)
             if changed.height:
                 _replace(connection, model, key, columns, _db_values(changed, table), stamp, load_id, table)
             loaded = new.height + changed.height
@@ -147,7 +153,7 @@ def _load_file(store: Store, batch: str, source_file, report: FileReport, good: 
                 select(model.c.record_key).where(model.c.source == source_file.source)).scalars().all()},
                 schema={"record_key": pl.String})
             new = good.join(existing, on="record_key", how="anti")
-            _insert(connection, model, new.select(*columns, "content_hash", "record_key"), stamp)
+            _insert(connection, model, new.select(*columns, "content_hash", "record_key"), stamp, written=written)
             loaded = new.height
         unchanged = good.height - loaded
         connection.execute(delete(QuarantineEntry.__table__).where(QuarantineEntry.__table__.c.source == source_file.source))
@@ -170,7 +176,8 @@ def store_rows(connection, model, key: list[str]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def _insert(connection, model, frame: pl.DataFrame, constants: dict, chunk: int = 20_000) -> None:
+def _insert(connection, model, frame: pl.DataFrame, constants: dict, chunk: int = 20_000,
+            written: Callable[[int], None] | None = None) -> None:
     if frame.height == 0:
         return
     for start in range(0, frame.height, chunk):
@@ -178,6 +185,8 @@ def _insert(connection, model, frame: pl.DataFrame, constants: dict, chunk: int 
         for row in rows:
             row.update(constants)
         connection.execute(model.insert(), rows)
+        if written:
+            written(start + len(rows))
 
 
 def _replace(connection, model, key, columns, changed: pl.DataFrame, stamp: dict, load_id: int, table: str) -> None:
