@@ -54,3 +54,37 @@ def test_example_from_database(folder: Path, expected: Path, tmp_path: Path, db_
     run_pbr("evaluate", "--data", str(folder), "--as-of", as_of, "--out", str(from_files), check=True)
     _compare(expected, from_db)
     assert from_db.read_text() == from_files.read_text()
+
+
+@pytest.mark.skipif(not CASES, reason="the shared examples folder is not beside the project")
+def test_the_basic_example_as_one_workbook_gives_the_same_decisions(tmp_path):
+    """Typed cells (dates as dates, numbers as numbers) in a workbook give what the CSV folder gives."""
+    import datetime as dt
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for path in sorted((EXAMPLES / "basic").glob("*.csv")):
+        if path.stem.startswith("expected"):
+            continue
+        sheet = book.create_sheet(path.stem.capitalize())
+        with open(path, encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        sheet.append(rows[0])
+        for row in rows[1:]:
+            cells = []
+            for value in row:
+                if len(value) == 10 and value[4] == "-" and value[7] == "-":
+                    cells.append(dt.datetime.fromisoformat(value))
+                elif value.isdigit() and not value.startswith("0"):
+                    cells.append(float(value))
+                else:
+                    cells.append(value or None)
+            sheet.append(cells)
+    workbook = tmp_path / "basic.xlsx"
+    book.save(workbook)
+    from_book, from_csv = tmp_path / "book.csv", tmp_path / "csv.csv"
+    run_pbr("evaluate", "--data", str(workbook), "--as-of", "2017-10-31", "--out", str(from_book), check=True)
+    run_pbr("evaluate", "--data", str(EXAMPLES / "basic"), "--as-of", "2017-10-31", "--out", str(from_csv), check=True)
+    assert from_book.read_text() == from_csv.read_text()
+    _compare(EXAMPLES / "basic" / "expected_decisions_2017-10-31.csv", from_book)
