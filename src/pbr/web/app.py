@@ -32,6 +32,10 @@ FORM_TABLES = {"events": "an incident", "episodes": "an episode", "indicators": 
 CASE_ROLES = ("keyworker", "coordinator", "auditor")
 
 
+def _jsonable(row: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
+
+
 class Forbidden(HTTPException):
     def __init__(self, detail: str = "not allowed for your role"):
         super().__init__(status_code=403, detail=detail)
@@ -371,7 +375,7 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
     @app.get("/api/families")
     def api_families(request: Request, user: dict = Depends(require(*CASE_ROLES))):
         rows = status_of(decisions(day_of(request)).decisions).join(families_of(user).select("family_id"), on="family_id")
-        return [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()} for r in rows.to_dicts()]
+        return [_jsonable(r) for r in rows.to_dicts()]
 
     @app.get("/api/families/{family_id}")
     def api_family(request: Request, family_id: str, user: dict = Depends(require(*CASE_ROLES))):
@@ -379,8 +383,7 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         evaluation = decisions(day_of(request))
         decision = status_of(evaluation.decisions).filter(pl.col("family_id") == family_id).to_dicts()
         detail = evaluation.detail.filter(pl.col("family_id") == family_id).to_dicts()
-        clean = lambda r: {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()}  # noqa: E731
-        return {"decision": clean(decision[0]) if decision else None, "evidence": [clean(d) for d in detail]}
+        return {"decision": _jsonable(decision[0]) if decision else None, "evidence": [_jsonable(d) for d in detail]}
 
     @app.post("/api/families/{family_id}/{table}", dependencies=[Depends(check_csrf)])
     async def api_record(request: Request, family_id: str, table: str, user: dict = Depends(require("keyworker", "coordinator"))):
