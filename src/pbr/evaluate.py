@@ -78,7 +78,7 @@ def evaluate(data: str | Path | None = None, as_of: dt.date | str | None = None,
     store = Store(database_url)
     tables, quarantine = store.load_tables(), store.quarantine_frame()
     evaluation = evaluate_tables(tables, quarantine, as_of, plan)
-    claimed = store.live_claim_lines()
+    claimed = store.live_claim_lines().select("family_id", pl.col("claim_ref").alias("claimed_in"))
     if claimed.height:
         evaluation.decisions = evaluation.decisions.drop("claimed_in").join(claimed, on="family_id", how="left").with_columns(
             pl.col("claimed_in").fill_null("")).select(DECISION_COLUMNS)

@@ -75,6 +75,19 @@ def browser(server):
         chromium.close()
 
 
+def fill(page, form: str, **values) -> None:
+    """Fill a record form (selects and inputs by name) and submit it."""
+    locator = page.locator(form)
+    for name, value in values.items():
+        field = locator.locator(f"[name={name}]")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    locator.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+
+
 def sign_in(browser, server, name):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{server}/login")
@@ -103,12 +116,7 @@ def test_a_keyworker_records_an_outcome_and_sees_the_decision_change(browser, se
     assert "claimable now" in page.inner_text("#decision h2")
     assert page.locator("svg.timeline").count() == 1
     page.screenshot(path=str(SHOTS / "family-before.png"), full_page=True)
-    form = page.locator("#form-events")
-    form.locator("select[name=person_id]").select_option("F01-C1")
-    form.locator("select[name=event_type]").select_option("asb_incident")
-    form.locator("input[name=event_date]").fill("2017-10-01")
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    fill(page, "#form-events", person_id="F01-C1", event_type="asb_incident", event_date="2017-10-01")
     status = page.inner_text("#decision h2")
     assert "claimable now" not in status and "claimable by date" in status
     assert "asb_incident" in page.inner_text("#decision") and "2017-10-01" in page.inner_text("#decision")
@@ -119,13 +127,7 @@ def test_a_keyworker_records_an_outcome_and_sees_the_decision_change(browser, se
 def test_a_keyworker_sees_the_error_next_to_the_field(browser, server):
     page = sign_in(browser, server, "kw1")
     page.goto(f"{server}/families/F04")
-    form = page.locator("#form-episodes")
-    form.locator("select[name=person_id]").select_option("F04-C1")
-    form.locator("select[name=episode_type]").select_option("cin")
-    form.locator("input[name=start_date]").fill("2017-09-01")
-    form.locator("input[name=end_date]").fill("2017-08-01")
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    fill(page, "#form-episodes", person_id="F04-C1", episode_type="cin", start_date="2017-09-01", end_date="2017-08-01")
     error = page.locator("#form-episodes .field-error")
     assert "is before start_date" in error.inner_text()
     page.screenshot(path=str(SHOTS / "family-form-error.png"), full_page=True)

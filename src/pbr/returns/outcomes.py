@@ -11,7 +11,6 @@ from pbr.evaluate import evaluate
 from pbr.plan import Plan
 from pbr.resources import load_yaml
 from pbr.returns import quarter_bounds
-from pbr.returns.progress import claims_as_at
 from pbr.settings import council
 from pbr.store import Store
 from pbr.workbooks import new_workbook, save, set_value, write_rows
@@ -40,7 +39,7 @@ def indicators_at(store: Store, plan: Plan, quarter: str, tables: dict[str, pl.D
     decisions = evaluate(as_of=end, plan=plan, database_url=store.url).decisions
     attached = decisions.filter(pl.col("attachment_date") <= pl.lit(end))
     eligible = attached.filter(pl.col("eligible"))
-    claimed = claims_as_at(store, end)
+    claimed = store.live_claim_lines(as_at=end)
     values: dict[str, float | int] = {
         "attached_in_quarter": attached.filter(pl.col("attachment_date") >= pl.lit(start)).height,
         "attached_to_date": attached.height,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import polars as pl
 from openpyxl.chart import BarChart, Reference
-from sqlalchemy import text
 
 from pbr.evaluate import evaluate
 from pbr.plan import Plan
@@ -25,16 +24,6 @@ def _columns(spec: list[dict], themes: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def claims_as_at(store: Store, day: dt.date) -> pl.DataFrame:
-    """Live lines of submitted or paid claims whose evidence date is on or before `day`, not recovered by then."""
-    return store.read(text(
-        "SELECT l.family_id, l.claim_route, c.evidence_date AS claim_date, c.ref AS claim_ref FROM claim_lines l "
-        "JOIN claims c ON c.ref = l.claim_ref WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') "
-        "AND c.evidence_date <= :day "
-        "AND NOT EXISTS (SELECT 1 FROM recoveries r WHERE r.line_id = l.id AND r.booked_on <= :day)").bindparams(day=day),
-        schema={"family_id": pl.String, "claim_route": pl.String, "claim_date": pl.Date, "claim_ref": pl.String})
-
-
 def progress_frame(store: Store, plan: Plan, quarter: str) -> tuple[pl.DataFrame, pl.DataFrame, dt.date]:
     start, end = quarter_bounds(quarter)
     evaluation = evaluate(as_of=end, plan=plan, database_url=store.url)
@@ -46,7 +35,7 @@ def progress_frame(store: Store, plan: Plan, quarter: str) -> tuple[pl.DataFrame
         flags += [present.cast(pl.Int8).alias(f"theme_at_attachment:{theme}"),
                   met.cast(pl.Int8).alias(f"theme_progress:{theme}")]
     families = decisions.select("family_id", "attachment_date", *flags).join(
-        claims_as_at(store, end), on="family_id", how="left")
+        store.live_claim_lines(as_at=end), on="family_id", how="left")
     members = store.load_tables()["members"].join(families.select("family_id"), on="family_id", how="semi").select(
         "person_id", "family_id", "date_of_birth", "sex").sort("family_id", "person_id")
     return families.sort("family_id"), members, end

@@ -113,15 +113,22 @@ class Store:
                          schema={"source": pl.String, "table": pl.String, "row": pl.Int64, "column": pl.String,
                                  "value": pl.String, "reason": pl.String, "family_id": pl.String, "person_id": pl.String})
 
-    def live_claim_lines(self) -> pl.DataFrame:
-        """family_id -> reference of the claim holding its live result line (none until claims exist)."""
+    def live_claim_lines(self, as_at: dt.date | None = None) -> pl.DataFrame:
+        """Families claimed: live lines of submitted or paid claims, not recovered (by `as_at`, when given).
+
+        Columns family_id, claim_route, claim_date (the claim's evidence date), claim_ref. With `as_at`, only claims
+        whose evidence date is on or before it, less recoveries booked by then.
+        """
+        schema = {"family_id": pl.String, "claim_route": pl.String, "claim_date": pl.Date, "claim_ref": pl.String}
         if not inspect(self.engine).has_table("claim_lines"):
-            return pl.DataFrame(schema={"family_id": pl.String, "claimed_in": pl.String})
-        return self.read(text(
-            "SELECT l.family_id, l.claim_ref AS claimed_in FROM claim_lines l JOIN claims c ON c.ref = l.claim_ref "
-            "WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') "
-            "AND NOT EXISTS (SELECT 1 FROM recoveries r WHERE r.line_id = l.id)"),
-            schema={"family_id": pl.String, "claimed_in": pl.String})
+            return pl.DataFrame(schema=schema)
+        day = "AND c.evidence_date <= :day" if as_at else ""
+        booked = "AND r.booked_on <= :day" if as_at else ""
+        query = text(
+            "SELECT l.family_id, l.claim_route, c.evidence_date AS claim_date, c.ref AS claim_ref FROM claim_lines l "
+            "JOIN claims c ON c.ref = l.claim_ref WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') "
+            f"{day} AND NOT EXISTS (SELECT 1 FROM recoveries r WHERE r.line_id = l.id {booked})")
+        return self.read(query.bindparams(day=as_at) if as_at else query, schema=schema)
 
     def audit(self, connection, actor: str, action: str, entity: str, entity_id: str, detail: str | None = None) -> None:
         connection.execute(AuditLog.__table__.insert().values(
