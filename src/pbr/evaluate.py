@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pbr.engine.decide import DECISION_COLUMNS, decide
+from pbr.engine.decide import DECISION_COLUMNS, Decisions, decide
 from pbr.feeds import Dataset, FileReport, read_dataset
 from pbr.plan import Plan, load_plan
 
@@ -22,10 +22,15 @@ class Evaluation:
     as_of: dt.date
     plan: Plan
     decisions: pl.DataFrame
-    detail: pl.DataFrame
+    decided: Decisions
     files: list[FileReport] = field(default_factory=list)
     quarantined: int = 0
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def detail(self) -> pl.DataFrame:
+        """The evidence behind every decision (outputs.md `--detail`), worked out on first use."""
+        return self.decided.detail
 
 
 def newest_record(tables: dict[str, pl.DataFrame]) -> dt.date | None:
@@ -62,7 +67,7 @@ def evaluate_tables(tables: dict[str, pl.DataFrame], quarantine: pl.DataFrame, a
     if newest is not None and as_of > newest:
         warnings.append(f"the as-of date {as_of} is after the newest dated record ({newest}): the decisions assume "
                         "nothing happened since the data was extracted")
-    return Evaluation(as_of, plan, result.decisions, result.detail, files or [], quarantine.height, warnings)
+    return Evaluation(as_of, plan, result.decisions, result, files or [], quarantine.height, warnings)
 
 
 def evaluate(data: str | Path | None = None, as_of: dt.date | str | None = None, plan: Plan | str | Path | None = None,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import polars as pl
 
@@ -21,8 +22,15 @@ DETAIL_SCHEMA = {"family_id": pl.String, "theme": pl.String, "measure": pl.Strin
 
 @dataclass
 class Decisions:
-    decisions: pl.DataFrame   # DECISION_COLUMNS, one row per family
-    detail: pl.DataFrame      # DETAIL_SCHEMA, one row per (family, theme present, measure) and CE member
+    decisions: pl.DataFrame    # DECISION_COLUMNS, one row per family
+    results: pl.DataFrame      # every measure's answer at D, with its evidence
+    flagged: pl.DataFrame      # FLAGGED_SCHEMA
+    employment: pl.DataFrame   # continuous employment per qualifying member
+
+    @cached_property
+    def detail(self) -> pl.DataFrame:
+        """DETAIL_SCHEMA, one row per (family, theme present, measure) and CE member; built when first asked for."""
+        return _detail(self.results, self.flagged, self.employment)
 
 
 def _measure_results(plan: Plan, records: Records, points: pl.DataFrame, flagged: pl.DataFrame,
@@ -39,7 +47,7 @@ def _measure_results(plan: Plan, records: Records, points: pl.DataFrame, flagged
             ctx = Context(rule, theme.code, records, theme_flagged, plan.eligibility_lookback_months, with_evidence)
             result = MEASURES[rule.kind].evaluate(ctx, theme_points).cast(RESULT_SCHEMA)
             parts.append(result.with_columns(
-                pl.lit(theme.code).alias("theme"), pl.lit(f"progress[{rule.index}]:{rule.kind}").alias("measure"),
+                pl.lit(theme.code).alias("theme"), pl.lit(rule.label("progress")).alias("measure"),
                 pl.lit(rule.reference, pl.String).alias("reference")))
     if not parts:
         return pl.DataFrame(schema={**RESULT_SCHEMA, "theme": pl.String, "measure": pl.String, "reference": pl.String})
@@ -102,7 +110,7 @@ def decide(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date, quaranti
 
     if forecast:
         pending = table.filter(pl.col("eligible") & ~pl.col("claimable")).select("family_id", "attachment_date")
-        earliest = earliest_claimable(plan, records, pending, flagged, present, employment)
+        earliest = earliest_claimable(plan, records, pending, flagged, present, employment, results)
         table = table.join(earliest, on="family_id", how="left")
     else:
         table = table.with_columns(pl.lit(None, pl.Date).alias("earliest_claimable_date"))
@@ -112,9 +120,7 @@ def decide(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date, quaranti
     table = table.join(_first_gap(results), on="family_id", how="left")
     table = table.with_columns(_reason(plan).alias("reason"), pl.lit("").alias("claimed_in"))
     decisions = table.select(DECISION_COLUMNS).sort("family_id")
-
-    detail = _detail(results, flagged, employment)
-    return Decisions(decisions, detail)
+    return Decisions(decisions, results, flagged, employment)
 
 
 def _held_counts(quarantine: pl.DataFrame | None) -> pl.DataFrame:

@@ -74,7 +74,7 @@ def flagged_members(plan: Plan, families: pl.DataFrame, records: Records) -> pl.
         for rule in theme.eligibility:
             fired = CRITERIA[rule.kind](rule, theme.code, with_lookback, records)
             parts.append(fired.unique().with_columns(
-                pl.lit(theme.code).alias("theme"), pl.lit(f"eligibility[{rule.index}]:{rule.kind}").alias("criterion")))
+                pl.lit(theme.code).alias("theme"), pl.lit(rule.label("eligibility")).alias("criterion")))
     if not parts:
         return pl.DataFrame(schema=FLAGGED_SCHEMA)
     return pl.concat(parts).select(list(FLAGGED_SCHEMA)).cast(FLAGGED_SCHEMA)

@@ -58,36 +58,28 @@ def continuous_employment(plan: Plan, families: pl.DataFrame, records: Records) 
         week_number(pl.col("start_date")))).dt.total_days() > 0).cast(pl.Int64))
     last_week = week_number(pl.col("end_date") + pl.duration(days=1)) - 1
     after_attachment = week_number(pl.col("attachment_date")) + 1
-    weeks = blocks.with_columns(
+    employed = blocks.select(
+        "pid",
         pl.max_horizontal(first_week, after_attachment).alias("w0"),
         pl.min_horizontal(last_week, week_number(pl.lit(horizon) + pl.duration(days=1)) - 1).alias("w1"),
-    ).filter(pl.col("w1") >= pl.col("w0")).sort("pid", "w0").select(
-        "pid", pl.int_ranges("w0", pl.col("w1") + 1).alias("week")).explode("week")
-
+    ).filter(pl.col("w1") >= pl.col("w0"))
     on_benefit = records.episodes.filter(pl.col("episode_type").is_in(list(rules))).join(
         people.select("person_id", "pid"), on="person_id").select(
-        "pid", week_number(pl.col("start_date")).alias("b0"),
-        week_number(pl.col("end_date").fill_null(pl.lit(horizon))).alias("b1"))
-    blocked = weeks.join(on_benefit, on="pid").filter(pl.col("week").is_between("b0", "b1")).select(
-        "pid", "week").unique()
-    counted = weeks.join(blocked, on=["pid", "week"], how="anti", maintain_order="left")
+        "pid", week_number(pl.col("start_date")).alias("w0"),
+        week_number(pl.col("end_date").fill_null(pl.lit(horizon))).alias("w1"))
+    counted = _counted_weeks(employed, on_benefit)
 
-    completions = []
-    for weeks_needed, within in sorted({(r.weeks_employed, r.within_weeks) for r in rules.values()}):
-        ahead = weeks_needed - 1
-        same_person = pl.col("pid").shift(-ahead) == pl.col("pid")
-        done = counted.with_columns(pl.col("week").shift(-ahead).alias("last")).filter(
-            same_person & (pl.col("last") - pl.col("week") <= within - 1))
-        completions.append(done.group_by("pid").agg(pl.col("last").min().alias("last_week")).with_columns(
-            pl.lit(weeks_needed).alias("weeks"), pl.lit(within).alias("within")))
-    complete = pl.concat(completions) if completions else pl.DataFrame(
-        schema={"pid": pl.Int64, "last_week": pl.Int64, "weeks": pl.Int32, "within": pl.Int32})
-    complete = complete.join(people.select("pid", "person_id"), on="pid").drop("pid")
+    completions = [_first_completion(counted, weeks_needed, within).with_columns(
+        pl.lit(weeks_needed).alias("weeks"), pl.lit(within).alias("within"))
+        for weeks_needed, within in sorted({(r.weeks_employed, r.within_weeks) for r in rules.values()})]
+    complete = pl.concat(completions).join(people.select("pid", "person_id"), on="pid").drop("pid")
     by_rule = qualifying.join(complete.cast({"weeks": pl.Int64, "within": pl.Int64}), on=["person_id", "weeks", "within"],
                               how="left").with_columns(sunday_of(pl.col("last_week")).alias("completes"))
-    so_far = counted.filter(sunday_of(pl.col("week")) <= pl.lit(cutoff)).join(
-        people.select("pid", "person_id"), on="pid").group_by("person_id").agg(
-        pl.len().alias("counted"), pl.col("week").min().alias("first"), pl.col("week").max().alias("latest"))
+    last_by_cutoff = week_number(pl.lit(cutoff) + pl.duration(days=1)) - 1  # the last week whose Sunday is on or before D
+    so_far = counted.filter(pl.col("w0") <= last_by_cutoff).with_columns(
+        pl.min_horizontal("w1", last_by_cutoff).alias("w1")).group_by("pid").agg(
+        (pl.col("w1") - pl.col("w0") + 1).sum().alias("counted"), pl.col("w0").min().alias("first"),
+        pl.col("w1").max().alias("latest")).join(people.select("pid", "person_id"), on="pid").drop("pid")
     per_person = by_rule.group_by("family_id", "person_id").agg(
         pl.col("completes").min(),
         (pl.col("benefit_text") + pl.lit(" covers attachment (needs ") + pl.col("weeks").cast(pl.String)
@@ -102,3 +94,40 @@ def continuous_employment(plan: Plan, families: pl.DataFrame, records: Records) 
     return per_person.select("family_id", "person_id", met.alias("met"),
                              pl.when(pl.col("completes") <= pl.lit(horizon)).then(pl.col("completes")).alias("completes"),
                              evidence.alias("evidence")).cast(MEMBER_SCHEMA)
+
+
+def _counted_weeks(employed: pl.DataFrame, on_benefit: pl.DataFrame) -> pl.DataFrame:
+    """(pid, w0, w1): the weeks inside `employed` and outside every `on_benefit` interval, as sorted week ranges.
+
+    A sweep over interval edges: each person's running counts of employment and benefit intervals open at a
+    week; a range between two edges counts where employment is open and no benefit is.
+    """
+    def edges(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+        return pl.concat([
+            frame.select("pid", pl.col("w0").alias("week"), pl.lit(1).alias(column)),
+            frame.select("pid", (pl.col("w1") + 1).alias("week"), pl.lit(-1).alias(column))])
+
+    sweep = pl.concat([edges(employed, "work").with_columns(pl.lit(0).alias("benefit")),
+                       edges(on_benefit, "benefit").with_columns(pl.lit(0).alias("work")).select("pid", "week", "work", "benefit")])
+    # every person's edges sum to zero, so running sums over all people stay per person once sorted by person
+    ranges = sweep.group_by("pid", "week").agg(pl.col("work").sum(), pl.col("benefit").sum()).sort("pid", "week").with_columns(
+        pl.col("work").cum_sum(), pl.col("benefit").cum_sum(),
+        pl.col("week").shift(-1).alias("next_week"), pl.col("pid").shift(-1).alias("next_pid"))
+    return ranges.filter((pl.col("work") > 0) & (pl.col("benefit") == 0) & (pl.col("next_pid") == pl.col("pid"))).select(
+        "pid", pl.col("week").alias("w0"), (pl.col("next_week") - 1).alias("w1"))
+
+
+def _first_completion(counted: pl.DataFrame, weeks_needed: int, within: int) -> pl.DataFrame:
+    """(pid, last_week): the first week on which `weeks_needed` counted weeks fall within `within` weeks.
+
+    The earliest run can always start on the first week of a counted range (moving a start back inside its
+    range never lengthens the span), so only those starts are tried: the run's last week is the counted week
+    `weeks_needed - 1` places on, found in the range holding it by the counts of weeks before each range.
+    """
+    ranges = counted.sort("pid", "w0").with_columns((pl.col("w1") - pl.col("w0") + 1).alias("length")).with_columns(
+        (pl.col("length").cum_sum().over("pid") - pl.col("length")).alias("before"))
+    starts = ranges.select("pid", pl.col("w0").alias("start"), (pl.col("before") + weeks_needed).alias("nth"))
+    ends = starts.join(ranges, on="pid").filter(
+        (pl.col("nth") > pl.col("before")) & (pl.col("nth") <= pl.col("before") + pl.col("length"))).with_columns(
+        (pl.col("w0") + pl.col("nth") - pl.col("before") - 1).alias("last_week"))
+    return ends.filter(pl.col("last_week") - pl.col("start") <= within - 1).group_by("pid").agg(pl.col("last_week").min())

@@ -2,7 +2,8 @@
 
 Every measure is evaluated on *points*: rows of (family_id, attachment_date, at). The decision uses one point
 per family (at = D); the forecast uses later points with the records as they stood on D. Each kind also says
-on which later days its answer can change (`change_days`), so the forecast only looks there.
+how its answer can move after D with the records frozen (`after_d`) and on which later days it can change
+(`change_days`), so the forecast only looks there.
 """
 from __future__ import annotations
 
@@ -39,18 +40,25 @@ class Context:
         return self.records.members.select("family_id", "person_id")
 
 
+# How a measure's answer can move on days after D when no record is added after D:
+FIXED = "fixed"      # the same answer on every later day as on D
+SETTLES = "settles"  # unmet until its change day, met from then on (if met there at all)
+STEPS = "steps"      # may switch either way on each of its change days
+
+
 @dataclass(frozen=True)
 class MeasureKind:
     evaluate: Callable[[Context, pl.DataFrame], pl.DataFrame]
     change_days: Callable[[Context, pl.DataFrame], pl.DataFrame]  # families -> (family_id, at)
+    after_d: str
 
 
 MEASURES: dict[str, MeasureKind] = {}
 
 
-def measure(kind: str, change_days: Callable[[Context, pl.DataFrame], pl.DataFrame]):
+def measure(kind: str, change_days: Callable[[Context, pl.DataFrame], pl.DataFrame], after_d: str):
     def register(fn):
-        MEASURES[kind] = MeasureKind(fn, change_days)
+        MEASURES[kind] = MeasureKind(fn, change_days, after_d)
         return fn
     return register
 
@@ -111,7 +119,7 @@ def _with_counts(points: pl.DataFrame, counts: pl.DataFrame, name: str) -> pl.Da
     return points.join(counts, on=POINT_KEYS, how="left").with_columns(pl.col(name).fill_null(0))
 
 
-@measure("no_events", _events_window_change)
+@measure("no_events", _events_window_change, SETTLES)
 def no_events(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     points = _window(points, ctx.rule["months"])
     counts = _count_in_window(points, _scoped_events(ctx), "window_start", "at", "after")
@@ -126,7 +134,7 @@ def no_events(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     return frame.select(*POINT_KEYS, (pl.col("complete") & (pl.col("after") == 0)).alias("met"), ctx.evidence(evidence).alias("evidence"))
 
 
-@measure("events_reduced", _events_window_change)
+@measure("events_reduced", _events_window_change, SETTLES)
 def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     months = ctx.rule["months"]
     num, den = ratio(ctx.rule["reduction_percent"])
@@ -163,7 +171,7 @@ def _episodes_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
     return start.select("family_id", first_day_window_starts_from(pl.col("earliest_start"), ctx.rule["months"]).alias("at"))
 
 
-@measure("no_episodes", _episodes_change)
+@measure("no_episodes", _episodes_change, SETTLES)
 def no_episodes(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     points = _window(points, ctx.rule["months"])
     episodes = _scoped_episodes(ctx)
@@ -196,7 +204,7 @@ def _terms_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
     return families.select("family_id").join(pl.DataFrame({"at": ends}, schema={"at": pl.Date}), how="cross")
 
 
-@measure("attendance_sustained", _terms_change)
+@measure("attendance_sustained", _terms_change, STEPS)
 def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     rule, records = ctx.rule, ctx.records
     count = rule["terms"]
@@ -269,7 +277,7 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     return frame.select(*POINT_KEYS, (enough & ok1 & ok2 & ok3).fill_null(False).alias("met"), ctx.evidence(evidence).alias("evidence"))
 
 
-@measure("score_improved", _no_days)
+@measure("score_improved", _no_days, FIXED)
 def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     rule = ctx.rule
     scores = ctx.records.assessments.filter((pl.col("tool") == rule["tool"]) & (pl.col("domain") == rule["domain"]))

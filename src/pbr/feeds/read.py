@@ -66,7 +66,9 @@ def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Serie
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
     blank = pl.all_horizontal([pl.col(c).is_null() for c in own]) if own else pl.lit(True)
-    frame = frame.filter(~blank).select([*contract.columns, ROW, SOURCE])
+    if frame.select(blank.any()).item():
+        frame = frame.filter(~blank)
+    frame = frame.select([*contract.columns, ROW, SOURCE])
     return SourceFile(source=source, table=table, path=Path(), sha256="", frame=frame, ignored_columns=ignored)
 
 

@@ -179,6 +179,8 @@ def _failure_reasons(frame: pl.DataFrame, failures: pl.DataFrame, rules: list[Ro
 
 def _duplicate_keys(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
     keyed = frame.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
+    # the listing of rows is built for duplicated keys only: they are few, and a listing over every key is not cheap
+    keyed = keyed.filter(pl.len().over(key) > 1)
     counted = keyed.with_columns(
         pl.len().over(key).alias("__n"),
         pl.col(ROW).cast(pl.String).implode().over(key).list.join(", ").alias("__rows"),
@@ -225,12 +227,14 @@ def _reference_failures(frame: pl.DataFrame, contract: TableContract, parents: _
         table, column = spec.references
         good, held = parents.good[table], parents.held[table]
         present = frame.filter(pl.col(spec.name).is_not_null()).select(INDEX, pl.col(spec.name).alias(column))
-        in_held = present.join(held, on=column, how="inner")
-        parts.append(in_held.select(
-            INDEX, pl.lit(spec.name).alias("column"),
-            (pl.lit(f"{spec.name} '") + pl.col(column) + pl.lit(f"' is in quarantine (") + pl.col("__where")
-             + pl.lit("), so this row is held too")).alias("reason")))
-        dangling = present.join(held, on=column, how="anti").join(good, on=column, how="anti")
+        dangling = present.join(good, on=column, how="anti")
+        if held.height:  # a held parent holds its children even where an older good copy is stored
+            in_held = present.join(held, on=column, how="inner")
+            parts.append(in_held.select(
+                INDEX, pl.lit(spec.name).alias("column"),
+                (pl.lit(f"{spec.name} '") + pl.col(column) + pl.lit(f"' is in quarantine (") + pl.col("__where")
+                 + pl.lit("), so this row is held too")).alias("reason")))
+            dangling = dangling.join(held, on=column, how="anti")
         parts.append(dangling.select(
             INDEX, pl.lit(spec.name).alias("column"),
             (pl.lit(f"{spec.name} '") + pl.col(column) + pl.lit(f"' does not exist in {table}")).alias("reason")))
@@ -285,15 +289,16 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
         else:
             bad = frame.clear().with_columns(pl.lit(None, pl.String).alias("column"), pl.lit(None, pl.String).alias("reason"),
                                              pl.lit(None, pl.String).alias("__first"))
-        good = frame.join(bad.select(INDEX), on=INDEX, how="anti")
+        good = frame.filter(~pl.col(INDEX).is_in(bad.get_column(INDEX).implode())) if bad.height else frame
 
         # Link each row of this table to a family, so a held family can be found.
         if name == "members":
             member_families.append(frame.select("person_id", "family_id").drop_nulls())
-        person_family = pl.concat(member_families).unique(subset="person_id", keep="last")
         if "family_id" in contract.columns:
             bad = bad.with_columns(pl.col("family_id").alias("__fam"))
         elif "person_id" in contract.columns:
+            person_family = pl.concat(member_families).unique(subset="person_id", keep="last") if bad.height \
+                else pl.DataFrame(schema={"person_id": pl.String, "family_id": pl.String})
             bad = bad.join(person_family.rename({"family_id": "__fam"}), on="person_id", how="left")
         else:
             bad = bad.with_columns(pl.lit(None, pl.String).alias("__fam"))

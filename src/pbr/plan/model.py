@@ -26,6 +26,10 @@ class Rule:
     def __getitem__(self, name: str) -> Any:
         return self.params[name]
 
+    def label(self, section: str) -> str:
+        """How the evidence names this rule, e.g. `progress[0]:events_reduced`."""
+        return f"{section}[{self.index}]:{self.kind}"
+
 
 @dataclass(frozen=True)
 class Theme:
