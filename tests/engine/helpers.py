@@ -5,6 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+import yaml
 
 import pbr
 from conftest import write_dataset
@@ -30,3 +31,13 @@ def family(fid: str, attached: str, **extra) -> dict:
 
 def member(pid: str, fid: str, born: str | None) -> dict:
     return {"person_id": pid, "family_id": fid, "date_of_birth": born or ""}
+
+
+def plan_file(folder: Path, themes: dict, **top) -> "pbr.Plan":
+    """A small plan written for one test: one theme is enough, no dependent-child rule."""
+    body = {"name": "test-plan", "min_themes": 1, "require_dependent_child": False, "eligibility_lookback_months": 12,
+            "themes": themes, **top}
+    path = folder / "plan.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(body))
+    return pbr.load_plan(path)

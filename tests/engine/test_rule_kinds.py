@@ -1,18 +1,7 @@
 """One test per rule kind and option, on small plans written for the test."""
 from __future__ import annotations
 
-import yaml
-
-import pbr
-from engine.helpers import evaluate_rows, family, measure_met, member
-
-
-def plan_file(tmp_path, themes: dict, **top) -> pbr.Plan:
-    body = {"name": "test-plan", "min_themes": 1, "require_dependent_child": False, "eligibility_lookback_months": 12,
-            "themes": themes, **top}
-    path = tmp_path / "plan.yaml"
-    path.write_text(yaml.safe_dump(body))
-    return pbr.load_plan(path)
+from engine.helpers import evaluate_rows, family, measure_met, member, plan_file
 
 
 def members():
