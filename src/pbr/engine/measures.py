@@ -34,10 +34,11 @@ class Context:
         """The evidence text, or nothing where only met/not met is wanted (the forecast)."""
         return text if self.with_evidence else pl.lit(None, pl.String)
 
-    def in_scope(self) -> pl.DataFrame:
+    def in_scope(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The rows of a member-keyed record table that the rule's `scope` covers."""
         if self.rule.params.get("scope", "family") == "flagged":
-            return self.flagged
-        return self.records.members.select("family_id", "person_id")
+            return frame.join(self.flagged, on=["family_id", "person_id"], how="semi")
+        return frame  # every record is keyed to its person's family already (records.cut)
 
 
 # How a measure's answer can move on days after D when no record is added after D:
@@ -82,7 +83,7 @@ def _dates_text(column: str, limit: int = 5) -> pl.Expr:
 def _scoped_events(ctx: Context) -> pl.DataFrame:
     types = list(ctx.rule["event_types"])
     events = ctx.records.events.filter(pl.col("event_type").is_in(types))
-    return events.join(ctx.in_scope(), on=["family_id", "person_id"], how="semi").select("family_id", "event_date")
+    return ctx.in_scope(events).select("family_id", "event_date")
 
 
 def _no_days(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
@@ -159,7 +160,7 @@ def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
 
 def _scoped_episodes(ctx: Context) -> pl.DataFrame:
     episodes = ctx.records.episodes.filter(pl.col("episode_type").is_in(list(ctx.rule["episode_types"])))
-    return episodes.join(ctx.in_scope(), on=["family_id", "person_id"], how="semi")
+    return ctx.in_scope(episodes)
 
 
 def _episodes_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
@@ -231,14 +232,14 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         (pl.col("date_of_birth") <= add_months(pl.col("term_start"), -60))
         & (pl.col("date_of_birth") > add_months(pl.col("term_start"), -192)))
     needed = measured.join(flagged, on="family_id").filter(school_age).select(*POINT_KEYS, "person_id", "term_id")
-    attendance = records.attendance.select("family_id", "person_id", "term_id", "possible", "authorised", "unauthorised",
-                                           absences(rule["absence"]).alias("absent"))
+    # only the measured terms' records matter: a few terms out of years of them
+    attendance = records.attendance.filter(pl.col("term_id").is_in(measured.get_column("term_id").unique().implode())).select(
+        "family_id", "person_id", "term_id", "possible", "authorised", "unauthorised",
+        absences(rule["absence"]).alias("absent"))
     missing = needed.join(attendance, on=["family_id", "person_id", "term_id"], how="anti").group_by(POINT_KEYS).agg(
         listing(pl.col("person_id") + pl.lit(" ") + pl.col("term_id"), "missing"))
 
-    scope = ctx.in_scope() if rule["scope"] == "flagged" else pl.concat(
-        [ctx.flagged, records.members.select("family_id", "person_id")]).unique()
-    scoped = attendance.join(scope, on=["family_id", "person_id"], how="semi")
+    scoped = ctx.in_scope(attendance)
     records_in = measured.join(scoped, on=["family_id", "term_id"])
     too_high = records_in.filter(100 * den * pl.col("absent") >= num * pl.col("possible"))
     high = too_high.group_by(POINT_KEYS).agg(listing(
@@ -246,8 +247,7 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         + pl.lit("/") + pl.col("possible").cast(pl.String), "high"))
     worst = records_in.group_by(POINT_KEYS).agg(pl.len().alias("records"))
 
-    exclusions = records.events.filter(pl.col("event_type").is_in(["exclusion_fixed", "exclusion_permanent"])).join(
-        scope, on=["family_id", "person_id"], how="semi")
+    exclusions = ctx.in_scope(records.events.filter(pl.col("event_type").is_in(["exclusion_fixed", "exclusion_permanent"])))
     excluded = per_point.select(*POINT_KEYS, "first_start", "last_end").join(exclusions, on="family_id").filter(
         (pl.col("event_date") >= pl.col("first_start")) & (pl.col("event_date") <= pl.col("last_end"))
     ).group_by(POINT_KEYS).agg(
