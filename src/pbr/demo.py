@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pbr.engine.dates import school_age
 from pbr.resources import schema_path
 
 THEMES = ["crime_asb", "education", "children_need_help", "worklessness", "domestic_abuse", "health"]
@@ -154,11 +155,9 @@ class _Council:
             "person_id": pl.String, "attached": pl.Date, "born": pl.Date, "education": pl.Boolean, "well": pl.Boolean})
         children = children.with_columns(records_from=pl.col("attached") - pl.duration(days=730))
         terms = (pl.read_csv(schema_path("terms.csv"), try_parse_dates=True)
-                 .filter(pl.col("end_date") <= self.extract)
-                 .with_columns(born_by=pl.col("start_date").dt.offset_by("-60mo"),
-                               born_after=pl.col("start_date").dt.offset_by("-192mo")))
-        rows = (children.join_where(terms, pl.col("end_date") > pl.col("records_from"),
-                                    pl.col("born") <= pl.col("born_by"), pl.col("born") > pl.col("born_after"))
+                 .filter(pl.col("end_date") <= self.extract))
+        rows = (children.join_where(terms, pl.col("end_date") > pl.col("records_from"))
+                .filter(school_age(pl.col("born"), pl.col("start_date")))
                 .sort("person_id", "start_date"))
         n = rows.height
         draws = pl.DataFrame({name: [self.r.random() for _ in range(n)] for name in ("size", "rate", "split")})

@@ -16,6 +16,11 @@ def add_months(day: pl.Expr, months: int) -> pl.Expr:
     return day.dt.offset_by(f"{months}mo")
 
 
+def school_age(born: pl.Expr, on: pl.Expr) -> pl.Expr:
+    """Of school age on a day (outcome-plan.md): 5 or over and under 16."""
+    return (born <= add_months(on, -60)) & (born > add_months(on, -192))
+
+
 def add_days(day: pl.Expr, days: int) -> pl.Expr:
     return day + pl.duration(days=days)
 

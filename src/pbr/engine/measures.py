@@ -12,7 +12,7 @@ from typing import Callable
 
 import polars as pl
 
-from pbr.engine.dates import add_months, first_day_window_starts_from, iso, ratio
+from pbr.engine.dates import add_months, first_day_window_starts_from, iso, ratio, school_age
 from pbr.engine.records import Records, absences, measured_terms
 from pbr.plan import Rule
 
@@ -228,10 +228,8 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     measured = terms.filter(pl.col("term_id").is_not_null()).select(*POINT_KEYS, "term_id", "term_start")
 
     flagged = ctx.flagged.join(records.members, on=["family_id", "person_id"], how="left")
-    school_age = pl.col("date_of_birth").is_null() | (
-        (pl.col("date_of_birth") <= add_months(pl.col("term_start"), -60))
-        & (pl.col("date_of_birth") > add_months(pl.col("term_start"), -192)))
-    needed = measured.join(flagged, on="family_id").filter(school_age).select(*POINT_KEYS, "person_id", "term_id")
+    needed = measured.join(flagged, on="family_id").filter(
+        pl.col("date_of_birth").is_null() | school_age(pl.col("date_of_birth"), pl.col("term_start"))).select(*POINT_KEYS, "person_id", "term_id")
     # only the measured terms' records matter: a few terms out of years of them
     attendance = records.attendance.filter(pl.col("term_id").is_in(measured.get_column("term_id").unique().implode())).select(
         "family_id", "person_id", "term_id", "possible", "authorised", "unauthorised",
