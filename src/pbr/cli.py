@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -25,8 +26,21 @@ def fail(message: str, code: int = 2) -> None:
 
 @app.callback()
 def main(db: Optional[str] = typer.Option(None, "--db", envvar="PBR_DATABASE_URL",
-                                          help="SQLAlchemy database URL (default: sqlite:///pbr.db)")) -> None:
+                                          help="SQLAlchemy database URL (default: sqlite:///pbr.db)"),
+         vocabularies: Optional[Path] = typer.Option(
+             None, "--vocabularies", envvar="PBR_VOCABULARIES",
+             help="the council's own event types, episode types and assessment scales, added to the shipped ones "
+                  "(a YAML file like schemas/vocabularies.yaml)")) -> None:
+    from pbr.resources import VOCABULARIES_ENV, VocabularyError, vocabularies as code_lists
+
     state["db"] = db
+    if vocabularies is not None:
+        # the library reads the variable, so the scheduler's jobs and the web app see the same lists
+        os.environ[VOCABULARIES_ENV] = str(vocabularies.resolve())
+        try:
+            code_lists()
+        except VocabularyError as error:
+            fail(str(error))
 
 
 def _date(value: Optional[str], name: str) -> Optional[dt.date]:

@@ -1,10 +1,19 @@
 """Where the shipped data that is not code lives (schemas/ in a checkout, pbr/_schemas in a wheel)."""
 from __future__ import annotations
 
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+# A council's own code lists, added to the shipped ones: the path of a YAML file like schemas/vocabularies.yaml.
+VOCABULARIES_ENV = "PBR_VOCABULARIES"
+# Only these lists may grow: the others carry meaning in pbr itself (grant kinds are reconciled by kind,
+# sex codes are those of the impact-study return).
+EXTENSIBLE = ("event_type", "episode_type", "assessment_tools")
+_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @lru_cache(maxsize=1)
@@ -30,3 +39,59 @@ def load_yaml(*parts: str) -> dict:
 
 def default_plan_path() -> Path:
     return schema_path("outcome_plans", "troubled-families-2015.yaml")
+
+
+class VocabularyError(ValueError):
+    """A council vocabulary file that cannot be used; the message names the file and the entry."""
+
+
+def vocabularies() -> dict:
+    """The code lists feeds and plans are checked against: the shipped ones, plus the council's file named by
+    the environment variable PBR_VOCABULARIES (or `pbr --vocabularies`), if any."""
+    return _vocabularies(os.environ.get(VOCABULARIES_ENV) or None)
+
+
+@lru_cache(maxsize=8)
+def _vocabularies(extension: str | None) -> dict:
+    shipped = load_yaml("vocabularies.yaml")
+    if extension is None:
+        return shipped
+    where = f"{VOCABULARIES_ENV} file {extension}"
+    try:
+        with open(extension, encoding="utf-8") as handle:
+            added = yaml.safe_load(handle) or {}
+    except OSError as error:
+        raise VocabularyError(f"{where}: cannot be read ({error.strerror or error})") from None
+    except yaml.YAMLError as error:
+        raise VocabularyError(f"{where}: is not YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(added, dict):
+        raise VocabularyError(f"{where}: must be a mapping of code lists")
+    merged = dict(shipped)
+    if added.get("reference"):
+        merged["reference"] = f"{shipped['reference']}; {added['reference']}"
+    for name, codes in added.items():
+        if name == "reference":
+            continue
+        if name not in EXTENSIBLE:
+            raise VocabularyError(f"{where}: {name}: not a code list a council can extend (one of {', '.join(EXTENSIBLE)})")
+        if name == "assessment_tools":
+            merged[name] = {**shipped[name], **_scales(codes, f"{where}: {name}")}
+            continue
+        if not isinstance(codes, list) or not all(isinstance(c, str) and _CODE.match(c) for c in codes):
+            raise VocabularyError(f"{where}: {name}: must be a list of codes made of letters, digits, _ and -")
+        merged[name] = shipped[name] + [c for c in dict.fromkeys(codes) if c not in shipped[name]]
+    return merged
+
+
+def _scales(tools, where: str) -> dict:
+    if not isinstance(tools, dict):
+        raise VocabularyError(f"{where}: must map each tool to its scale, e.g. outcome_star: {{min: 1, max: 10}}")
+    scales = {}
+    for tool, scale in tools.items():
+        if not isinstance(tool, str) or not _CODE.match(tool):
+            raise VocabularyError(f"{where}: {tool!r} is not a code made of letters, digits, _ and -")
+        low, high = (scale.get("min"), scale.get("max")) if isinstance(scale, dict) else (None, None)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) or low > high:
+            raise VocabularyError(f"{where}.{tool}: must give whole numbers min and max, with min <= max")
+        scales[tool] = {"min": low, "max": high}
+    return scales

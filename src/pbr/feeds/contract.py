@@ -76,6 +76,3 @@ def table_for_stem(stem: str) -> str | None:
     name = stem.rsplit("__", 1)[-1].strip().lower()
     return name if name in contracts() else None
 
-
-def vocabularies() -> dict:
-    return load_yaml("vocabularies.yaml")

@@ -7,7 +7,8 @@ from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from pbr.feeds.contract import contracts, vocabularies
+from pbr.feeds.contract import contracts
+from pbr.resources import vocabularies
 from pbr.workbooks import HEADER_FILL, HEADER_FONT, new_workbook, save
 
 TEMPLATE_ROWS = 1000
@@ -42,7 +43,7 @@ def write_template(path: str | Path, themes: list[str], tables: list[str] | None
             sheet.column_dimensions[letter].width = max(len(spec.name) + 4, 16)
             cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
             if spec.type == "code":
-                listing = DataValidation(type="list", formula1='"' + ",".join(vocab[spec.vocabulary]) + '"',
+                listing = DataValidation(type="list", formula1=_code_list(book, spec.vocabulary, vocab[spec.vocabulary]),
                                          allow_blank=not spec.required, showErrorMessage=True,
                                          errorTitle="Unknown code", error=hint)
                 sheet.add_data_validation(listing)
@@ -60,3 +61,19 @@ def write_template(path: str | Path, themes: list[str], tables: list[str] | None
                     cell.number_format = "@"
         sheet.freeze_panes = "A2"
     return save(book, path)
+
+
+def _code_list(book, vocabulary: str, codes: list[str]) -> str:
+    """A list validation's source: the codes themselves, or where Excel's 255-character limit on an inline list
+    is passed (a council's longer lists), a column of the hidden sheet `codes`."""
+    inline = '"' + ",".join(codes) + '"'
+    if len(inline) <= 255:
+        return inline
+    sheet = book["codes"] if "codes" in book.sheetnames else book.create_sheet("codes")
+    sheet.sheet_state = "hidden"
+    column = sheet.max_column + 1 if sheet.max_row > 1 or sheet.cell(1, 1).value else 1
+    sheet.cell(row=1, column=column, value=vocabulary)
+    for row, code in enumerate(codes, start=2):
+        sheet.cell(row=row, column=column, value=code)
+    letter = get_column_letter(column)
+    return f"codes!${letter}$2:${letter}${len(codes) + 1}"

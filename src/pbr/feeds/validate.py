@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import pandera.polars as pa
 import polars as pl
 
-from pbr.feeds.contract import ColumnSpec, TableContract, contracts, vocabularies
+from pbr.feeds.contract import ColumnSpec, TableContract, contracts
 from pbr.feeds.read import ROW, SOURCE, SourceFile
+from pbr.resources import vocabularies
 
 INDEX = "__i"
 DECIMAL = pl.Decimal(38, 9)

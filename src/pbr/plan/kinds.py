@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from pbr.resources import load_yaml
+from pbr.resources import vocabularies
 
 
 class ParamError(ValueError):
@@ -60,7 +60,7 @@ def _choice(*options: str) -> Callable[[Any], str]:
 
 def _codes(vocabulary: str) -> Callable[[Any], tuple[str, ...]]:
     def check(value: Any) -> tuple[str, ...]:
-        known = load_yaml("vocabularies.yaml")[vocabulary]
+        known = vocabularies()[vocabulary]
         if not isinstance(value, list) or not value:
             raise ParamError(f"must be a non-empty list of {vocabulary} codes")
         unknown = [v for v in value if v not in known]

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from pbr.plan.kinds import COMMON_KEYS, ELIGIBILITY_KINDS, PROGRESS_KINDS, Param, ParamError, _whole
-from pbr.resources import default_plan_path, load_yaml
+from pbr.resources import default_plan_path, vocabularies
 
 
 class PlanError(ValueError):
@@ -147,7 +147,7 @@ def parse_plan(data: Any, source: str = "<plan>", sha256: str = "") -> Plan:
     benefits = employment.get("benefit_types") or {}
     if not isinstance(benefits, dict):
         raise PlanError("continuous_employment.benefit_types: must be a mapping of benefit codes")
-    episode_types = load_yaml("vocabularies.yaml")["episode_type"]
+    episode_types = vocabularies()["episode_type"]
     for benefit, rule in benefits.items():
         path = f"continuous_employment.benefit_types.{benefit}"
         if benefit not in episode_types:

@@ -18,9 +18,10 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import pbr.claims as claims
 from pbr.evaluate import evaluate
-from pbr.feeds.contract import contracts, vocabularies
+from pbr.feeds.contract import contracts
 from pbr.feeds.ingest import save_rows
 from pbr.plan import load_plan
+from pbr.resources import vocabularies
 from pbr.settings import council
 from pbr.store import Store
 from pbr.store.models import Family
