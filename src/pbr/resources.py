@@ -14,6 +14,7 @@ VOCABULARIES_ENV = "PBR_VOCABULARIES"
 # sex codes are those of the impact-study return).
 EXTENSIBLE = ("event_type", "episode_type", "assessment_tools")
 _CODE = re.compile(r"^[A-Za-z0-9_-]+$")
+_CODE_RULE = "made of letters, digits, _ and -"
 
 
 @lru_cache(maxsize=1)
@@ -77,8 +78,8 @@ def _vocabularies(extension: str | None) -> dict:
         if name == "assessment_tools":
             merged[name] = {**shipped[name], **_scales(codes, f"{where}: {name}")}
             continue
-        if not isinstance(codes, list) or not all(isinstance(c, str) and _CODE.match(c) for c in codes):
-            raise VocabularyError(f"{where}: {name}: must be a list of codes made of letters, digits, _ and -")
+        if not isinstance(codes, list) or not all(_is_code(c) for c in codes):
+            raise VocabularyError(f"{where}: {name}: must be a list of codes {_CODE_RULE}")
         merged[name] = shipped[name] + [c for c in dict.fromkeys(codes) if c not in shipped[name]]
     return merged
 
@@ -88,10 +89,14 @@ def _scales(tools, where: str) -> dict:
         raise VocabularyError(f"{where}: must map each tool to its scale, e.g. outcome_star: {{min: 1, max: 10}}")
     scales = {}
     for tool, scale in tools.items():
-        if not isinstance(tool, str) or not _CODE.match(tool):
-            raise VocabularyError(f"{where}: {tool!r} is not a code made of letters, digits, _ and -")
+        if not _is_code(tool):
+            raise VocabularyError(f"{where}: {tool!r} is not a code {_CODE_RULE}")
         low, high = (scale.get("min"), scale.get("max")) if isinstance(scale, dict) else (None, None)
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) or low > high:
             raise VocabularyError(f"{where}.{tool}: must give whole numbers min and max, with min <= max")
         scales[tool] = {"min": low, "max": high}
     return scales
+
+
+def _is_code(value) -> bool:
+    return isinstance(value, str) and _CODE.match(value) is not None

@@ -71,7 +71,7 @@ def _code_list(book, vocabulary: str, codes: list[str]) -> str:
         return inline
     sheet = book["codes"] if "codes" in book.sheetnames else book.create_sheet("codes")
     sheet.sheet_state = "hidden"
-    column = sheet.max_column + 1 if sheet.max_row > 1 or sheet.cell(1, 1).value else 1
+    column = 1 if sheet["A1"].value is None else sheet.max_column + 1
     sheet.cell(row=1, column=column, value=vocabulary)
     for row, code in enumerate(codes, start=2):
         sheet.cell(row=row, column=column, value=code)
