@@ -1,4 +1,5 @@
-"""Ingest speed: rows per second and peak memory of `pbr ingest` for 100,000 synthetic families (SQLite).
+"""Ingest speed: rows per second and peak memory of `pbr ingest` for 100,000 synthetic families (SQLite),
+then `pbr evaluate` from that database.
 
     python benchmarks/ingest.py [--families N] [--db URL]
 """
@@ -14,6 +15,7 @@ from _common import PYTHON, make_data, rows_in, run_measured
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--families", type=int, default=100_000)
+    parser.add_argument("--as-of", default="2018-12-31")
     parser.add_argument("--db", default=None, help="database URL (default: a new SQLite file)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "pbr-bench")
     options = parser.parse_args()
@@ -27,6 +29,10 @@ def main() -> None:
           f"{wall:.1f} s, {rows / wall:,.0f} rows/s, peak RSS {peak:,.0f} MiB")
     wall, peak = run_measured([PYTHON, "-m", "pbr.cli", "--db", db, "ingest", str(data)], quiet=True)
     print(f"re-ingest of the same files (all unchanged): {wall:.1f} s, {rows / wall:,.0f} rows/s, peak RSS {peak:,.0f} MiB")
+    out = options.work / f"ingest-{options.families}-decisions.csv"
+    wall, peak = run_measured([PYTHON, "-m", "pbr.cli", "--db", db, "evaluate", "--as-of", options.as_of,
+                               "--out", str(out)], quiet=True)
+    print(f"evaluate from the database: {wall:.1f} s, peak RSS {peak:,.0f} MiB")
 
 
 if __name__ == "__main__":
