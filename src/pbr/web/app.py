@@ -17,7 +17,6 @@ from sqlalchemy import select
 from starlette.middleware.sessions import SessionMiddleware
 
 import pbr.claims as claims
-from pbr.evaluate import evaluate
 from pbr.feeds.contract import contracts
 from pbr.feeds.ingest import save_rows
 from pbr.plan import load_plan
@@ -26,6 +25,7 @@ from pbr.settings import council
 from pbr.store import Store
 from pbr.store.models import Family
 from pbr.web import charts
+from pbr.web.cache import DecisionCache
 from pbr.web.auth import authenticate, csrf_ok, csrf_token, user_by_name
 
 HERE = Path(__file__).parent
@@ -103,8 +103,7 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             raise HTTPException(404, "no such family among yours")
         return dict(row)
 
-    def decisions(day: dt.date):
-        return evaluate(as_of=day, plan=plan, database_url=store.url)
+    decisions = DecisionCache(store, plan).decisions
 
     def status_of(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(
@@ -168,14 +167,14 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         evaluation = decisions(day)
         decision = status_of(evaluation.decisions).filter(pl.col("family_id") == family_id).to_dicts()
         detail = evaluation.detail.filter(pl.col("family_id") == family_id).to_dicts()
-        tables = store.load_tables()
-        members = tables["members"].filter(pl.col("family_id") == family_id).select("person_id", "date_of_birth", "sex")
+        tables = store.load_tables(family_id)
+        members = tables["members"].select("person_id", "date_of_birth", "sex")
         people = members["person_id"].to_list()
-        events = tables["events"].filter(pl.col("person_id").is_in(people)).sort("event_date").to_dicts()
-        episodes = tables["episodes"].filter(pl.col("person_id").is_in(people)).sort("start_date").to_dicts()
-        indicators = tables["indicators"].filter(pl.col("person_id").is_in(people)).sort("identified_date").to_dicts()
-        assessments = tables["assessments"].filter(pl.col("family_id") == family_id).sort("assessment_date").to_dicts()
-        attendance = tables["attendance"].filter(pl.col("person_id").is_in(people)).join(
+        events = tables["events"].sort("event_date").to_dicts()
+        episodes = tables["episodes"].sort("start_date").to_dicts()
+        indicators = tables["indicators"].sort("identified_date").to_dicts()
+        assessments = tables["assessments"].sort("assessment_date").to_dicts()
+        attendance = tables["attendance"].join(
             tables["terms"].select("term_id", "end_date"), on="term_id").sort("end_date", "person_id")
         bars = [{"person_id": r["person_id"], "term_id": r["term_id"],
                  "percent": 100 * (r["authorised_absence"] + r["unauthorised_absence"]) / r["possible_sessions"]}
@@ -216,10 +215,10 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         if user["role"] not in ("keyworker", "coordinator"):
             raise Forbidden("only keyworkers and coordinators record outcomes")
         allowed_family(user, family_id)
-        members = store.load_tables()["members"]
+        members = store.load_tables(family_id)["members"]
         if "person_id" in contracts()[table].columns:
             person = values.get("person_id", "")
-            if members.filter((pl.col("person_id") == person) & (pl.col("family_id") == family_id)).height == 0:
+            if members.filter(pl.col("person_id") == person).height == 0:
                 return {"person_id": f"person_id '{person}' is not a member of family {family_id}"}
         if "family_id" in contracts()[table].columns:
             values = {**values, "family_id": family_id}
