@@ -48,3 +48,21 @@ def test_dates_and_empty_dates_come_back_typed(tmp_path, db_url):
     assert tables["families"].row(0, named=True)["attachment_date"] == dt.date(2016, 2, 29)
     assert tables["members"].sort("person_id").get_column("date_of_birth").to_list() == [dt.date(2008, 12, 31), None]
     assert tables["attendance"].row(0, named=True)["possible_sessions"] == 120
+
+
+def test_text_with_quotes_commas_newlines_and_accents_goes_in_and_out_unchanged(tmp_path, db_url):
+    awkward = 'O\'Brien, "Jo"\nsecond line; Zoë \\N'
+    data = write_dataset(
+        tmp_path / "data",
+        families=[{"family_id": "F1", "attachment_date": "2016-02-29"}],
+        members=[{"person_id": "P1", "family_id": "F1", "date_of_birth": "2008-12-31", "given_name": awkward},
+                 {"person_id": "P2", "family_id": "F1", "date_of_birth": "not a date", "given_name": awkward}],
+    )
+    store = Store(db_url)
+    result = ingest(data, store, ["crime_asb"], today=dt.date(2020, 1, 1))
+    members = next(f for f in result.files if f.table == "members")
+    assert (members.loaded, members.quarantined) == (1, 1)
+    member = store.load_tables()["members"].row(0, named=True)
+    assert (member["person_id"], member["given_name"], member["postcode"]) == ("P1", awkward, None)
+    held = store.quarantine_frame().row(0, named=True)
+    assert (held["person_id"], held["column"], held["value"]) == ("P2", "date_of_birth", "not a date")
