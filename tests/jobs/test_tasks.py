@@ -35,6 +35,12 @@ def test_nightly_evaluation_stores_a_dated_snapshot(tmp_path, db_url):
             "SELECT family_id, claim_route FROM decision_snapshot_rows WHERE claimable = :t"), {"t": True}).all())
     assert str(as_of) == "2017-10-31" and claimable == 6
     assert routes == {"F01": "ssp", "F03": "ce", "F05": "ssp", "F06": "ce", "F10": "ssp", "F17": "ssp"}
+    with store.engine.connect() as connection:
+        pending = connection.execute(text(
+            "SELECT eligible, claimable, claim_route, earliest_claimable_date, quarantined_records "
+            "FROM decision_snapshot_rows WHERE family_id = 'F09'")).one()
+    assert (bool(pending[0]), bool(pending[1]), pending[2], str(pending[3]), pending[4]) == (
+        True, False, None, "2018-02-10", 0)
 
 
 def test_claim_preparation_starts_days_before_the_window_closes_and_stops_once_submitted(tmp_path, db_url):

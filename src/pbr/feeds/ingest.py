@@ -25,7 +25,7 @@ from pbr.feeds import FileReport, Known, reports_for
 from pbr.feeds.contract import contracts
 from pbr.feeds.read import ROW, SOURCE, read_path
 from pbr.feeds.validate import validate
-from pbr.store import Store, read_through_cursor
+from pbr.store import Store, insert_frame, read_through_cursor
 from pbr.store.models import FEED_MODELS, Correction, IngestRun, QuarantineEntry
 
 PAUSE_ENV = "PBR_INGEST_PAUSE_SECONDS"  # test hook: sleep inside each file's transaction
@@ -140,7 +140,7 @@ def _load_file(store: Store, batch: str, source_file, report: FileReport, good: 
             new = joined.filter(pl.col("content_hash_stored").is_null())
             changed = joined.filter(pl.col("content_hash_stored").is_not_null()
                                     & (pl.col("content_hash_stored") != pl.col("content_hash")))
-            _insert(connection, model, _db_values(new, table).select(*columns, "content_hash"), stamp, written=written)
+            insert_frame(connection, model, _db_values(new, table).select(*columns, "content_hash"), stamp, written=written)
             if changed.height:
                 _replace(connection, model, key, columns, _db_values(changed, table), stamp, load_id, table)
             loaded = new.height + changed.height
@@ -153,11 +153,11 @@ def _load_file(store: Store, batch: str, source_file, report: FileReport, good: 
                 select(model.c.record_key).where(model.c.source == source_file.source)).scalars().all()},
                 schema={"record_key": pl.String})
             new = good.join(existing, on="record_key", how="anti")
-            _insert(connection, model, new.select(*columns, "content_hash", "record_key"), stamp, written=written)
+            insert_frame(connection, model, new.select(*columns, "content_hash", "record_key"), stamp, written=written)
             loaded = new.height
         unchanged = good.height - loaded
         connection.execute(delete(QuarantineEntry.__table__).where(QuarantineEntry.__table__.c.source == source_file.source))
-        _insert(connection, QuarantineEntry.__table__, bad.select(
+        insert_frame(connection, QuarantineEntry.__table__, bad.select(
             pl.col("table").alias("table_name"), pl.col("row").alias("row_number"), pl.col("column").alias("column_name"),
             "value", "reason", "family_id", "person_id"), {"load_id": load_id, "source": source_file.source})
         report.loaded, report.unchanged, report.quarantined = loaded, unchanged, bad.height
@@ -173,37 +173,6 @@ def store_rows(connection, model, key: list[str]) -> pl.DataFrame:
     schema = {k: (pl.Date if str(model.c[k].type) == "DATE" else pl.String) for k in key}
     schema["content_hash_stored"] = pl.String
     return read_through_cursor(connection, select(*[model.c[k] for k in key], model.c.content_hash), schema)
-
-
-def _insert(connection, model, frame: pl.DataFrame, constants: dict, chunk: int = 20_000,
-            written: Callable[[int], None] | None = None) -> None:
-    """Rows into a table inside the caller's transaction, by the driver's bulk path.
-
-    SQLAlchemy's insert builds every row's parameters in Python, most of an ingest's time; PostgreSQL takes the
-    rows by COPY, SQLite (pbr's other database) by one prepared statement run for each row.
-    """
-    if frame.height == 0:
-        return
-    frame = frame.with_columns(pl.lit(value).alias(name) for name, value in constants.items())
-    quote = connection.dialect.identifier_preparer.quote
-    target = f"{quote(model.name)} ({', '.join(quote(name) for name in frame.columns)})"
-    postgres = connection.dialect.name == "postgresql"
-    if not postgres:  # SQLite keeps dates as ISO text, as SQLAlchemy writes them
-        frame = frame.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
-    cursor = connection.connection.cursor()  # the transaction's own connection
-    try:
-        for start in range(0, frame.height, chunk):
-            rows = frame.slice(start, chunk)
-            if postgres:
-                with cursor.copy(f"COPY {target} FROM STDIN") as copy:
-                    for row in rows.iter_rows():
-                        copy.write_row(row)
-            else:
-                cursor.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * frame.width)})", rows.rows())
-            if written:
-                written(start + rows.height)
-    finally:
-        cursor.close()
 
 
 def _replace(connection, model, key, columns, changed: pl.DataFrame, stamp: dict, load_id: int, table: str) -> None:

@@ -7,13 +7,14 @@ import shutil
 import time
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import insert, select
 
 from pbr.feeds.contract import contracts, table_for_stem
 from pbr.feeds.read import file_sha256
 from pbr.jobs.config import JobsConfig
 from pbr.plan import load_plan
-from pbr.store import Store
+from pbr.store import Store, insert_frame
 from pbr.store.models import DecisionSnapshot, DecisionSnapshotRow, IngestRun
 
 FEED_SUFFIXES = {".csv", ".xlsx"}
@@ -86,13 +87,9 @@ def nightly_evaluation(config: JobsConfig, store: Store, today: dt.date | None =
             as_of=day, taken_at=dt.datetime.now(dt.timezone.utc), plan_sha256=plan.sha256, families=decisions.height,
             eligible=decisions.filter(decisions["eligible"]).height,
             claimable=decisions.filter(decisions["claimable"]).height)).inserted_primary_key[0]
-        rows = decisions.select("family_id", "eligible", "ssp_met", "ce_met", "claimable", "claim_route",
-                                "earliest_claimable_date", "quarantined_records").to_dicts()
-        for row in rows:
-            row["snapshot_id"] = snapshot
-            row["claim_route"] = row["claim_route"] or None
-        for start in range(0, len(rows), 20_000):
-            connection.execute(insert(DecisionSnapshotRow.__table__), rows[start:start + 20_000])
+        rows = decisions.select("family_id", "eligible", "ssp_met", "ce_met", "claimable",
+                                pl.col("claim_route").replace("", None), "earliest_claimable_date", "quarantined_records")
+        insert_frame(connection, DecisionSnapshotRow.__table__, rows, {"snapshot_id": snapshot})
     return {"snapshot": snapshot, "families": decisions.height}
 
 
