@@ -66,3 +66,29 @@ def test_text_with_quotes_commas_newlines_and_accents_goes_in_and_out_unchanged(
     assert (member["person_id"], member["given_name"], member["postcode"]) == ("P1", awkward, None)
     held = store.quarantine_frame().row(0, named=True)
     assert (held["person_id"], held["column"], held["value"]) == ("P2", "date_of_birth", "not a date")
+
+
+def test_one_family_s_records_and_the_whole_term_calendar(tmp_path, db_url):
+    data = write_dataset(
+        tmp_path / "data",
+        families=[{"family_id": "F1", "attachment_date": "2016-02-29"},
+                  {"family_id": "F2", "attachment_date": "2016-03-01"}],
+        members=[{"person_id": "P1", "family_id": "F1", "date_of_birth": "2008-12-31"},
+                 {"person_id": "P2", "family_id": "F2", "date_of_birth": "2009-01-01"}],
+        events=[{"person_id": "P1", "event_type": "offence", "event_date": "2016-01-05"},
+                {"person_id": "P2", "event_type": "offence", "event_date": "2016-01-06"}],
+        assessments=[{"family_id": "F1", "tool": "family_star", "domain": "health", "assessment_date": "2016-03-01",
+                      "score": "3"},
+                     {"family_id": "F2", "tool": "family_star", "domain": "health", "assessment_date": "2016-03-01",
+                      "score": "4"}],
+        grant_payments=[{"payment_date": "2016-04-01", "amount": "1000.00", "kind": "attachment", "reference": "R1"}],
+    )
+    store = Store(db_url)
+    ingest(data, store, ["crime_asb"], today=dt.date(2020, 1, 1))
+    everything, one = store.load_tables(), store.load_tables("F2")
+    assert one["families"].get_column("family_id").to_list() == ["F2"]
+    assert one["members"].get_column("person_id").to_list() == ["P2"]
+    assert one["events"].get_column("event_date").to_list() == [dt.date(2016, 1, 6)]
+    assert one["assessments"].get_column("family_id").to_list() == ["F2"]
+    assert one["terms"].equals(everything["terms"]) and one["terms"].height > 40
+    assert (one["grant_payments"].height, everything["grant_payments"].height) == (0, 1)

@@ -25,8 +25,8 @@ from pbr.settings import council
 from pbr.store import Store
 from pbr.store.models import Family
 from pbr.web import charts
-from pbr.web.cache import DecisionCache
 from pbr.web.auth import authenticate, csrf_ok, csrf_token, user_by_name
+from pbr.web.cache import DecisionCache
 
 HERE = Path(__file__).parent
 FORM_TABLES = {"events": "an incident", "episodes": "an episode", "indicators": "a problem", "assessments": "an assessment"}
