@@ -9,7 +9,7 @@ from sqlalchemy import select
 from conftest import write_dataset
 from pbr.feeds.ingest import ingest
 from pbr.feeds.contract import contracts
-from pbr.store import Store
+from pbr.store import Store, read_through_cursor
 from pbr.store.models import FEED_MODELS
 
 
@@ -92,3 +92,14 @@ def test_one_family_s_records_and_the_whole_term_calendar(tmp_path, db_url):
     assert one["assessments"].get_column("family_id").to_list() == ["F2"]
     assert one["terms"].equals(everything["terms"]) and one["terms"].height > 40
     assert (one["grant_payments"].height, everything["grant_payments"].height) == (0, 1)
+
+
+def test_a_table_read_in_small_batches_is_the_same_table(tmp_path, db_url):
+    store = _stored(tmp_path, db_url)
+    model = FEED_MODELS["episodes"].__table__
+    schema = {"person_id": pl.String, "episode_type": pl.String, "start_date": pl.Date, "end_date": pl.Date}
+    query = select(*[model.c[c] for c in schema]).order_by(model.c.person_id)
+    with store.engine.connect() as connection:
+        whole = read_through_cursor(connection, query, schema)
+        in_ones = read_through_cursor(connection, query, schema, batch=1)
+    assert whole.height == 2 and in_ones.equals(whole)
