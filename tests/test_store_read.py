@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from conftest import write_dataset
 from pbr.feeds.ingest import ingest
@@ -103,3 +103,8 @@ def test_a_table_read_in_small_batches_is_the_same_table(tmp_path, db_url):
         whole = read_through_cursor(connection, query, schema)
         in_ones = read_through_cursor(connection, query, schema, batch=1)
     assert whole.height == 2 and in_ones.equals(whole)
+
+
+def test_a_percent_sign_in_the_query_text_stays_one_percent_sign(db_url):
+    frame = Store(db_url).read(text("SELECT 'at or over 10%' AS reason"), schema={"reason": pl.String})
+    assert frame.get_column("reason").to_list() == ["at or over 10%"]
