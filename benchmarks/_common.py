@@ -1,13 +1,25 @@
 """Helpers for the benchmark scripts: synthetic data on disk, and timing a whole process with its peak memory."""
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
 
 from pbr.demo import generate, write_csvs
+
+
+def arguments(description: str | None, families: bool = True) -> argparse.ArgumentParser:
+    """The options every benchmark takes: how many families, the as-of date, and where data is kept."""
+    parser = argparse.ArgumentParser(description=description)
+    if families:
+        parser.add_argument("--families", type=int, default=100_000)
+    parser.add_argument("--as-of", default="2018-12-31")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "pbr-bench")
+    return parser
 
 
 def make_data(families: int, folder: Path, seed: int = 2017) -> Path:

@@ -7,21 +7,16 @@ wall time to that of a process that only reads every CSV with polars (all column
 """
 from __future__ import annotations
 
-import argparse
-import tempfile
-from pathlib import Path
 
-from _common import PYTHON, make_data, rows_in, run_measured
+from _common import PYTHON, arguments, make_data, rows_in, run_measured
 
 PLAIN_READ = ("import sys, pathlib, polars as pl\n"
               "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.csv')): pl.read_csv(p, infer_schema=False)\n")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = arguments(__doc__, families=False)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 400_000])
-    parser.add_argument("--as-of", default="2018-12-31")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "pbr-bench")
     options = parser.parse_args()
     for size in options.sizes:
         data = make_data(size, options.work / f"data-{size}")

@@ -7,13 +7,10 @@ yardstick of `evaluate_scale.py`. Stages run in this process, one after another,
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import tempfile
 import time
-from pathlib import Path
 
-from _common import PYTHON, make_data, rows_in, run_measured
+from _common import PYTHON, arguments, make_data, rows_in, run_measured
 from evaluate_scale import PLAIN_READ
 
 from pbr.engine.decide import decide
@@ -23,10 +20,7 @@ from pbr.plan import load_plan
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--families", type=int, default=100_000)
-    parser.add_argument("--as-of", default="2018-12-31")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "pbr-bench")
+    parser = arguments(__doc__)
     options = parser.parse_args()
     data = make_data(options.families, options.work / f"data-{options.families}")
     as_of = dt.date.fromisoformat(options.as_of)

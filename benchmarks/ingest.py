@@ -5,19 +5,14 @@ then `pbr evaluate` from that database.
 """
 from __future__ import annotations
 
-import argparse
-import tempfile
 from pathlib import Path
 
-from _common import PYTHON, make_data, rows_in, run_measured
+from _common import PYTHON, arguments, make_data, rows_in, run_measured
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--families", type=int, default=100_000)
-    parser.add_argument("--as-of", default="2018-12-31")
+    parser = arguments(__doc__)
     parser.add_argument("--db", default=None, help="database URL (default: a new SQLite file)")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "pbr-bench")
     options = parser.parse_args()
     data = make_data(options.families, options.work / f"data-{options.families}")
     rows = rows_in(data)

@@ -6,14 +6,11 @@ Ingests synthetic families into SQLite (kept between runs), then serves pages in
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import re
-import tempfile
 import time
-from pathlib import Path
 
-from _common import PYTHON, make_data, run_measured
+from _common import PYTHON, arguments, make_data, run_measured
 from fastapi.testclient import TestClient
 
 from pbr.store import Store
@@ -24,11 +21,8 @@ PASSWORD = "benchmark only"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--families", type=int, default=100_000)
-    parser.add_argument("--as-of", default="2018-12-31")
+    parser = arguments(__doc__)
     parser.add_argument("--db", default=None, help="database URL (default: a SQLite file kept in --work)")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "pbr-bench")
     options = parser.parse_args()
     data = make_data(options.families, options.work / f"data-{options.families}")
     db = options.db or f"sqlite:///{options.work / f'web-{options.families}.db'}"
