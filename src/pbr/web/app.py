@@ -23,7 +23,7 @@ from pbr.plan import load_plan
 from pbr.resources import vocabularies
 from pbr.settings import council
 from pbr.store import Store
-from pbr.store.models import Family
+from pbr.store.models import Family, Member
 from pbr.web import charts
 from pbr.web.auth import authenticate, csrf_ok, csrf_token, user_by_name
 from pbr.web.cache import DecisionCache
@@ -215,10 +215,13 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         if user["role"] not in ("keyworker", "coordinator"):
             raise Forbidden("only keyworkers and coordinators record outcomes")
         allowed_family(user, family_id)
-        members = store.load_tables(family_id)["members"]
         if "person_id" in contracts()[table].columns:
             person = values.get("person_id", "")
-            if members.filter(pl.col("person_id") == person).height == 0:
+            member = Member.__table__.c
+            with store.engine.connect() as connection:
+                belongs = connection.execute(select(member.person_id).where(
+                    member.person_id == person, member.family_id == family_id)).first()
+            if belongs is None:
                 return {"person_id": f"person_id '{person}' is not a member of family {family_id}"}
         if "family_id" in contracts()[table].columns:
             values = {**values, "family_id": family_id}
