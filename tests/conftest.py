@@ -11,12 +11,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT.parent / "shared" / "examples"
+# the spec's example data sets live beside the project, not in it (pbr ships only data it generates itself)
+EXAMPLES = Path(os.environ.get("PBR_EXAMPLES") or ROOT.parent / "shared" / "examples")
 PG_URL = os.environ.get("PBR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PBR = [sys.executable, "-m", "pbr.cli"]
 _SCHEMAS = itertools.count()
 
 from pbr.feeds.contract import contracts  # noqa: E402
+
+
+def pytest_configure(config) -> None:
+    if not (EXAMPLES / "basic").is_dir():
+        pytest.exit(f"the spec's example data sets are not at {EXAMPLES}: keep the project beside the shared "
+                    "spec folder (../shared/examples), or set PBR_EXAMPLES to that folder", returncode=4)
 
 
 def write_feed(folder: Path, table: str, rows: list[dict], name: str | None = None, columns: list[str] | None = None) -> Path:
