@@ -132,7 +132,7 @@ def test_sigterm_stops_within_five_seconds_and_a_restart_resumes_from_the_job_st
 
 def test_a_failing_job_is_retried_and_never_stops_the_scheduler(tmp_path, db_url):
     (tmp_path / "reports").write_text("a file where the reports folder should be")
-    config = ("progress_return: {every_seconds: 30, folder: reports}\nretry: {max_attempts: 2, delay_seconds: 1}\n" + INBOX)
+    config = ("progress_return: {every_seconds: 3, folder: reports}\nretry: {max_attempts: 2, delay_seconds: 1}\n" + INBOX)
     Store(db_url)
     process = start(tmp_path, db_url, config)
     try:
@@ -151,6 +151,24 @@ def test_a_failing_job_is_retried_and_never_stops_the_scheduler(tmp_path, db_url
     failed = [r for r in runs(db_url, "progress-return") if r["outcome"] == "failed"]
     assert failed and all(r["error"] for r in failed)
     assert max(r["attempt"] for r in failed) == 2
+
+
+def test_sigterm_while_a_job_is_failing_stops_without_waiting_for_its_retry(tmp_path, db_url):
+    # The job fails after the signal, when shutdown is already waiting for it: adding its retry then must not
+    # wait for the scheduler's lock that shutdown holds.
+    (tmp_path / "reports").write_text("a file where the reports folder should be")
+    config = "progress_return: {every_seconds: 1, folder: reports}\nretry: {max_attempts: 3, delay_seconds: 1}\n"
+    Store(db_url)
+    process = start(tmp_path, db_url, config, {"PBR_JOB_PAUSE_SECONDS": "2"})
+    try:
+        wait_for(lambda: any(r["outcome"] == "running" for r in runs(db_url, "progress-return")))
+        assert stop(process) < 15
+    finally:
+        if process.poll() is None:
+            process.kill()
+    last = runs(db_url, "progress-return")[-1]
+    assert last["outcome"] == "failed" and last["finished_at"]
+    assert "progress-return: no retry scheduled, the scheduler is stopping" in log_of(tmp_path)
 
 
 def test_two_schedulers_on_one_database_never_run_a_job_twice_at_once(tmp_path, db_url):

@@ -50,11 +50,15 @@ def run_scheduler(store: Store, config_path: str | None, say=print) -> None:
     runner.scheduler = scheduler
     stopping = threading.Event()
 
+    def halt():
+        runner.stop_retries()
+        scheduler.shutdown()
+
     def stop(signum, _frame):
         if not stopping.is_set():
             stopping.set()
             say(f"stopping on {signal.Signals(signum).name}")
-            threading.Thread(target=scheduler.shutdown, daemon=True).start()
+            threading.Thread(target=halt, daemon=True).start()
 
     def after_start():
         # start() blocks until shutdown, and the store is only open once it runs: sync, then let jobs run

@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import os
 import socket
+import threading
 import traceback
 
 from sqlalchemy import insert, update
@@ -21,6 +22,17 @@ LEASE_SECONDS = 6 * 3600
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 PAUSE_ENV = "PBR_JOB_PAUSE_SECONDS"  # test hook: hold the lease this long, to show two schedulers never overlap
 scheduler = None  # the running scheduler, for retries; None for `pbr jobs run`
+# APScheduler's shutdown holds its job-store lock while it waits for running jobs, so a job that adds its retry
+# after shutdown began would wait for that lock forever. Retries are added under this lock, and none after stop.
+_retry_lock = threading.Lock()
+_stopped = False
+
+
+def stop_retries() -> None:
+    """Called before the scheduler shuts down: from now on a failing job schedules no retry."""
+    global _stopped
+    with _retry_lock:
+        _stopped = True
 
 
 def _now() -> dt.datetime:
@@ -67,12 +79,19 @@ def run_job(job_id: str, config_path: str | None, database_url: str, attempt: in
     except Exception as error:  # a failing job is recorded and retried; it never stops the scheduler
         _finish(store, run_id, "failed", None, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")
         if scheduler is not None and attempt < config.max_attempts:
-            scheduler.add_job("pbr.jobs.runner:run_job", "date", args=[job_id, config_path, database_url, attempt + 1],
-                              run_date=_now() + dt.timedelta(seconds=config.retry_delay_seconds),
-                              id=f"{job_id}:retry", replace_existing=True)
+            _schedule_retry(job_id, config_path, database_url, attempt + 1, config.retry_delay_seconds)
         return "failed"
     finally:
         _release(store, job_id)
+
+
+def _schedule_retry(job_id: str, config_path: str | None, database_url: str, attempt: int, delay: float) -> None:
+    with _retry_lock:
+        if _stopped:
+            print(f"{job_id}: no retry scheduled, the scheduler is stopping (the next scheduled run stands)", flush=True)
+            return
+        scheduler.add_job("pbr.jobs.runner:run_job", "date", args=[job_id, config_path, database_url, attempt],
+                          run_date=_now() + dt.timedelta(seconds=delay), id=f"{job_id}:retry", replace_existing=True)
 
 
 def _finish(store: Store, run_id: int, outcome: str, counts: dict | None, error: str | None) -> None:
