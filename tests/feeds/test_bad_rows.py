@@ -152,3 +152,39 @@ def test_a_file_missing_a_required_column_is_rejected_whole(tmp_path, content, w
     (tmp_path / name).write_text(content)
     rejected = [f for f in read_path(tmp_path).files if f.rejected]
     assert len(rejected) == 1 and rejected[0].source == name and words in rejected[0].rejected
+
+
+def test_a_row_with_more_values_than_the_header_is_quarantined_and_the_rest_of_its_file_loads(tmp_path):
+    write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)
+    (tmp_path / "events.csv").write_text("person_id,event_type,event_date\nP1,dv_incident,2016-12-01\n"
+                                         "C1,offence,2016-12-02,Smith, J\n"
+                                         "\"C1\",\"asb_incident\",\"2016-12-03\",,\n")
+    read = read_path(tmp_path)
+    events = next(f for f in read.files if f.table == "events")
+    assert events.rejected is None and events.rows_read == 3
+    result = validate(read.files, THEMES, today=TODAY)
+    entry = result.quarantine.filter(pl.col("source") == "events.csv").row(0, named=True)
+    assert result.quarantine.filter(pl.col("source") == "events.csv").height == 1
+    assert (entry["row"], entry["column"], entry["family_id"]) == (3, "(row)", "F1")
+    assert "5 values but the header names 3 columns (extra 'Smith', ' J')" in entry["reason"]
+    # empty values past the header lose nothing: that row loads
+    assert result.tables["events"].select("person_id", "event_type").rows() == [("P1", "dv_incident"), ("C1", "asb_incident")]
+
+
+def test_row_numbers_after_a_value_holding_a_line_break_stay_those_a_spreadsheet_shows(tmp_path):
+    write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)
+    (tmp_path / "events.csv").write_text("person_id,event_type,event_date\n\"P1\",\"dv_incident\",\"2016-12-01\"\n"
+                                         "\"C1\",\"offence\",\"2016-12-02\",\"two\nlines\"\n"
+                                         "C1,offence,2016-12-02,extra\n")
+    q = quarantine_of(tmp_path).filter(pl.col("source") == "events.csv").sort("row")
+    assert q["row"].to_list() == [3, 4]
+    assert "(extra 'two\nlines')" in q["reason"][0]
+
+
+def test_a_file_that_is_not_utf8_is_rejected_whole_naming_the_line(tmp_path):
+    write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)
+    (tmp_path / "events.csv").write_bytes(b"person_id,event_type,event_date\nP1,dv_incident,2016-12-01\n"
+                                          b"C1,offence,2016-12-02\nC\xe9,offence,2016-12-03\n")
+    rejected = [f for f in read_path(tmp_path).files if f.rejected]
+    assert [f.source for f in rejected] == ["events.csv"]
+    assert "line 4 is not UTF-8 text (byte 0xE9); save the file as 'CSV UTF-8'" in rejected[0].rejected

@@ -1,8 +1,10 @@
 """Reading feed files (CSV folders, single CSVs, xlsx workbooks) into all-text frames with row numbers."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from pbr.feeds.contract import contracts, table_for_stem
 
 ROW = "__row"        # the row number a spreadsheet shows (header = 1)
 SOURCE = "__source"  # file name, or "file.xlsx:sheet"
+WHOLE_ROW = "(row)"  # the quarantine's column for a fault of the row itself, not of one value
+ROW_PROBLEM_SCHEMA = {ROW: pl.Int64, "column": pl.String, "reason": pl.String}
 
 
 @dataclass
@@ -24,6 +28,7 @@ class SourceFile:
     frame: pl.DataFrame | None = None
     rejected: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    row_problems: pl.DataFrame | None = None  # ROW_PROBLEM_SCHEMA: rows found bad while reading
 
     @property
     def rows_read(self) -> int:
@@ -74,17 +79,64 @@ def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Serie
 
 def read_csv(path: Path, table: str) -> SourceFile:
     sha = file_sha256(path)
+    problems = None
     try:
-        raw = pl.read_csv(path, infer_schema=False, encoding="utf8",
-                          truncate_ragged_lines=False)
+        raw = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
     except Exception as error:  # polars raises several types for unreadable input
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return SourceFile(path.name, table, path, sha, rejected=f"cannot be read as CSV: {first}")
+        recovered = _read_with_long_rows(path)
+        if recovered is None:
+            return SourceFile(path.name, table, path, sha, rejected=f"cannot be read as CSV: {_unreadable(path, error)}")
+        raw, problems = recovered
     result = _normalise(raw, table, path.name)
     if isinstance(result, str):
         return SourceFile(path.name, table, path, sha, rejected=result)
-    result.path, result.sha256 = path, sha
+    result.path, result.sha256, result.row_problems = path, sha, problems
     return result
+
+
+def _unreadable(path: Path, error: Exception) -> str:
+    """Why polars could not read a CSV, in words a coordinator can act on."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        line = data[:bad.start].count(b"\n") + 1
+        return f"line {line} is not UTF-8 text (byte 0x{data[bad.start]:02X}); save the file as 'CSV UTF-8'"
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _read_with_long_rows(path: Path) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """A CSV some of whose rows hold more values than the header names: its frame, and those rows' problems.
+
+    Empty values past the header lose nothing and pass; a row with more is bad (ROW_PROBLEM_SCHEMA). None when
+    the file has no long row, is not UTF-8, or its records cannot be matched one to one with polars' rows: then
+    it is rejected whole.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    if not records or all(len(record) <= len(records[0]) for record in records):
+        return None
+    try:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=True)
+    except Exception:  # polars raises several types for unreadable input
+        return None
+    if frame.height != len(records) - 1:
+        return None
+    width = len(records[0])
+    rows, reasons = [], []
+    for number, record in enumerate(records[1:], start=2):
+        extra = [value for value in record[width:] if value.strip()]
+        if extra:
+            shown = ", ".join(f"'{value}'" for value in extra[:3]) + (", ..." if len(extra) > 3 else "")
+            rows.append(number)
+            reasons.append(f"the row has {len(record)} values but the header names {width} columns (extra {shown}); "
+                           "a value holding a comma must be inside double quotes")
+    problems = pl.DataFrame({ROW: rows, "column": [WHOLE_ROW] * len(rows), "reason": reasons}, schema=ROW_PROBLEM_SCHEMA)
+    return frame, problems
 
 
 def _cell_text(value, column_type: str) -> str | None:

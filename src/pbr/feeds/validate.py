@@ -9,7 +9,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-import pandera.polars as pa
 import polars as pl
 
 from pbr.feeds.contract import ColumnSpec, TableContract, contracts
@@ -153,6 +152,8 @@ def _row_rules(contract: TableContract, themes: list[str], today: dt.date) -> li
 
 def _pandera_failures(frame: pl.DataFrame, rules: list[RowRule]) -> pl.DataFrame:
     """Run every rule through pandera (lazy, all failures collected); returns (index, rule) pairs."""
+    import pandera.polars as pa  # here, so commands that validate nothing start without it
+
     checks = [pa.Check(lambda data, ok=rule.ok: data.lazyframe.select(ok.fill_null(False)), name=rule.name)
               for rule in rules]
     schema = pa.DataFrameSchema(checks=checks)
@@ -244,6 +245,11 @@ def _reference_failures(frame: pl.DataFrame, contract: TableContract, parents: _
     return pl.concat(parts)
 
 
+def _problem_rows(frame: pl.DataFrame, problems: list[pl.DataFrame]) -> pl.DataFrame:
+    """(INDEX, column, reason) for the rows found bad while reading."""
+    return frame.select(INDEX, ROW, SOURCE).join(pl.concat(problems), on=[SOURCE, ROW]).select(INDEX, "column", "reason")
+
+
 def _empty_quarantine() -> pl.DataFrame:
     return pl.DataFrame(schema=QUARANTINE_SCHEMA)
 
@@ -254,9 +260,12 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
     today = today or dt.date.today()
     known = known or Known()
     by_table: dict[str, list[pl.DataFrame]] = {}
+    read_problems: dict[str, list[pl.DataFrame]] = {}
     for f in files:
         if f.rejected is None and f.frame is not None:
             by_table.setdefault(f.table, []).append(f.frame)
+            if f.row_problems is not None and f.row_problems.height:
+                read_problems.setdefault(f.table, []).append(f.row_problems.with_columns(pl.lit(f.source).alias(SOURCE)))
 
     parents = _Parents()
     member_families = [known.members]  # person -> family, for linking quarantined rows to families
@@ -272,6 +281,8 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
         rules = _row_rules(contract, themes, today)
         failures = _failure_reasons(frame, _pandera_failures(frame, rules), rules) if frame.height else None
         extra = []
+        if name in read_problems:  # first: a row's own shape explains its other faults
+            failures = pl.concat([_problem_rows(frame, read_problems[name]), *([failures] if failures is not None else [])])
         if contract.key:
             extra.append(_duplicate_keys(frame, contract.key))
         if contract.no_overlap:
