@@ -83,6 +83,10 @@ def evaluate(data: str | Path | None = None, as_of: dt.date | str | None = None,
     store = Store(database_url)
     tables, quarantine = store.load_tables(), store.quarantine_frame()
     evaluation = evaluate_tables(tables, quarantine, as_of, plan)
+    if tables["families"].height == 0:
+        where = store.engine.url.render_as_string(hide_password=True)
+        evaluation.warnings.insert(0, f"the database ({where}) holds no families yet: load the feeds with "
+                                      "`pbr ingest FOLDER`, or evaluate files with --data")
     claimed = store.live_claim_lines().select("family_id", pl.col("claim_ref").alias("claimed_in"))
     if claimed.height:
         evaluation.decisions = evaluation.decisions.drop("claimed_in").join(claimed, on="family_id", how="left").with_columns(

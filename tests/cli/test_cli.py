@@ -90,6 +90,15 @@ def test_evaluate_warns_when_the_as_of_date_is_after_every_record(tmp_path):
     assert "warning" in result.stderr and "newest dated record (2017-01-10)" in result.stderr.replace("\n", " ")
 
 
+def test_evaluate_of_a_database_without_families_says_to_ingest_first(tmp_path, sqlite_url):
+    result = run_pbr("--db", sqlite_url, "evaluate", "--as-of", "2019-01-01", "--out", str(tmp_path / "o.csv"), check=True)
+    assert "holds no families yet" in result.stderr and "pbr ingest FOLDER" in result.stderr.replace("\n", " ")
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS)
+    run_pbr("--db", sqlite_url, "ingest", str(tmp_path / "d"), check=True)
+    again = run_pbr("--db", sqlite_url, "evaluate", "--as-of", "2019-01-01", "--out", str(tmp_path / "o.csv"), check=True)
+    assert "holds no families" not in again.stderr
+
+
 def test_evaluate_header_only_families_gives_a_header_only_file(tmp_path):
     write_dataset(tmp_path / "d")
     run_pbr("evaluate", "--data", str(tmp_path / "d"), "--as-of", "2019-01-01", "--out", str(tmp_path / "o.csv"), check=True)
