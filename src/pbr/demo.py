@@ -276,6 +276,10 @@ def claim_demo(store, plan, as_of: dt.date, folder: Path, console) -> None:
     window = f"{as_of.year}-{as_of.month:02d}"
     opens, closes = as_of + dt.timedelta(days=1), as_of + dt.timedelta(days=31)
     prepared = claims.prepare(store, window, as_of, plan, actor="demo coordinator", opens=opens, closes=closes)
+    if not prepared.by_route:
+        console.print(f"  claim {prepared.ref}: left as a draft, nothing new to claim (every claimable family is "
+                      f"claimed already; {prepared.held} held by quarantine)", highlight=False)
+        return
     chosen = claims.sample(store, prepared.ref, seed=2017, actor="demo auditor")
     for family in chosen:
         claims.verdict(store, prepared.ref, family, True, "demo auditor", "evidence on file")

@@ -134,6 +134,18 @@ def test_submit_is_refused_until_every_sampled_line_has_a_verdict(store):
         claims.submit(store, ref, "coordinator")
 
 
+def test_a_claim_with_no_live_line_is_not_submitted(store):
+    first = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    pass_sample(store, first)
+    claims.submit(store, first, "coordinator")
+    empty = claims.prepare(store, "2017-Q4", D1, PLAN)
+    assert empty.ref == "2017-Q4-2" and empty.by_route == {} and empty.total_pence == 0
+    assert claims.sample(store, empty.ref, seed=1) == []
+    with pytest.raises(claims.ClaimError, match="2017-Q4-2 has no live lines: there is nothing to submit"):
+        claims.submit(store, empty.ref, "coordinator")
+    assert claims.claim_detail(store, empty.ref)[0]["status"] == "sampled"
+
+
 def test_more_than_one_failure_in_five_needs_a_full_review(store):
     ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
     chosen = claims.sample(store, ref, seed=1)

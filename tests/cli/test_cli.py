@@ -148,6 +148,9 @@ def test_demo_runs_end_to_end_on_a_small_council(tmp_path):
     reports = {p.name for p in (tmp_path / "demo" / "reports").glob("*.xlsx")}
     assert {"progress-return-2018-Q4.xlsx", "impact-study-2018.xlsx", "reconciliation-2018.xlsx",
             "outcomes-2018-Q4.xlsx"} <= reports
+    again = run_pbr("demo", "--families", "60", "--folder", str(tmp_path / "demo"), cwd=tmp_path, check=True)
+    assert "loaded 0 rows" in again.stdout and "nothing new to claim" in again.stdout
+    assert list((tmp_path / "demo" / "claims").glob("*.xlsx")) == workbooks
 
 
 def test_attendance_without_a_term_calendar_is_refused_in_one_line(tmp_path):

@@ -232,16 +232,18 @@ def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.d
                 raise ClaimError(f"today ({today}) is outside the window {claim['opens']} to {claim['closes']}: "
                                  "submit with --late REASON")
             live = [line for line in lines if line["status"] == "live"]
+            if not live:
+                raise ClaimError(f"claim {ref} has no live lines: there is nothing to submit (every claimable family "
+                                 "is claimed already, withdrawn or held by quarantine)")
             taken = connection.execute(select(RESULTS.c.family_id, RESULTS.c.claim_ref).where(
-                RESULTS.c.family_id.in_([line["family_id"] for line in live]))).all() if live else []
+                RESULTS.c.family_id.in_([line["family_id"] for line in live]))).all()
             if taken:
                 raise ClaimError("already claimed: " + ", ".join(f"{f} in {c}" for f, c in taken[:10])
                                  + f"; rebuild the claim with pbr claim prepare --window {claim['window_id']}")
             if before_register is not None:
                 before_register(ref)
-            if live:
-                connection.execute(insert(RESULTS), [{"family_id": line["family_id"], "claim_ref": ref,
-                                                      "line_id": line["id"]} for line in live])
+            connection.execute(insert(RESULTS), [{"family_id": line["family_id"], "claim_ref": ref,
+                                                  "line_id": line["id"]} for line in live])
             connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(
                 status="submitted", submitted_by=by, submitted_at=_now(), late_reason=late))
             _audit(connection, by, "submit", ref, f"{len(live)} live lines" + (f"; late: {late}" if late else ""))
