@@ -188,3 +188,26 @@ def test_a_file_that_is_not_utf8_is_rejected_whole_naming_the_line(tmp_path):
     rejected = [f for f in read_path(tmp_path).files if f.rejected]
     assert [f.source for f in rejected] == ["events.csv"]
     assert "line 4 is not UTF-8 text (byte 0xE9); save the file as 'CSV UTF-8'" in rejected[0].rejected
+
+
+def test_a_column_named_twice_rejects_the_file_or_sheet_whole(tmp_path):
+    from openpyxl import Workbook
+
+    write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)
+    (tmp_path / "events.csv").write_text("person_id,event_type,event_date,Event_Type \nP1,offence,2016-12-01,asb_incident\n")
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "events"
+    sheet.append(["person_id", "event_type", "event_date", "event_type"])
+    sheet.append(["P1", "offence", "2016-12-01", "asb_incident"])
+    book.save(tmp_path / "partner.xlsx")
+    rejected = {f.source: f.rejected for f in read_path(tmp_path).files if f.rejected}
+    assert rejected == {"events.csv": "column event_type appears more than once",
+                        "partner.xlsx:events": "column event_type appears more than once"}
+
+
+def test_the_exact_same_name_twice_is_caught_although_polars_renames_the_copy(tmp_path):
+    write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)
+    (tmp_path / "events.csv").write_text("person_id,event_type,event_date,event_type\nP1,offence,2016-12-01,asb_incident\n")
+    rejected = [f.rejected for f in read_path(tmp_path).files if f.rejected]
+    assert rejected == ["column event_type appears more than once"]

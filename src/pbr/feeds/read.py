@@ -50,12 +50,31 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def column_names(header) -> list[str]:
+    """Header cells as pbr matches them: trimmed, lower case, without a byte-order mark."""
+    return [str(h).replace("\ufeff", "").strip().lower() if h is not None else "" for h in header]
+
+
+def _repeated(names: list[str]) -> str | None:
+    """The rejection when a column name appears twice: pbr never guesses which copy holds the value."""
+    dupes = sorted({n for n in names if n and names.count(n) > 1})
+    return f"column {', '.join(dupes)} appears more than once" if dupes else None
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header as written; polars renames a repeated name (`x_duplicated_0`), which would hide it."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (UnicodeDecodeError, csv.Error):
+        return []
+
+
 def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Series | None = None) -> SourceFile | str:
     """Trim names and values, drop blank rows, check required columns. Returns an error text on rejection."""
-    names = [str(c).replace("\ufeff", "").strip().lower() for c in frame.columns]
-    if len(set(names)) != len(names):
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        return f"column {', '.join(dupes)} appears more than once"
+    names = column_names(frame.columns)
+    if repeated := _repeated(names):
+        return repeated
     frame = frame.rename(dict(zip(frame.columns, names)))
     contract = contracts()[table]
     missing = [c for c in contract.required if c not in frame.columns]
@@ -87,7 +106,7 @@ def read_csv(path: Path, table: str) -> SourceFile:
         if recovered is None:
             return SourceFile(path.name, table, path, sha, rejected=f"cannot be read as CSV: {_unreadable(path, error)}")
         raw, problems = recovered
-    result = _normalise(raw, table, path.name)
+    result = _repeated(column_names(_csv_header(path))) or _normalise(raw, table, path.name)
     if isinstance(result, str):
         return SourceFile(path.name, table, path, sha, rejected=result)
     result.path, result.sha256, result.row_problems = path, sha, problems
@@ -181,7 +200,10 @@ def read_workbook(path: Path) -> tuple[list[SourceFile], list[str]]:
             if header is None:
                 files.append(SourceFile(source, table, path, sha, rejected="the sheet is empty (no header row)"))
                 continue
-            names = [str(h).strip().lower() if h is not None else "" for h in header]
+            names = column_names(header)
+            if repeated := _repeated(names):
+                files.append(SourceFile(source, table, path, sha, rejected=repeated))
+                continue
             types = [contracts()[table].columns[n].type if n in contracts()[table].columns else "text" for n in names]
             columns: list[list] = [[] for _ in names]
             numbers: list[int] = []
