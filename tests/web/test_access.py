@@ -137,3 +137,16 @@ def test_a_coordinator_downloads_every_workbook_and_finance_only_money(app, kind
     assert book.sheetnames
     finance = signed_in(app, "money")
     assert finance.get(f"/reports/{kind}.xlsx").status_code == (200 if kind == "reconciliation" else 403)
+
+
+def test_downloads_leave_no_file_on_the_server(app, tmp_path, monkeypatch):
+    import tempfile
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    coordinator = signed_in(app, "coord")
+    assert coordinator.get("/reports/impact-study.xlsx").status_code == 200  # names: must not stay behind
+    assert coordinator.get("/reports/outcomes.xlsx?quarter=2017-Q9").status_code == 400
+    assert coordinator.get("/reports/impact-study.xlsx?from=2017-13-01").status_code == 400
+    assert coordinator.get("/claims/NOPE/workbook.xlsx").status_code == 404
+    assert list(scratch.iterdir()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Optional
@@ -14,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 from starlette.middleware.sessions import SessionMiddleware
 
 import pbr.claims as claims
@@ -35,6 +37,19 @@ CASE_ROLES = ("keyworker", "coordinator", "auditor")
 
 def _jsonable(row: dict) -> dict:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.items()}
+
+
+def download(write, filename: str) -> FileResponse:
+    """Send the workbook `write(path)` makes; its folder is removed once sent or on failure, so no return (the
+    impact-study one holds names) stays on the server."""
+    folder = Path(tempfile.mkdtemp(prefix="pbr-download-"))
+    try:
+        write(folder / filename)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(folder / filename, filename=filename,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
 class Forbidden(HTTPException):
@@ -321,12 +336,10 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
     @app.get("/claims/{ref}/workbook.xlsx")
     def claim_workbook(ref: str, user: dict = Depends(require("coordinator", "auditor", "finance"))):
         from pbr.claims.workbook import write_claim_workbook
-        path = Path(tempfile.mkdtemp()) / f"{ref}.xlsx"
         try:
-            write_claim_workbook(store, ref, path)
+            return download(lambda path: write_claim_workbook(store, ref, path), f"{ref}.xlsx")
         except claims.ClaimError as error:
             raise HTTPException(404, str(error)) from None
-        return FileResponse(path, filename=path.name)
 
     @app.get("/reports/{kind}.xlsx")
     def report_download(request: Request, kind: str, user: dict = Depends(require("coordinator", "finance"))):
@@ -336,22 +349,26 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         from pbr.returns.reconcile import reconcile, write_reconciliation
         day = day_of(request)
         quarter = request.query_params.get("quarter") or f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-        year = int(request.query_params.get("year") or (day.year - (day.month < 4)))
-        path = Path(tempfile.mkdtemp()) / f"{kind}.xlsx"
         try:
+            year = int(request.query_params.get("year") or (day.year - (day.month < 4)))
+            start = dt.date.fromisoformat(request.query_params.get("from") or f"{year}-04-01")
+            end = dt.date.fromisoformat(request.query_params.get("to") or f"{year + 1}-03-31")
+        except ValueError:
+            raise HTTPException(400, "year is a number like 2017; from and to are dates written YYYY-MM-DD") from None
+        coordinator = user["role"] == "coordinator"
+
+        def write(path: Path) -> None:
             if kind == "reconciliation":
                 write_reconciliation(reconcile(store, plan, year, today=day), path)
-            elif kind == "progress-return" and user["role"] == "coordinator":
+            elif kind == "progress-return" and coordinator:
                 write_progress_return(store, plan, quarter, path)
-            elif kind == "outcomes" and user["role"] == "coordinator":
+            elif kind == "outcomes" and coordinator:
                 write_outcomes_report(store, plan, quarter, path)
-            elif kind == "decisions" and user["role"] == "coordinator":
+            elif kind == "decisions" and coordinator:
                 from pbr.evaluate import write_evaluation_workbook
                 write_evaluation_workbook(decisions(day), path)
-            elif kind == "impact-study" and user["role"] == "coordinator":
+            elif kind == "impact-study" and coordinator:
                 from pbr.returns.progress import write_impact_study_return
-                start = dt.date.fromisoformat(request.query_params.get("from") or f"{year}-04-01")
-                end = dt.date.fromisoformat(request.query_params.get("to") or f"{year + 1}-03-31")
                 write_impact_study_return(store, start, end, path)
                 with store.engine.begin() as connection:
                     store.audit(connection, user["name"], "download impact-study return", "return", "impact-study",
@@ -359,9 +376,11 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             else:
                 raise Forbidden() if kind in ("progress-return", "outcomes", "decisions", "impact-study") else HTTPException(
                     404, "no such report")
+
+        try:
+            return download(write, f"{kind}.xlsx")
         except ReturnError as error:
             raise HTTPException(400, str(error)) from None
-        return FileResponse(path, filename=path.name)
 
     # ---- finance ---------------------------------------------------------------------------------
     @app.get("/finance", response_class=HTMLResponse)
