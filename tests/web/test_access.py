@@ -74,6 +74,7 @@ def test_finance_sees_money_not_case_records(app):
         assert client.get(path).status_code == 403, path
     page = client.get("/finance")
     assert page.status_code == 200 and "Grant income" in page.text
+    assert client.get("/finance?year=2017-18").status_code == 400
     assert client.get("/claims").status_code == 200
 
 
@@ -148,5 +149,6 @@ def test_downloads_leave_no_file_on_the_server(app, tmp_path, monkeypatch):
     assert coordinator.get("/reports/impact-study.xlsx").status_code == 200  # names: must not stay behind
     assert coordinator.get("/reports/outcomes.xlsx?quarter=2017-Q9").status_code == 400
     assert coordinator.get("/reports/impact-study.xlsx?from=2017-13-01").status_code == 400
+    assert coordinator.get("/reports/reconciliation.xlsx?year=last").status_code == 400
     assert coordinator.get("/claims/NOPE/workbook.xlsx").status_code == 404
     assert list(scratch.iterdir()) == []

@@ -52,6 +52,16 @@ def download(write, filename: str) -> FileResponse:
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
+def financial_year(request: Request, day: dt.date) -> int:
+    """The `year` asked for (a financial year starts on 1 April), or the one holding `day`."""
+    text = request.query_params.get("year")
+    if not text:
+        return day.year - (day.month < 4)
+    if not text.isdigit() or len(text) != 4:
+        raise HTTPException(400, "year is the year a financial year starts in, like 2017")
+    return int(text)
+
+
 class Forbidden(HTTPException):
     def __init__(self, detail: str = "not allowed for your role"):
         super().__init__(status_code=403, detail=detail)
@@ -349,12 +359,12 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         from pbr.returns.reconcile import reconcile, write_reconciliation
         day = day_of(request)
         quarter = request.query_params.get("quarter") or f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+        year = financial_year(request, day)
         try:
-            year = int(request.query_params.get("year") or (day.year - (day.month < 4)))
             start = dt.date.fromisoformat(request.query_params.get("from") or f"{year}-04-01")
             end = dt.date.fromisoformat(request.query_params.get("to") or f"{year + 1}-03-31")
         except ValueError:
-            raise HTTPException(400, "year is a number like 2017; from and to are dates written YYYY-MM-DD") from None
+            raise HTTPException(400, "from and to are dates written YYYY-MM-DD") from None
         coordinator = user["role"] == "coordinator"
 
         def write(path: Path) -> None:
@@ -387,7 +397,7 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
     def finance(request: Request, user: dict = Depends(require("finance", "coordinator"))):
         from pbr.returns.reconcile import reconcile
         day = day_of(request)
-        year = int(request.query_params.get("year") or (day.year - (day.month < 4)))
+        year = financial_year(request, day)
         result = reconcile(store, plan, year, today=day)
         return page(request, "finance.html", user, year=year, summary=result.summary.to_dicts(),
                     by_claim=result.by_claim.to_dicts(), unallocated=result.unallocated.to_dicts(),
