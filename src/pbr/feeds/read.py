@@ -132,28 +132,32 @@ def _read_with_long_rows(path: Path) -> tuple[pl.DataFrame, pl.DataFrame] | None
     the file has no long row, is not UTF-8, or its records cannot be matched one to one with polars' rows: then
     it is rejected whole.
     """
+    rows, reasons, records, long_records = [], [], 0, 0
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        with open(path, encoding="utf-8-sig", newline="") as handle:  # streamed: the file may be national
+            reader = csv.reader(handle, strict=True)
+            width = len(next(reader, []))
+            for number, record in enumerate(reader, start=2):
+                records += 1
+                if len(record) <= width:
+                    continue
+                long_records += 1
+                extra = [value for value in record[width:] if value.strip()]
+                if extra:
+                    shown = ", ".join(f"'{value}'" for value in extra[:3]) + (", ..." if len(extra) > 3 else "")
+                    rows.append(number)
+                    reasons.append(f"the row has {len(record)} values but the header names {width} columns "
+                                   f"(extra {shown}); a value holding a comma must be inside double quotes")
     except (UnicodeDecodeError, csv.Error):
         return None
-    if not records or all(len(record) <= len(records[0]) for record in records):
+    if not long_records:  # polars refused the file for another reason
         return None
     try:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=True)
     except Exception:  # polars raises several types for unreadable input
         return None
-    if frame.height != len(records) - 1:
+    if frame.height != records:
         return None
-    width = len(records[0])
-    rows, reasons = [], []
-    for number, record in enumerate(records[1:], start=2):
-        extra = [value for value in record[width:] if value.strip()]
-        if extra:
-            shown = ", ".join(f"'{value}'" for value in extra[:3]) + (", ..." if len(extra) > 3 else "")
-            rows.append(number)
-            reasons.append(f"the row has {len(record)} values but the header names {width} columns (extra {shown}); "
-                           "a value holding a comma must be inside double quotes")
     problems = pl.DataFrame({ROW: rows, "column": [WHOLE_ROW] * len(rows), "reason": reasons}, schema=ROW_PROBLEM_SCHEMA)
     return frame, problems
 
