@@ -63,6 +63,8 @@ def pounds_to_pence(text: str) -> int:
         value = Decimal(text.replace("£", "").replace(",", "").strip())
     except InvalidOperation:
         raise ClaimError(f"amount {text!r} is not an amount in pounds") from None
+    if not value.is_finite():
+        raise ClaimError(f"amount {text!r} is not an amount in pounds")
     if value != value.quantize(Decimal("0.01")):
         raise ClaimError(f"amount {text!r} has more than 2 decimal places")
     return int(value * 100)
