@@ -134,6 +134,13 @@ def test_submit_is_refused_until_every_sampled_line_has_a_verdict(store):
         claims.submit(store, ref, "coordinator")
 
 
+def test_a_claim_cannot_rest_on_an_evidence_date_after_today(store):
+    with pytest.raises(claims.ClaimError, match="evidence date 2017-11-01 is after today \\(2017-10-31\\)"):
+        claims.prepare(store, "2017-Q4", dt.date(2017, 11, 1), PLAN, today=D1)
+    assert claims.claims_frame(store).height == 0
+    assert claims.prepare(store, "2017-Q4", D1, PLAN, today=D1).ref == "2017-Q4-1"
+
+
 def test_a_claim_with_no_live_line_is_not_submitted(store):
     first = claims.prepare(store, "2017-Q4", D1, PLAN).ref
     pass_sample(store, first)

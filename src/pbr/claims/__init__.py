@@ -82,8 +82,13 @@ def _line_evidence(detail: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFram
 
 
 def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, actor: str = "pbr",
-            opens: dt.date | None = None, closes: dt.date | None = None, parameters: dict | None = None) -> Prepared:
+            opens: dt.date | None = None, closes: dt.date | None = None, parameters: dict | None = None,
+            today: dt.date | None = None) -> Prepared:
     """Build or rebuild the draft claim for a window from the decisions as of its evidence date."""
+    today = today or dt.date.today()
+    if evidence_date > today:
+        raise ClaimError(f"the evidence date {evidence_date} is after today ({today}): a claim rests on results "
+                         "already seen; pbr evaluate forecasts when a family will be claimable")
     params = parameters or load_parameters()
     try:
         payment = params["results_payment_pence"].at(evidence_date)
