@@ -25,14 +25,13 @@ scheduler = None  # the running scheduler, for retries; None for `pbr jobs run`
 # APScheduler's shutdown holds its job-store lock while it waits for running jobs, so a job that adds its retry
 # after shutdown began would wait for that lock forever. Retries are added under this lock, and none after stop.
 _retry_lock = threading.Lock()
-_stopped = False
 
 
 def stop_retries() -> None:
     """Called before the scheduler shuts down: from now on a failing job schedules no retry."""
-    global _stopped
+    global scheduler
     with _retry_lock:
-        _stopped = True
+        scheduler = None
 
 
 def _now() -> dt.datetime:
@@ -87,7 +86,7 @@ def run_job(job_id: str, config_path: str | None, database_url: str, attempt: in
 
 def _schedule_retry(job_id: str, config_path: str | None, database_url: str, attempt: int, delay: float) -> None:
     with _retry_lock:
-        if _stopped:
+        if scheduler is None:
             print(f"{job_id}: no retry scheduled, the scheduler is stopping (the next scheduled run stands)", flush=True)
             return
         scheduler.add_job("pbr.jobs.runner:run_job", "date", args=[job_id, config_path, database_url, attempt],
