@@ -169,6 +169,7 @@ def test_sigterm_while_a_job_is_failing_stops_without_waiting_for_its_retry(tmp_
     last = runs(db_url, "progress-return")[-1]
     assert last["outcome"] == "failed" and last["finished_at"]
     assert "progress-return: no retry scheduled, the scheduler is stopping" in log_of(tmp_path)
+    assert "Traceback" not in log_of(tmp_path)  # no job was handed to executors already shut down
 
 
 def test_two_schedulers_on_one_database_never_run_a_job_twice_at_once(tmp_path, db_url):

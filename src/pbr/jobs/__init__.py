@@ -16,9 +16,16 @@ JOB_FUNCTION = "pbr.jobs.runner:run_job"
 
 def build_scheduler(store: Store):
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.base import STATE_STOPPED
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    return BlockingScheduler(jobstores={"default": SQLAlchemyJobStore(engine=store.engine)}, timezone="UTC",
+    class Scheduler(BlockingScheduler):
+        def _process_jobs(self):
+            # shutdown wakes the main loop, which looks for due jobs once more before it sees the stop; a job
+            # due then would go to executors already shut down and log a traceback
+            return None if self.state == STATE_STOPPED else super()._process_jobs()
+
+    return Scheduler(jobstores={"default": SQLAlchemyJobStore(engine=store.engine)}, timezone="UTC",
                              job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
 
 
@@ -47,11 +54,14 @@ def run_scheduler(store: Store, config_path: str | None, say=print) -> None:
     config = load_config(config_path)
     config.inbox.mkdir(parents=True, exist_ok=True)
     scheduler = build_scheduler(store)
-    runner.scheduler = scheduler
+    runner.attach(scheduler)
     stopping = threading.Event()
 
     def halt():
+        # no job starts and none schedules a retry; the running ones finish before shutdown takes its locks
         runner.stop_retries()
+        scheduler.pause()
+        runner.wait_until_idle()
         scheduler.shutdown()
 
     def stop(signum, _frame):

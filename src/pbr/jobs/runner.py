@@ -23,15 +23,32 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}"
 PAUSE_ENV = "PBR_JOB_PAUSE_SECONDS"  # test hook: hold the lease this long, to show two schedulers never overlap
 scheduler = None  # the running scheduler, for retries; None for `pbr jobs run`
 # APScheduler's shutdown holds its job-store lock while it waits for running jobs, so a job that adds its retry
-# after shutdown began would wait for that lock forever. Retries are added under this lock, and none after stop.
+# after shutdown began would wait for that lock forever. Retries are added under this lock, and none after stop;
+# the stop also waits for running jobs itself (`wait_until_idle`) before it calls shutdown.
 _retry_lock = threading.Lock()
+_stopping = False
+_active = threading.Condition()
+_active_runs = 0
+
+
+def attach(running) -> None:
+    """The scheduler this process runs: a failing job schedules its retry on it."""
+    global scheduler, _stopping
+    with _retry_lock:
+        scheduler, _stopping = running, False
 
 
 def stop_retries() -> None:
     """Called before the scheduler shuts down: from now on a failing job schedules no retry."""
-    global scheduler
+    global _stopping
     with _retry_lock:
-        scheduler = None
+        _stopping = True
+
+
+def wait_until_idle() -> None:
+    """Return once no job of this process is running."""
+    with _active:
+        _active.wait_for(lambda: _active_runs == 0)
 
 
 def _now() -> dt.datetime:
@@ -60,6 +77,18 @@ def _release(store: Store, job_id: str) -> None:
 
 def run_job(job_id: str, config_path: str | None, database_url: str, attempt: int = 1) -> str:
     """Run a job once and record it; returns its outcome (ok, failed, skipped)."""
+    global _active_runs
+    with _active:
+        _active_runs += 1
+    try:
+        return _run_recorded(job_id, config_path, database_url, attempt)
+    finally:
+        with _active:
+            _active_runs -= 1
+            _active.notify_all()
+
+
+def _run_recorded(job_id: str, config_path: str | None, database_url: str, attempt: int) -> str:
     store = Store(database_url)
     config = load_config(config_path)
     with store.engine.begin() as connection:
@@ -86,7 +115,7 @@ def run_job(job_id: str, config_path: str | None, database_url: str, attempt: in
 
 def _schedule_retry(job_id: str, config_path: str | None, database_url: str, attempt: int, delay: float) -> None:
     with _retry_lock:
-        if scheduler is None:
+        if _stopping:
             print(f"{job_id}: no retry scheduled, the scheduler is stopping (the next scheduled run stands)", flush=True)
             return
         scheduler.add_job("pbr.jobs.runner:run_job", "date", args=[job_id, config_path, database_url, attempt],
