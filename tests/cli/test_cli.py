@@ -6,7 +6,7 @@ import datetime as dt
 import openpyxl
 import polars as pl
 
-from conftest import EXAMPLES, write_dataset, write_feed
+from conftest import EXAMPLES, write_dataset
 
 from conftest import run_pbr
 

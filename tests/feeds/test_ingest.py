@@ -5,11 +5,9 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import polars as pl
 from openpyxl import Workbook
 from sqlalchemy import text
 

@@ -9,7 +9,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select, text
 
 from conftest import EXAMPLES, PBR
@@ -137,7 +136,6 @@ def test_a_failing_job_is_retried_and_never_stops_the_scheduler(tmp_path, db_url
     process = start(tmp_path, db_url, config)
     try:
         wait_for(lambda: "scheduler started" in log_of(tmp_path))
-        from pbr.jobs.runner import run_job  # noqa: F401 (the job the scheduler runs)
         subprocess.run([*PBR, "--db", db_url, "jobs", "run", "progress-return", "--config", str(tmp_path / "cfg.yaml")],
                        capture_output=True, text=True, timeout=120)
         wait_for(lambda: any(r["attempt"] == 2 for r in runs(db_url, "progress-return")), seconds=60)

@@ -310,6 +310,6 @@ def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         pl.lit("baseline ") + score_text + pl.lit(" on ") + iso(pl.col("baseline_date"))
         + pl.lit(f", target +{rule['min_improvement']}; later: ") + pl.col("seen").fill_null("none")
         + pl.when(pl.col("run_first").is_null()).then(pl.lit("; latest is below target")).otherwise(
-            pl.lit("; target reached from ") + iso(pl.col("run_first")) + pl.lit(f", needs it again on or after ")
+            pl.lit("; target reached from ") + iso(pl.col("run_first")) + pl.lit(", needs it again on or after ")
             + iso(again_by) + pl.lit(", latest ") + iso(pl.col("run_last"))))
     return frame.select(*POINT_KEYS, met.alias("met"), ctx.evidence(evidence).alias("evidence"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -234,7 +234,7 @@ def _reference_failures(frame: pl.DataFrame, contract: TableContract, parents: _
             in_held = present.join(held, on=column, how="inner")
             parts.append(in_held.select(
                 INDEX, pl.lit(spec.name).alias("column"),
-                (pl.lit(f"{spec.name} '") + pl.col(column) + pl.lit(f"' is in quarantine (") + pl.col("__where")
+                (pl.lit(f"{spec.name} '") + pl.col(column) + pl.lit("' is in quarantine (") + pl.col("__where")
                  + pl.lit("), so this row is held too")).alias("reason")))
             dangling = dangling.join(held, on=column, how="anti")
         parts.append(dangling.select(

@@ -7,7 +7,6 @@ import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional
 
 import polars as pl
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
