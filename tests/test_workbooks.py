@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
+import polars as pl
 
-from pbr.workbooks import Pence, new_workbook, save, write_rows
+from pbr.workbooks import Pence, new_workbook, save, write_rows, write_streamed
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "=1/0"]
 
@@ -24,6 +25,25 @@ def test_hostile_text_is_written_as_text_and_money_and_dates_keep_their_types(tm
         assert sheet.cell(row=r, column=3).value == dt.datetime(2017, 10, 31)
     raw = __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in raw  # no formula element anywhere
+
+
+def test_the_streamed_writer_keeps_the_same_safety_types_and_frame(tmp_path):
+    frame = pl.DataFrame({"family_id": HOSTILE, "attached": [dt.date(2017, 10, 31)] * 5, "eligible": [True, False] * 2 + [None],
+                          "records": [0, 1, 2, 3, None], "reason": ["plain", "", None, "a, b", "x"]})
+    path = write_streamed(tmp_path / "big.xlsx", {"Decisions": frame, "Empty": frame.clear()})
+    book = openpyxl.load_workbook(path)
+    sheet = book["Decisions"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:E6"
+    assert [c.value for c in sheet[1]] == frame.columns and sheet["A1"].font.bold
+    for r, expected in enumerate(frame.iter_rows(), start=2):
+        cells = sheet[r]
+        assert cells[0].value == expected[0] and cells[0].data_type == "s"
+        assert cells[1].value == dt.datetime(2017, 10, 31) and cells[1].number_format == "yyyy-mm-dd"
+        assert [c.value for c in cells[2:4]] == list(expected[2:4])
+        assert cells[4].value == (expected[4] or None)  # an empty text is an empty cell, as in write_rows
+    assert [c.value for c in book["Empty"][1]] == frame.columns and book["Empty"].max_row == 1
+    raw = __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in raw
 
 
 def test_private_workbooks_are_owner_only(tmp_path):

@@ -147,12 +147,12 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
     the_plan = _plan(plan)
     if data is not None and not data.exists():
         fail(f"{data}: no such file or folder")
-    with console.status("evaluating", spinner="dots") if console.is_terminal else _Null():
+    with console.status("evaluating", spinner="dots") if console.is_terminal else _Null() as status:
         try:
             evaluation = run_evaluate(data=data, as_of=day, plan=the_plan, database_url=state["db"])
         except DatasetError as error:
             fail(str(error))
-        write_decisions(evaluation, out_path, detail=detail, xlsx=xlsx)
+        write_decisions(evaluation, out_path, detail=detail, xlsx=xlsx, progress=status.update)
     for warning in evaluation.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     d = evaluation.decisions
@@ -163,8 +163,12 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
 
 
 class _Null:
+    """Stands in for a status display where the console is not a terminal."""
     def __enter__(self):
         return self
+
+    def update(self, *args, **kwargs) -> None:
+        pass
 
     def __exit__(self, *exc):
         return False

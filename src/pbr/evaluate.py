@@ -101,15 +101,20 @@ def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_decisions(evaluation: Evaluation, out: str | Path, detail: str | Path | None = None,
-                    xlsx: str | Path | None = None) -> None:
+                    xlsx: str | Path | None = None, progress=lambda step: None) -> None:
+    """The decisions CSV, its run record, and the detail CSV and workbook when asked; `progress(step)` before each."""
     from pbr import __version__
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    progress(f"writing {out.name}")
     csv_ready(evaluation.decisions).write_csv(out, quote_style="necessary", null_value="")
     if detail:
+        progress(f"writing {Path(detail).name}")
         csv_ready(evaluation.detail).write_csv(detail, quote_style="necessary", null_value="")
     if xlsx:
+        rows = evaluation.decisions.height + evaluation.detail.height
+        progress(f"writing {Path(xlsx).name}: {rows:,} rows")
         write_evaluation_workbook(evaluation, xlsx)
     run = {
         "pbr_version": __version__,
@@ -126,9 +131,6 @@ def write_decisions(evaluation: Evaluation, out: str | Path, detail: str | Path 
 
 
 def write_evaluation_workbook(evaluation: Evaluation, path: str | Path) -> Path:
-    from pbr.workbooks import new_workbook, save, write_frame
+    from pbr.workbooks import write_streamed
 
-    book = new_workbook()
-    write_frame(book.create_sheet("Decisions"), evaluation.decisions)
-    write_frame(book.create_sheet("Detail"), evaluation.detail)
-    return save(book, path)
+    return write_streamed(path, {"Decisions": evaluation.decisions, "Detail": evaluation.detail})
