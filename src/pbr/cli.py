@@ -105,6 +105,10 @@ def ingest(path: Path = typer.Argument(..., help="a folder of CSV files, one CSV
         out.print(f"rejected whole: {f.source}: {f.rejected}", highlight=False, markup=False)
     if any(f.quarantined for f in result.files):
         out.print("see the reasons with: pbr quarantine", highlight=False)
+    if not result.files:
+        console.print(f"[yellow]warning:[/] no feed file in {path}: feeds are CSV files named after their table "
+                      "(families.csv, members.csv, police__events.csv, ...) or .xlsx workbooks with such sheets",
+                      highlight=False)
     print(result.summary(), flush=True)
     if result.rejected:
         raise typer.Exit(1)

@@ -37,6 +37,16 @@ def test_ingest_exits_non_zero_when_a_file_is_rejected_whole_after_loading_the_o
     assert result.stdout.strip().splitlines()[-1] == "loaded 48 rows, quarantined 0 rows, unchanged 0 rows"
 
 
+def test_ingest_of_a_folder_without_feeds_says_what_a_feed_is(tmp_path, sqlite_url):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.txt").write_text("x")
+    result = run_pbr("--db", sqlite_url, "ingest", str(tmp_path / "d"), check=True)
+    assert "no feed file in" in result.stderr and "families.csv" in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "loaded 0 rows, quarantined 0 rows, unchanged 0 rows"
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS)
+    assert "no feed file" not in run_pbr("--db", sqlite_url, "ingest", str(tmp_path / "d"), check=True).stderr
+
+
 def test_quarantine_lists_entries_and_writes_them_for_the_sender(tmp_path, sqlite_url):
     write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS,
                   events=[{"person_id": "C1", "event_type": "offence", "event_date": "2016-12-41"}])
