@@ -116,15 +116,27 @@ def ingest(path: Path = typer.Argument(..., help="a folder of CSV files, one CSV
 
 @app.command()
 def quarantine(csv: Optional[Path] = typer.Option(None, "--csv", help="write the entries to this CSV for the sender"),
+               xlsx: Optional[Path] = typer.Option(
+                   None, "--xlsx", help="write the entries to this workbook for the sender (values stay text in Excel)"),
+               source: Optional[str] = typer.Option(
+                   None, "--source", help="only this file's entries (a workbook's name covers all its sheets)"),
                limit: int = typer.Option(50, help="rows to show on screen")) -> None:
     """List what is in quarantine, per source, with file, row, column and reason."""
+    import polars as pl
+
     store = _store()
     frame = store.quarantine_frame().sort("source", "row")
+    if source:
+        frame = frame.filter((pl.col("source") == source) | pl.col("source").str.starts_with(source + ":"))
     if csv:
         frame.write_csv(csv)
         out.print(f"wrote {frame.height} quarantine entries to {csv}", highlight=False)
+    if xlsx:
+        from pbr.workbooks import write_streamed
+        write_streamed(xlsx, {"Quarantine": frame})
+        out.print(f"wrote {frame.height} quarantine entries to {xlsx}", highlight=False)
     if frame.height == 0:
-        out.print("quarantine is empty")
+        out.print(f"nothing from {source} is in quarantine" if source else "quarantine is empty", highlight=False)
         return
     table = Table(title=f"Quarantine: {frame.height} rows", title_justify="left")
     for column in ("source", "row", "column", "value", "reason", "family_id"):

@@ -57,6 +57,25 @@ def test_quarantine_lists_entries_and_writes_them_for_the_sender(tmp_path, sqlit
     assert written.row(0, named=True)["row"] == "2" and written.row(0, named=True)["family_id"] == "F1"
 
 
+def test_quarantine_for_one_sender_as_a_workbook_keeps_hostile_values_as_text(tmp_path, sqlite_url):
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS)
+    (tmp_path / "d" / "police__events.csv").write_text(
+        'person_id,event_type,event_date\nC1,"=HYPERLINK(""http://x"",""y"")",2016-12-01\n')
+    (tmp_path / "d" / "schools__events.csv").write_text("person_id,event_type,event_date\nC1,offence,2016-12-41\n")
+    run_pbr("--db", sqlite_url, "ingest", str(tmp_path / "d"))
+    out = tmp_path / "police.xlsx"
+    result = run_pbr("--db", sqlite_url, "quarantine", "--source", "police__events.csv", "--xlsx", str(out), check=True)
+    assert "wrote 1 quarantine entries" in result.stdout and "schools" not in result.stdout
+    sheet = openpyxl.load_workbook(out)["Quarantine"]
+    header = [c.value for c in sheet[1]]
+    row = {h: c for h, c in zip(header, sheet[2])}
+    assert sheet.max_row == 2 and row["source"].value == "police__events.csv" and row["row"].value == 2
+    assert row["value"].value == '=HYPERLINK("http://x","y")' and row["value"].data_type == "s"
+    assert row["family_id"].value == "F1" and "not a known code" in row["reason"].value
+    nothing = run_pbr("--db", sqlite_url, "quarantine", "--source", "health.csv", check=True)
+    assert "nothing from health.csv is in quarantine" in nothing.stdout
+
+
 def test_template_reads_back_through_ingest(tmp_path, sqlite_url):
     template = tmp_path / "template.xlsx"
     run_pbr("template", "--out", str(template), check=True)
