@@ -152,3 +152,17 @@ def test_downloads_leave_no_file_on_the_server(app, tmp_path, monkeypatch):
     assert coordinator.get("/reports/reconciliation.xlsx?year=last").status_code == 400
     assert coordinator.get("/claims/NOPE/workbook.xlsx").status_code == 404
     assert list(scratch.iterdir()) == []
+
+
+def test_a_family_page_lists_its_rows_held_in_quarantine(app, web_db, tmp_path):
+    from pbr.feeds.ingest import ingest
+    from pbr.plan import load_plan
+
+    (tmp_path / "police__events.csv").write_text("person_id,event_type,event_date\n"
+                                                 "F01-C1,offence,2017-02-30\nF01-C1,<b>riot</b>,2017-03-01\n")
+    ingest(tmp_path, Store(web_db), load_plan().theme_codes)
+    page = signed_in(app, "coord").get("/families/F01").text
+    held = page[page.index('id="held"'):page.index("Timeline")]
+    assert "police__events.csv" in held and "2017-02-30" in held and "not a date written YYYY-MM-DD" in held
+    assert "&lt;b&gt;riot&lt;/b&gt;" in held and "<b>riot" not in held  # input is shown, never rendered
+    assert 'id="held"' not in signed_in(app, "coord").get("/families/F02").text

@@ -180,10 +180,14 @@ class Store:
             tables[name] = frame
         return tables
 
-    def quarantine_frame(self) -> pl.DataFrame:
+    def quarantine_frame(self, family_id: str | None = None) -> pl.DataFrame:
+        """What is held, or only the entries linked to one family."""
         q = QuarantineEntry.__table__.c
-        return self.read(select(q.source, q.table_name.label("table"), q.row_number.label("row"),
-                                q.column_name.label("column"), q.value, q.reason, q.family_id, q.person_id),
+        query = select(q.source, q.table_name.label("table"), q.row_number.label("row"), q.column_name.label("column"),
+                       q.value, q.reason, q.family_id, q.person_id)
+        if family_id is not None:
+            query = query.where(q.family_id == family_id).order_by(q.source, q.row_number)
+        return self.read(query,
                          schema={"source": pl.String, "table": pl.String, "row": pl.Int64, "column": pl.String,
                                  "value": pl.String, "reason": pl.String, "family_id": pl.String, "person_id": pl.String})
 

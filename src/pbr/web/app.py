@@ -226,7 +226,7 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             "members": members.to_dicts(), "records": records, "people": people,
             "timeline": charts.timeline(timeline_start, max(day, attached), attached, people, events, episodes, windows),
             "attendance": charts.attendance_bars(bars), "vocab": vocabularies(), "themes": plan.theme_codes,
-            "errors": {}, "form_table": None, "values": {},
+            "errors": {}, "form_table": None, "values": {}, "held": store.quarantine_frame(family_id).to_dicts(),
         }
 
     @app.get("/families/{family_id}", response_class=HTMLResponse)
