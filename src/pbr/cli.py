@@ -122,12 +122,8 @@ def quarantine(csv: Optional[Path] = typer.Option(None, "--csv", help="write the
                    None, "--source", help="only this file's entries (a workbook's name covers all its sheets)"),
                limit: int = typer.Option(50, help="rows to show on screen")) -> None:
     """List what is in quarantine, per source, with file, row, column and reason."""
-    import polars as pl
-
     store = _store()
-    frame = store.quarantine_frame().sort("source", "row")
-    if source:
-        frame = frame.filter((pl.col("source") == source) | pl.col("source").str.starts_with(source + ":"))
+    frame = store.quarantine_frame(source=source).sort("source", "row")
     if csv:
         frame.write_csv(csv)
         out.print(f"wrote {frame.height} quarantine entries to {csv}", highlight=False)

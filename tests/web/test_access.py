@@ -166,3 +166,33 @@ def test_a_family_page_lists_its_rows_held_in_quarantine(app, web_db, tmp_path):
     assert "police__events.csv" in held and "2017-02-30" in held and "not a date written YYYY-MM-DD" in held
     assert "&lt;b&gt;riot&lt;/b&gt;" in held and "<b>riot" not in held  # input is shown, never rendered
     assert 'id="held"' not in signed_in(app, "coord").get("/families/F02").text
+
+
+def test_the_quarantine_page_groups_held_rows_by_file_for_coordinators_only(app, web_db, tmp_path):
+    import io
+
+    import openpyxl
+    from pbr.feeds.ingest import ingest
+    from pbr.plan import load_plan
+
+    (tmp_path / "police__events.csv").write_text("person_id,event_type,event_date\n"
+                                                 "F01-C1,offence,2017-02-30\nF02-C1,=1+1,2017-03-01\n")
+    (tmp_path / "schools__events.csv").write_text("person_id,event_type,event_date\nNOBODY,offence,2017-03-01\n")
+    ingest(tmp_path, Store(web_db), load_plan().theme_codes)
+    coordinator = signed_in(app, "coord")
+    page = coordinator.get("/quarantine").text
+    listing = page[page.index("By file"):page.index('id="entries"')]
+    assert re.search(r"police__events.csv</a></td><td>events</td>\s*<td>2</td><td>2</td>", listing)
+    assert re.search(r"schools__events.csv</a></td><td>events</td>\s*<td>1</td><td>0</td>", listing)
+    one = coordinator.get("/quarantine?source=schools__events.csv").text
+    assert "schools__events.csv: 1 row(s)" in one and "NOBODY" in one and "2017-02-30" not in one
+    workbook = coordinator.get("/quarantine.xlsx?source=police__events.csv")
+    assert workbook.status_code == 200 and "quarantine-police__events-csv.xlsx" in workbook.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content))["Quarantine"]
+    values = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    assert sheet.max_row == 3 and set(values) == {"police__events.csv"}
+    cells = {c.value for row in sheet.iter_rows(min_row=2) for c in row}
+    assert "=1+1" in cells and all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    assert coordinator.get("/quarantine.xlsx?source=../../x").status_code == 200  # a name, never a path
+    for name in ("kw1", "audit", "money"):
+        assert signed_in(app, name).get("/quarantine").status_code == 403

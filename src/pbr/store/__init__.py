@@ -180,13 +180,17 @@ class Store:
             tables[name] = frame
         return tables
 
-    def quarantine_frame(self, family_id: str | None = None) -> pl.DataFrame:
-        """What is held, or only the entries linked to one family."""
+    def quarantine_frame(self, family_id: str | None = None, source: str | None = None) -> pl.DataFrame:
+        """What is held; or only the entries linked to one family, or from one file (a workbook: all its sheets)."""
         q = QuarantineEntry.__table__.c
         query = select(q.source, q.table_name.label("table"), q.row_number.label("row"), q.column_name.label("column"),
                        q.value, q.reason, q.family_id, q.person_id)
         if family_id is not None:
-            query = query.where(q.family_id == family_id).order_by(q.source, q.row_number)
+            query = query.where(q.family_id == family_id)
+        if source is not None:
+            query = query.where((q.source == source) | q.source.startswith(source + ":", autoescape=True))
+        if family_id is not None or source is not None:
+            query = query.order_by(q.source, q.row_number)
         return self.read(query,
                          schema={"source": pl.String, "table": pl.String, "row": pl.Int64, "column": pl.String,
                                  "value": pl.String, "reason": pl.String, "family_id": pl.String, "person_id": pl.String})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -32,6 +33,7 @@ from pbr.web.cache import DecisionCache
 HERE = Path(__file__).parent
 FORM_TABLES = {"events": "an incident", "episodes": "an episode", "indicators": "a problem", "assessments": "an assessment"}
 CASE_ROLES = ("keyworker", "coordinator", "auditor")
+QUARANTINE_PAGE_ROWS = 500
 
 
 def _jsonable(row: dict) -> dict:
@@ -390,6 +392,26 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             return download(write, f"{kind}.xlsx")
         except ReturnError as error:
             raise HTTPException(400, str(error)) from None
+
+    # ---- quarantine ------------------------------------------------------------------------------
+    @app.get("/quarantine", response_class=HTMLResponse)
+    def quarantine_page(request: Request, user: dict = Depends(require("coordinator"))):
+        source = request.query_params.get("source") or None
+        everything = store.quarantine_frame()
+        by_source = everything.group_by("source", "table").agg(
+            pl.len().alias("rows"), pl.col("family_id").drop_nulls().n_unique().alias("families")).sort("source")
+        shown = store.quarantine_frame(source=source).sort("source", "row")
+        return page(request, "quarantine.html", user, by_source=by_source.to_dicts(), source=source,
+                    entries=shown.head(QUARANTINE_PAGE_ROWS).to_dicts(), total=shown.height, limit=QUARANTINE_PAGE_ROWS)
+
+    @app.get("/quarantine.xlsx")
+    def quarantine_download(request: Request, user: dict = Depends(require("coordinator"))):
+        from pbr.workbooks import write_streamed
+        source = request.query_params.get("source") or None
+        # the name comes from the query: only letters, digits, - and _ reach the file system
+        name = f"quarantine-{re.sub(r'[^A-Za-z0-9_-]+', '-', source)}.xlsx" if source else "quarantine.xlsx"
+        held = store.quarantine_frame(source=source).sort("source", "row")
+        return download(lambda path: write_streamed(path, {"Quarantine": held}), name)
 
     # ---- finance ---------------------------------------------------------------------------------
     @app.get("/finance", response_class=HTMLResponse)
