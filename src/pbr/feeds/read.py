@@ -70,10 +70,10 @@ def _csv_header(path: Path) -> list[str]:
 
 
 def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Series | None = None) -> SourceFile | str:
-    """Trim names and values, drop blank rows, check required columns. Returns an error text on rejection."""
+    """Trim names and values, drop blank rows, check required columns. Returns an error text on rejection.
+
+    The readers have refused a header that names a column twice, where they still see it as written."""
     names = column_names(frame.columns)
-    if repeated := _repeated(names):
-        return repeated
     frame = frame.rename(dict(zip(frame.columns, names)))
     contract = contracts()[table]
     missing = [c for c in contract.required if c not in frame.columns]
@@ -105,7 +105,7 @@ def read_csv(path: Path, table: str) -> SourceFile:
         if recovered is None:
             return SourceFile(path.name, table, path, sha, rejected=f"cannot be read as CSV: {_unreadable(path, error)}")
         raw, problems = recovered
-    result = _repeated(column_names(_csv_header(path))) or _normalise(raw, table, path.name)
+    result = _repeated(column_names(_csv_header(path) or raw.columns)) or _normalise(raw, table, path.name)
     if isinstance(result, str):
         return SourceFile(path.name, table, path, sha, rejected=result)
     result.path, result.sha256, result.row_problems = path, sha, problems

@@ -400,7 +400,7 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         everything = store.quarantine_frame()
         by_source = everything.group_by("source", "table").agg(
             pl.len().alias("rows"), pl.col("family_id").drop_nulls().n_unique().alias("families")).sort("source")
-        shown = store.quarantine_frame(source=source).sort("source", "row")
+        shown = (store.quarantine_frame(source=source) if source else everything).sort("source", "row")
         return page(request, "quarantine.html", user, by_source=by_source.to_dicts(), source=source,
                     entries=shown.head(QUARANTINE_PAGE_ROWS).to_dicts(), total=shown.height, limit=QUARANTINE_PAGE_ROWS)
 
