@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,8 +21,46 @@ state: dict[str, Optional[str]] = {"db": None}
 
 
 def fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print("[bold red]error:[/] " + escape(message), highlight=False)  # a file name may hold [brackets]
     raise typer.Exit(code)
+
+
+def output_file(param: typer.CallbackParam, path: Optional[Path]) -> Optional[Path]:
+    """Callback of every option naming a file to write: refuse, before any work, a path pbr could not write."""
+    if path is None:
+        return None
+    option = param.opts[0]
+    if path.is_dir():
+        fail(f"{option} {path} is a folder: name the file to write")
+    if path.exists() and not path.is_file():  # a device or a pipe, such as /dev/stdout, is written in place
+        if not os.access(path, os.W_OK):
+            fail(f"{option} {path}: permission denied")
+        return path
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        fail(f"{option} {path}: cannot make the folder {folder}: a file stands in its place")
+    except OSError as error:
+        fail(f"{option} {path}: cannot make its folder {folder}: {error.strerror or error}")
+    if not os.access(folder, os.W_OK):  # the file is written beside its final name, then renamed
+        fail(f"{option} {path}: permission denied in the folder {folder}")
+    return path
+
+
+def distinct_outputs(outputs: dict[str, Optional[Path]], inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse, before any work, two outputs naming one file or an output that would overwrite an input."""
+    read = {p.resolve() for p in inputs}
+    seen: dict[Path, str] = {}
+    for label, path in outputs.items():
+        if path is None:
+            continue
+        where = path.resolve()
+        if where in read:
+            fail(f"{label} {path} would overwrite an input file: name another file")
+        if where in seen:
+            fail(f"{seen[where]} and {label} both name {path}: give each output its own file")
+        seen[where] = label
 
 
 @app.callback()
@@ -115,17 +155,22 @@ def ingest(path: Path = typer.Argument(..., help="a folder of CSV files, one CSV
 
 
 @app.command()
-def quarantine(csv: Optional[Path] = typer.Option(None, "--csv", help="write the entries to this CSV for the sender"),
+def quarantine(csv: Optional[Path] = typer.Option(None, "--csv", callback=output_file,
+                                                  help="write the entries to this CSV for the sender"),
                xlsx: Optional[Path] = typer.Option(
-                   None, "--xlsx", help="write the entries to this workbook for the sender (values stay text in Excel)"),
+                   None, "--xlsx", callback=output_file,
+                   help="write the entries to this workbook for the sender (values stay text in Excel)"),
                source: Optional[str] = typer.Option(
                    None, "--source", help="only this file's entries (a workbook's name covers all its sheets)"),
                limit: int = typer.Option(50, help="rows to show on screen")) -> None:
     """List what is in quarantine, per source, with file, row, column and reason."""
+    distinct_outputs({"--csv": csv, "--xlsx": xlsx})
     store = _store()
     frame = store.quarantine_frame(source=source).sort("source", "row")
     if csv:
-        frame.write_csv(csv)
+        from pbr.outputs import written_whole
+        with written_whole(csv) as partial:
+            frame.write_csv(partial)
         out.print(f"wrote {frame.height} quarantine entries to {csv}", highlight=False)
     if xlsx:
         from pbr.workbooks import write_streamed
@@ -146,11 +191,13 @@ def quarantine(csv: Optional[Path] = typer.Option(None, "--csv", help="write the
 
 @app.command()
 def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-of date D (default today)"),
-             out_path: Path = typer.Option(..., "--out", help="decisions CSV to write"),
+             out_path: Path = typer.Option(..., "--out", callback=output_file, help="decisions CSV to write"),
              data: Optional[Path] = typer.Option(None, "--data", help="CSV folder or .xlsx workbook (default: the database)"),
              plan: Optional[Path] = typer.Option(None, "--plan", help="outcome plan YAML (default: the shipped plan)"),
-             detail: Optional[Path] = typer.Option(None, "--detail", help="evidence CSV, one row per measure"),
-             xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="decisions and detail as a workbook")) -> None:
+             detail: Optional[Path] = typer.Option(None, "--detail", callback=output_file,
+                                                   help="evidence CSV, one row per measure"),
+             xlsx: Optional[Path] = typer.Option(None, "--xlsx", callback=output_file,
+                                                 help="decisions and detail as a workbook")) -> None:
     """Decide eligibility, progress, continuous employment and claimability for every family at D."""
     from pbr.evaluate import evaluate as run_evaluate, write_decisions
     from pbr.feeds import DatasetError
@@ -159,6 +206,8 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
     the_plan = _plan(plan)
     if data is not None and not data.exists():
         fail(f"{data}: no such file or folder")
+    distinct_outputs({"--out": out_path, "the run record of --out": Path(f"{out_path}.json"), "--detail": detail,
+                      "--xlsx": xlsx}, inputs=(*feed_files(data), *([plan] if plan else [])))
     with console.status("evaluating", spinner="dots") if console.is_terminal else _Null() as status:
         try:
             evaluation = run_evaluate(data=data, as_of=day, plan=the_plan, database_url=state["db"])
@@ -174,6 +223,18 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
     print(f"wrote {out_path}")
 
 
+def feed_files(data: Optional[Path]) -> list[Path]:
+    """The files `--data` names that pbr reads as feeds: none of them may be overwritten by an output."""
+    from pbr.feeds.contract import table_for_stem
+
+    if data is None:
+        return []
+    if not data.is_dir():
+        return [data]
+    return [p for p in data.iterdir() if p.is_file() and (
+        p.suffix.lower() == ".xlsx" or p.suffix.lower() == ".csv" and table_for_stem(p.stem) is not None)]
+
+
 class _Null:
     """Stands in for a status display where the console is not a terminal."""
     def __enter__(self):
@@ -187,7 +248,8 @@ class _Null:
 
 
 @app.command()
-def template(out_file: Path = typer.Option(..., "--out", help="the .xlsx workbook to write")) -> None:
+def template(out_file: Path = typer.Option(..., "--out", callback=output_file,
+                                           help="the .xlsx workbook to write")) -> None:
     """Write an Excel workbook keyworkers can fill in and `pbr ingest` reads back."""
     from pbr.feeds.template import write_template
 
@@ -297,7 +359,8 @@ def claim_recover(claim: str = typer.Option(..., "--claim"), family: str = typer
 
 
 @claim_app.command("workbook")
-def claim_workbook(claim: str = typer.Option(..., "--claim"), out_file: Path = typer.Option(..., "--out")) -> None:
+def claim_workbook(claim: str = typer.Option(..., "--claim"),
+                   out_file: Path = typer.Option(..., "--out", callback=output_file)) -> None:
     """Write the claim workbook: summary, claims, audit sample, held families, declaration, audit log."""
     from pbr.claims.workbook import write_claim_workbook
     _claim_call(write_claim_workbook, _store(), claim, out_file)
@@ -339,7 +402,8 @@ def _returns_call(fn, *args, **kwargs):
 
 @returns_app.command("progress")
 def returns_progress(quarter: str = typer.Option(..., "--quarter", help="e.g. 2017-Q3 (calendar quarters)"),
-                     out_file: Path = typer.Option(..., "--out"), plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+                     out_file: Path = typer.Option(..., "--out", callback=output_file),
+                     plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
     """The quarterly progress return: one row per family worked with and per member; no names."""
     from pbr.returns.progress import write_progress_return
     _returns_call(write_progress_return, _store(), _plan(plan), quarter, out_file)
@@ -348,7 +412,7 @@ def returns_progress(quarter: str = typer.Option(..., "--quarter", help="e.g. 20
 
 @returns_app.command("impact-study")
 def returns_impact(start: str = typer.Option(..., "--from"), end: str = typer.Option(..., "--to"),
-                   out_file: Path = typer.Option(..., "--out")) -> None:
+                   out_file: Path = typer.Option(..., "--out", callback=output_file)) -> None:
     """Personal details of the families attached in the period, for linking to national data."""
     from pbr.returns.progress import write_impact_study_return
     path, families = _returns_call(write_impact_study_return, _store(), _date(start, "--from"), _date(end, "--to"), out_file)
@@ -360,7 +424,8 @@ def returns_impact(start: str = typer.Option(..., "--from"), end: str = typer.Op
 
 @app.command()
 def reconcile(financial_year: int = typer.Option(..., "--financial-year", help="2017 = 1 April 2017 to 31 March 2018"),
-              out_file: Path = typer.Option(..., "--out"), plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+              out_file: Path = typer.Option(..., "--out", callback=output_file),
+              plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
     """Expected attachment fees and results against the grant received, by kind and by claim."""
     from pbr.returns.reconcile import reconcile as run, write_reconciliation
     result = _returns_call(run, _store(), _plan(plan), financial_year)
@@ -383,7 +448,8 @@ app.add_typer(report_app, name="report")
 
 @report_app.command("outcomes")
 def report_outcomes(quarter: str = typer.Option(..., "--quarter", help="e.g. 2017-Q3 (calendar quarters)"),
-                    out_file: Path = typer.Option(..., "--out"), plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+                    out_file: Path = typer.Option(..., "--out", callback=output_file),
+              plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
     """The quarterly outcomes report: every indicator with its quarter-by-quarter trend."""
     from pbr.returns.outcomes import write_outcomes_report
     _returns_call(write_outcomes_report, _store(), _plan(plan), quarter, out_file)
@@ -496,5 +562,17 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
+def run() -> None:
+    """The console entry point: an operating-system error while working (a full disk, a file another program
+    holds open) ends the command with one line, as every other refusal does."""
+    try:
+        app()
+    except OSError as error:
+        name = f"{error.filename}: " if error.filename else ""
+        console.print("[bold red]error:[/] " + escape(f"{name}{error.strerror or error}"), highlight=False)
+        sys.unraisablehook = lambda unraisable: None  # a half-written file failing again as it is closed adds nothing
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    run()

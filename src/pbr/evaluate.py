@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import polars as pl
 
 from pbr.engine.decide import DECISION_COLUMNS, Decisions, decide
 from pbr.feeds import Dataset, FileReport, read_dataset
+from pbr.outputs import written_whole
 from pbr.plan import Plan, load_plan
 
 # The date column that makes each feed "dated", for the stale-extract warning.
@@ -102,21 +104,34 @@ def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
 
 def write_decisions(evaluation: Evaluation, out: str | Path, detail: str | Path | None = None,
                     xlsx: str | Path | None = None, progress=lambda step: None) -> None:
-    """The decisions CSV, its run record, and the detail CSV and workbook when asked; `progress(step)` before each."""
+    """The decisions CSV, its run record, and the detail CSV and workbook when asked; `progress(step)` before each.
+
+    Each file replaces its old copy only once all are written, so a decisions file never stands beside the run
+    record of another run.
+    """
+    out = Path(out)
+    with ExitStack() as replaced_together:
+        def written(path: str | Path) -> Path:
+            return replaced_together.enter_context(written_whole(path))
+
+        progress(f"writing {out.name}")
+        csv_ready(evaluation.decisions).write_csv(written(out), quote_style="necessary", null_value="")
+        if detail:
+            progress(f"writing {Path(detail).name}")
+            csv_ready(evaluation.detail).write_csv(written(detail), quote_style="necessary", null_value="")
+        if xlsx:
+            rows = evaluation.decisions.height + evaluation.detail.height
+            progress(f"writing {Path(xlsx).name}: {rows:,} rows")
+            write_evaluation_workbook(evaluation, written(xlsx))
+        if out.is_file() or not out.exists():  # a pipe such as /dev/stdout has no folder to hold a record beside it
+            written(f"{out}.json").write_text(json.dumps(run_record(evaluation), indent=2) + "\n", encoding="utf-8")
+
+
+def run_record(evaluation: Evaluation) -> dict:
+    """What a decision was made from (outputs.md, `decisions.csv.json`)."""
     from pbr import __version__
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    progress(f"writing {out.name}")
-    csv_ready(evaluation.decisions).write_csv(out, quote_style="necessary", null_value="")
-    if detail:
-        progress(f"writing {Path(detail).name}")
-        csv_ready(evaluation.detail).write_csv(detail, quote_style="necessary", null_value="")
-    if xlsx:
-        rows = evaluation.decisions.height + evaluation.detail.height
-        progress(f"writing {Path(xlsx).name}: {rows:,} rows")
-        write_evaluation_workbook(evaluation, xlsx)
-    run = {
+    return {
         "pbr_version": __version__,
         "as_of": evaluation.as_of.isoformat(),
         "plan": {"name": evaluation.plan.name, "sha256": evaluation.plan.sha256, "source": Path(evaluation.plan.source).name},
@@ -127,7 +142,6 @@ def write_decisions(evaluation: Evaluation, out: str | Path, detail: str | Path 
         "warnings": evaluation.warnings,
         "ran_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    Path(str(out) + ".json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
 
 
 def write_evaluation_workbook(evaluation: Evaluation, path: str | Path) -> Path:

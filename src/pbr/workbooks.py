@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -13,6 +12,8 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from pbr.outputs import written_whole
 
 MONEY_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
 DATE_FORMAT = "yyyy-mm-dd"
@@ -112,14 +113,6 @@ def new_workbook() -> Workbook:
 
 
 def save(book: Workbook, path: str | Path, private: bool = False) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if private:
-        # create owner-only before any byte is written
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.close(fd)
-        os.chmod(path, 0o600)
-    book.save(path)
-    if private:
-        os.chmod(path, 0o600)
-    return path
+    with written_whole(path, private=private) as partial:
+        book.save(partial)
+    return Path(path)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import openpyxl
 import polars as pl
+import pytest
 
-from conftest import EXAMPLES, write_dataset
-
-from conftest import run_pbr
+from conftest import EXAMPLES, run_pbr, write_dataset
 
 FAMILIES = [{"family_id": "F1", "attachment_date": "2017-01-10"}]
 MEMBERS = [{"person_id": "P1", "family_id": "F1", "date_of_birth": "1980-01-01"},
@@ -191,3 +191,35 @@ def test_attendance_without_a_term_calendar_is_refused_in_one_line(tmp_path):
                      env={"COLUMNS": "40"})
     assert result.returncode != 0
     assert len(result.stderr.strip().splitlines()) == 1 and "terms.csv" in result.stderr
+
+
+def test_an_output_pbr_could_not_write_is_refused_before_any_work(tmp_path):
+    write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS)
+    families_before = (tmp_path / "d" / "families.csv").read_bytes()
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a-file").write_text("x")
+    evaluate = ["evaluate", "--data", str(tmp_path / "d"), "--as-of", "2017-10-31"]
+    refusals = {
+        "is a folder: name the file to write": [*evaluate, "--out", str(tmp_path / "folder")],
+        "--out and --detail both name": [*evaluate, "--out", str(tmp_path / "o.csv"), "--detail", str(tmp_path / "o.csv")],
+        "would overwrite an input file": [*evaluate, "--out", str(tmp_path / "d" / "families.csv")],
+        "a file stands in its place": ["template", "--out", str(tmp_path / "a-file" / "t.xlsx")],
+    }
+    for expected, args in refusals.items():
+        result = run_pbr(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert (tmp_path / "d" / "families.csv").read_bytes() == families_before
+    assert not (tmp_path / "o.csv").exists() and sorted(p.name for p in (tmp_path / "folder").iterdir()) == []
+    run_pbr(*evaluate, "--out", str(tmp_path / "new" / "deeper" / "o.csv"), check=True)  # missing folders are made
+    for _ in range(2):  # a decisions file kept beside the feeds is no feed: the next run may replace it
+        run_pbr(*evaluate, "--out", str(tmp_path / "d" / "decisions.csv"), check=True)
+    assert (tmp_path / "new" / "deeper" / "o.csv").is_file() and (tmp_path / "new" / "deeper" / "o.csv.json").is_file()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always out of space")
+def test_a_full_disk_ends_the_command_with_one_line(tmp_path, sqlite_url):
+    for args in (["template", "--out", "/dev/full"], ["--db", sqlite_url, "quarantine", "--csv", "/dev/full"]):
+        result = run_pbr(*args)
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "No space left on device" in result.stderr
