@@ -211,3 +211,26 @@ def test_the_exact_same_name_twice_is_caught_although_polars_renames_the_copy(tm
     (tmp_path / "events.csv").write_text("person_id,event_type,event_date,event_type\nP1,offence,2016-12-01,asb_incident\n")
     rejected = [f.rejected for f in read_path(tmp_path).files if f.rejected]
     assert rejected == ["column event_type appears more than once"]
+
+
+def test_a_workbook_number_reads_as_excel_shows_it(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    payments = book.create_sheet("grant_payments")
+    payments.append(["payment_date", "amount", "kind"])
+    payments.append([dt.date(2017, 5, 1), 0.1 + 0.2, "attachment"])     # a formula's 0.30000000000000004
+    payments.append([dt.date(2017, 5, 2), 12.345, "attachment"])        # three decimal places stay a bad value
+    scores = book.create_sheet("assessments")
+    scores.append(["family_id", "tool", "domain", "assessment_date", "score"])
+    scores.append(["F1", "family_star", "health", dt.date(2017, 1, 5), 71 * 0.1])  # 7.1000000000000005
+    families = book.create_sheet("families")
+    families.append(["family_id", "attachment_date"])
+    families.append(["F1", dt.date(2017, 1, 10)])
+    book.save(tmp_path / "council.xlsx")
+    result = validate(read_path(tmp_path / "council.xlsx").files, THEMES, today=TODAY)
+    assert result.tables["grant_payments"]["amount"].to_list() == [30]
+    assert [str(s) for s in result.tables["assessments"]["score"].to_list()] == ["7.100000000"]
+    bad = result.quarantine.row(0, named=True)
+    assert result.quarantine.height == 1 and (bad["row"], bad["column"], bad["value"]) == (3, "amount", "12.345")

@@ -178,7 +178,8 @@ def _cell_text(value, column_type: str) -> str | None:
     if isinstance(value, float):
         if value.is_integer() and column_type in ("id", "int", "text", "code"):
             return str(int(value))
-        return repr(value)
+        # Excel shows and calculates to 15 significant digits: a formula's 21.990000000000002 is the 21.99 on screen
+        return format(value, ".15g")
     return str(value)
 
 
