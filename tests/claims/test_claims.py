@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import shutil
 import threading
 
@@ -139,6 +140,22 @@ def test_a_claim_cannot_rest_on_an_evidence_date_after_today(store):
         claims.prepare(store, "2017-Q4", dt.date(2017, 11, 1), PLAN, today=D1)
     assert claims.claims_frame(store).height == 0
     assert claims.prepare(store, "2017-Q4", D1, PLAN, today=D1).ref == "2017-Q4-1"
+
+
+@pytest.mark.parametrize("window,opens,closes,words", [
+    ("2017/Q4", None, None, "window id '2017/Q4': use up to 40 letters"),
+    ("", None, None, "window id ''"),
+    ("<b>Q4</b>", None, None, "window id '<b>Q4</b>'"),
+    ("2017-Q4", dt.date(2017, 12, 1), dt.date(2017, 11, 30), "opens on 2017-12-01, after it closes on 2017-11-30"),
+])
+def test_a_window_must_be_one_a_reference_and_a_calendar_can_hold(store, window, opens, closes, words):
+    with pytest.raises(claims.ClaimError, match=re.escape(words)):
+        claims.prepare(store, window, D1, PLAN, opens=opens, closes=closes)
+    assert claims.claims_frame(store).height == 0
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN, opens=dt.date(2017, 11, 1)).ref
+    with pytest.raises(claims.ClaimError, match="after it closes on 2017-10-31"):  # the draft's own opening day counts
+        claims.prepare(store, "2017-Q4", D1, PLAN, closes=dt.date(2017, 10, 31))
+    assert claims.claim_detail(store, ref)[0]["closes"] is None
 
 
 def test_a_claim_with_no_live_line_is_not_submitted(store):

@@ -196,3 +196,17 @@ def test_the_quarantine_page_groups_held_rows_by_file_for_coordinators_only(app,
     assert coordinator.get("/quarantine.xlsx?source=../../x").status_code == 200  # a name, never a path
     for name in ("kw1", "audit", "money"):
         assert signed_in(app, name).get("/quarantine").status_code == 403
+
+
+def test_a_bad_date_or_a_missing_field_gets_a_page_saying_which(app):
+    coordinator = signed_in(app, "coord")
+    bad_day = coordinator.get("/families/F01?as_of=2017-02-30")
+    assert bad_day.status_code == 400 and "as_of &#39;2017-02-30&#39; is not a date YYYY-MM-DD" in bad_day.text
+    missing = coordinator.post("/claims/prepare", data={"window": "2017-Q4", "csrf_token": coordinator.csrf})
+    assert missing.status_code == 400 and missing.headers["content-type"].startswith("text/html")
+    assert "evidence_date: field required" in missing.text
+    refused = coordinator.post("/claims/prepare", data={"window": "2017/Q4", "evidence_date": "2017-10-31",
+                                                        "csrf_token": coordinator.csrf})
+    assert refused.status_code == 303 and "error=window%20id" in refused.headers["location"]
+    api = coordinator.post("/api/families/F01/events", json={"person_id": "F01-C1"}, headers={"x-csrf-token": coordinator.csrf})
+    assert api.status_code == 422 and "event_type" in api.json()["errors"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -27,6 +28,10 @@ RESULTS, PAYMENTS, RECOVERIES, AUDIT = FamilyResult.__table__, ClaimPayment.__ta
 
 # Called between the one-result check and the register insert; tests set it to line two submissions up.
 before_register = None
+
+
+# a window id becomes part of each claim's reference, its web address and its workbook's file name
+WINDOW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
 
 class ClaimError(ValueError):
@@ -81,11 +86,19 @@ def _line_evidence(detail: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFram
         .alias("evidence"))
 
 
+def _check_window(opens: dt.date | None, closes: dt.date | None) -> None:
+    if opens and closes and opens > closes:
+        raise ClaimError(f"the window opens on {opens}, after it closes on {closes}")
+
+
 def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, actor: str = "pbr",
             opens: dt.date | None = None, closes: dt.date | None = None, parameters: dict | None = None,
             today: dt.date | None = None) -> Prepared:
     """Build or rebuild the draft claim for a window from the decisions as of its evidence date."""
     today = today or dt.date.today()
+    if not WINDOW_ID.fullmatch(window_id):
+        raise ClaimError(f"window id {window_id!r}: use up to 40 letters, digits, '.', '-' or '_', e.g. 2017-Q3")
+    _check_window(opens, closes)
     if evidence_date > today:
         raise ClaimError(f"the evidence date {evidence_date} is after today ({today}): a claim rests on results "
                          "already seen; pbr evaluate forecasts when a family will be claimable")
@@ -114,6 +127,7 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
             CLAIMS.c.created_at.desc())).mappings().all()
         open_claim = next((c for c in existing if c["status"] in ("draft", "sampled")), None)
         if open_claim:
+            _check_window(opens or open_claim["opens"], closes or open_claim["closes"])
             ref, rebuilt = open_claim["ref"], True
             connection.execute(delete(LINES).where(LINES.c.claim_ref == ref))
             connection.execute(delete(HELD).where(HELD.c.claim_ref == ref))

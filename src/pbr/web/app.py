@@ -11,6 +11,8 @@ from pathlib import Path
 
 import polars as pl
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -141,8 +143,12 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             .otherwise(pl.lit("not eligible")).alias("status"))
 
     def page(request: Request, name: str, user: dict | None, status_code: int = 200, **context) -> HTMLResponse:
+        try:
+            shown_day = day_of(request)
+        except HTTPException:  # the page telling of a bad as_of must not fail on it again
+            shown_day = default_as_of or dt.date.today()
         return templates.TemplateResponse(request, name, {
-            "user": user, "csrf": csrf_token(request.session), "council": council(), "as_of": day_of(request),
+            "user": user, "csrf": csrf_token(request.session), "council": council(), "as_of": shown_day,
             **context}, status_code=status_code)
 
     @app.exception_handler(HTTPException)
@@ -153,6 +159,15 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             return JSONResponse({"detail": error.detail}, status_code=error.status_code)
         return page(request, "error.html", None, status_code=error.status_code, message=error.detail,
                     code=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_form(request: Request, error: RequestValidationError):
+        """A form or query value missing or of the wrong kind: a page that says which, not JSON."""
+        problems = "; ".join(f"{'.'.join(str(part) for part in e['loc'][1:]) or 'request'}: {e['msg'].lower()}"
+                             for e in error.errors())
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, error)
+        return page(request, "error.html", None, status_code=400, message=problems, code=400)
 
     # ---- sign in -------------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)
