@@ -168,3 +168,23 @@ def test_continuous_employment_forecast_is_the_sunday_that_completes_the_weeks(t
     rows, _, _ = evaluate_rows(tmp_path, "2016-10-05", plan=plan, families=[family("F1", "2016-09-01")],
                                members=members(), episodes=episodes)
     assert forecast(rows) == "2016-10-16"  # weeks of 3 and 10 October; the jsa window would not settle until 2017-03-30
+
+
+def test_the_forecast_stops_at_the_last_day_a_date_can_hold(tmp_path):
+    # D + 730 days passes 9999-12-31: the forecast looks as far as there are days, and on that last day not at all.
+    # F1's child is past school age by then, so the three terms of 9999 need no records; F2's episode stays open.
+    plan = plan_file(tmp_path, {
+        "education": {"eligibility": [{"kind": "recorded_indicator"}],
+                      "progress": [{"kind": "attendance_sustained", "max_absence_percent": 10, "terms": 3}]},
+        "help": {"eligibility": [{"kind": "episode_open", "episode_types": ["cin"]}],
+                 "progress": [{"kind": "no_episodes", "episode_types": ["cin"], "months": 1}]}})
+    terms = [{"term_id": t, "start_date": start, "end_date": end} for t, start, end in (
+        ("A", "9999-01-05", "9999-03-31"), ("B", "9999-04-15", "9999-07-20"), ("C", "9999-09-01", "9999-12-20"))]
+    tables = dict(families=[family("F1", "2016-08-31"), family("F2", "2016-08-31")],
+                  members=[*members(), member("F2-C1", "F2", "2008-01-01")], terms=terms,
+                  indicators=[{"person_id": "F1-C1", "indicator": "education.x", "identified_date": "2016-08-01"}],
+                  episodes=[{**cin("2016-03-01"), "person_id": "F2-C1"}])
+    rows, _, _ = evaluate_rows(tmp_path / "june", "9999-06-01", plan=plan, **tables)
+    assert forecast(rows, "F1") == "9999-12-20" and forecast(rows, "F2") == ""
+    rows, _, _ = evaluate_rows(tmp_path / "last", "9999-12-31", plan=plan, **tables)
+    assert rows["F1"]["claimable"] is True and forecast(rows, "F2") == ""

@@ -10,6 +10,11 @@ from pbr.engine.records import Records
 from pbr.plan import Plan
 
 HORIZON_DAYS = 730
+
+
+def horizon_of(cutoff: dt.date) -> dt.date:
+    """The forecast's last day, D + 730 days, or the last day a date can hold for a D in the year 9998 or later."""
+    return dt.date.fromordinal(min(cutoff.toordinal() + HORIZON_DAYS, dt.date.max.toordinal()))
 MEMBER_SCHEMA = {"family_id": pl.String, "person_id": pl.String, "met": pl.Boolean, "completes": pl.Date,
                  "evidence": pl.String}
 
@@ -36,7 +41,7 @@ def continuous_employment(plan: Plan, families: pl.DataFrame, records: Records) 
     if not rules:
         return pl.DataFrame(schema=MEMBER_SCHEMA)
     cutoff = records.cutoff
-    horizon = dt.date.fromordinal(cutoff.toordinal() + HORIZON_DAYS)
+    horizon = horizon_of(cutoff)
     attached = families.select("family_id", "attachment_date")
     benefits = records.episodes.filter(pl.col("episode_type").is_in(list(rules))).join(attached, on="family_id")
     covers_a = (pl.col("start_date") <= pl.col("attachment_date")) & (

@@ -13,7 +13,7 @@ import datetime as dt
 
 import polars as pl
 
-from pbr.engine.employment import HORIZON_DAYS
+from pbr.engine.employment import horizon_of
 from pbr.engine.measures import FIXED, MEASURES, SETTLES, Context
 from pbr.engine.records import Records
 from pbr.plan import Plan
@@ -27,11 +27,11 @@ def earliest_claimable(plan: Plan, records: Records, pending: pl.DataFrame, flag
 
     `results_at_d` holds every measure's answer at D, as `decide` worked it out.
     """
-    if pending.height == 0:
-        return pl.DataFrame(schema=SCHEMA)
     cutoff = records.cutoff
+    if pending.height == 0 or cutoff == dt.date.max:  # on the last day a date can hold, no later day exists
+        return pl.DataFrame(schema=SCHEMA)
     first = dt.date.fromordinal(cutoff.toordinal() + 1)
-    last = dt.date.fromordinal(cutoff.toordinal() + HORIZON_DAYS)
+    last = horizon_of(cutoff)
     present = present.join(pending, on="family_id", how="semi")
 
     holds_from = [pending.select("family_id", pl.lit(first).alias("from"))]
