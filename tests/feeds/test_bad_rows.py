@@ -127,6 +127,16 @@ def test_columns_match_case_insensitively_in_any_order_and_extra_columns_are_ign
     assert result.tables["events"].select("person_id", "event_type").row(0) == ("P1", "dv_incident")
 
 
+def test_values_are_trimmed_of_spaces_at_both_ends_only(tmp_path):
+    write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)
+    (tmp_path / "events.csv").write_text("person_id,event_type,event_date\n P1 , dv_incident , 2016-12-01\n"
+                                         "P1,asb incident,2016-12-02\n")
+    result = validate(read_path(tmp_path).files, THEMES, today=TODAY)
+    assert result.tables["events"].select("person_id", "event_type", "event_date").rows() == [
+        ("P1", "dv_incident", dt.date(2016, 12, 1))]
+    assert result.quarantine.select("row", "column", "value").rows() == [(3, "event_type", "asb incident")]
+
+
 def test_identifiers_stay_text(tmp_path):
     write_feed(tmp_path, "families", [{"family_id": "007", "attachment_date": "2017-01-10"}])
     write_feed(tmp_path, "members", [{"person_id": "0042", "family_id": "007", "date_of_birth": "2010-01-01"}])
