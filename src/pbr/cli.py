@@ -208,7 +208,7 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
         fail(f"{data}: no such file or folder")
     distinct_outputs({"--out": out_path, "the run record of --out": Path(f"{out_path}.json"), "--detail": detail,
                       "--xlsx": xlsx}, inputs=(*feed_files(data), *([plan] if plan else [])))
-    with console.status("evaluating", spinner="dots") if console.is_terminal else _Null() as status:
+    with working("evaluating") as status:
         try:
             evaluation = run_evaluate(data=data, as_of=day, plan=the_plan, database_url=state["db"])
         except DatasetError as error:
@@ -221,6 +221,11 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
     console.print(f"{d.height} families evaluated as of {day}: {d.filter(d['eligible']).height} eligible, "
                   f"{claimable} claimable; {evaluation.quarantined} rows quarantined", highlight=False)
     print(f"wrote {out_path}")
+
+
+def working(text: str):
+    """A spinner saying what is being done, on a terminal; nothing where output goes to a log or a pipe."""
+    return console.status(text, spinner="dots") if console.is_terminal else _Null()
 
 
 def feed_files(data: Optional[Path]) -> list[Path]:
@@ -295,9 +300,11 @@ def claim_prepare(window: str = typer.Option(..., "--window", help="claim window
                   plan: Optional[Path] = typer.Option(None, "--plan"),
                   by: str = typer.Option("pbr", "--by", help="who prepares it (audit log)")) -> None:
     """Build (or rebuild) the draft claim for a window from the decisions at its evidence date."""
-    claims = _claims()
-    result = _claim_call(claims.prepare, _store(), window, _date(evidence_date, "--evidence-date"), _plan(plan),
-                         actor=by, opens=_date(opens, "--opens"), closes=_date(closes, "--closes"))
+    claims, day = _claims(), _date(evidence_date, "--evidence-date")
+    arguments = (_store(), window, day, _plan(plan))
+    with working(f"evaluating every family as of {day} for window {window}"):
+        result = _claim_call(claims.prepare, *arguments, actor=by, opens=_date(opens, "--opens"),
+                             closes=_date(closes, "--closes"))
     routes = ", ".join(f"{route} {n}" for route, n in result.by_route.items()) or "none"
     out.print(f"{'rebuilt' if result.rebuilt else 'prepared'} claim {result.ref}: families by route: {routes}; "
               f"held by quarantine: {result.held}; total £{result.total_pence / 100:,.2f}", highlight=False)
@@ -406,7 +413,9 @@ def returns_progress(quarter: str = typer.Option(..., "--quarter", help="e.g. 20
                      plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
     """The quarterly progress return: one row per family worked with and per member; no names."""
     from pbr.returns.progress import write_progress_return
-    _returns_call(write_progress_return, _store(), _plan(plan), quarter, out_file)
+    arguments = (_store(), _plan(plan), quarter, out_file)
+    with working(f"writing the progress return for {quarter}"):
+        _returns_call(write_progress_return, *arguments)
     print(f"wrote {out_file}")
 
 
@@ -415,7 +424,9 @@ def returns_impact(start: str = typer.Option(..., "--from"), end: str = typer.Op
                    out_file: Path = typer.Option(..., "--out", callback=output_file)) -> None:
     """Personal details of the families attached in the period, for linking to national data."""
     from pbr.returns.progress import write_impact_study_return
-    path, families = _returns_call(write_impact_study_return, _store(), _date(start, "--from"), _date(end, "--to"), out_file)
+    arguments = (_store(), _date(start, "--from"), _date(end, "--to"), out_file)
+    with working("writing the impact-study return"):
+        path, families = _returns_call(write_impact_study_return, *arguments)
     console.print(f"[bold yellow]warning:[/] {path} holds personal data (names, dates of birth, postcodes) of "
                   f"{families} families: it is readable by its owner only; send it only over a secure route",
                   highlight=False)
@@ -428,8 +439,10 @@ def reconcile(financial_year: int = typer.Option(..., "--financial-year", help="
               plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
     """Expected attachment fees and results against the grant received, by kind and by claim."""
     from pbr.returns.reconcile import reconcile as run, write_reconciliation
-    result = _returns_call(run, _store(), _plan(plan), financial_year)
-    write_reconciliation(result, out_file)
+    arguments = (_store(), _plan(plan), financial_year)
+    with working(f"reconciling financial year {financial_year}"):
+        result = _returns_call(run, *arguments)
+        write_reconciliation(result, out_file)
     table = Table(title=f"Reconciliation, financial year {financial_year}", title_justify="left")
     for column in ("kind", "expected (£)", "received (£)", "variance (£)"):
         table.add_column(column, justify="right" if column != "kind" else "left")
@@ -452,7 +465,9 @@ def report_outcomes(quarter: str = typer.Option(..., "--quarter", help="e.g. 201
               plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
     """The quarterly outcomes report: every indicator with its quarter-by-quarter trend."""
     from pbr.returns.outcomes import write_outcomes_report
-    _returns_call(write_outcomes_report, _store(), _plan(plan), quarter, out_file)
+    arguments = (_store(), _plan(plan), quarter, out_file)
+    with working(f"writing the outcomes report for {quarter}"):
+        _returns_call(write_outcomes_report, *arguments)
     print(f"wrote {out_file}")
 
 
