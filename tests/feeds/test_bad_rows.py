@@ -149,7 +149,10 @@ def test_other_files_are_listed_as_ignored(tmp_path):
     write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "housing.csv").write_text("a\n1\n")
-    assert sorted(read_path(tmp_path).ignored) == ["housing.csv", "notes.txt"]
+    (tmp_path / "~$families.xlsx").write_bytes(b"\x05owner")  # Excel's lock file beside a workbook open in Excel
+    read = read_path(tmp_path)
+    assert sorted(read.ignored) == ["housing.csv", "notes.txt", "~$families.xlsx (Excel's lock file: the workbook is open in Excel)"]
+    assert not [f for f in read.files if f.rejected]
 
 
 @pytest.mark.parametrize("content,words", [

@@ -195,9 +195,11 @@ def test_two_schedulers_on_one_database_never_run_a_job_twice_at_once(tmp_path, 
 def test_half_written_and_unfinished_files_are_not_ready(tmp_path):
     (tmp_path / "families.csv.part").write_text("family_id\n")
     (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "~$council.xlsx").write_bytes(b"\x05owner")  # Excel's lock file: the workbook is still open
     fresh = tmp_path / "members.csv"
     fresh.write_text("person_id,family_id\n")
     assert ready_files(tmp_path, stable_seconds=60) == []
     old = time.time() - 120
-    os.utime(fresh, (old, old))
+    for path in tmp_path.iterdir():
+        os.utime(path, (old, old))
     assert ready_files(tmp_path, stable_seconds=60) == [fresh]

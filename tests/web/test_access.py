@@ -209,4 +209,5 @@ def test_a_bad_date_or_a_missing_field_gets_a_page_saying_which(app):
                                                         "csrf_token": coordinator.csrf})
     assert refused.status_code == 303 and "error=window%20id" in refused.headers["location"]
     api = coordinator.post("/api/families/F01/events", json={"person_id": "F01-C1"}, headers={"x-csrf-token": coordinator.csrf})
-    assert api.status_code == 422 and "event_type" in api.json()["errors"]
+    assert api.status_code == 422 and api.json()["errors"] == {"event_type": "event_type is empty but is required",
+                                                               "event_date": "event_date is empty but is required"}

@@ -214,8 +214,11 @@ def save_rows(store: Store, table: str, rows: list[dict], source: str, themes: l
     if bad.height:
         errors: dict[str, str] = {}
         for entry in bad.iter_rows(named=True):
+            problems = entry["reason"].split("; ")
             for column in entry["column"].split(", "):
-                errors.setdefault(column, entry["reason"])
+                # each field shows its own problems; a problem naming no field first is shown by every field
+                own = [p for p in problems if p.startswith(f"{column} ")]
+                errors.setdefault(column, "; ".join(own) or entry["reason"])
         return errors
     report = FileReport(source, table, source_file.sha256, rows_read=len(rows))
     _load_file(store, uuid.uuid4().hex[:12], source_file, report, validated.tables[table], bad)

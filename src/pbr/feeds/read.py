@@ -228,6 +228,11 @@ def read_workbook(path: Path) -> tuple[list[SourceFile], list[str]]:
     return files, ignored
 
 
+def is_lock_file(path: Path) -> bool:
+    """Excel's owner file (`~$name.xlsx`) beside a workbook that is open: a few bytes that are not a workbook."""
+    return path.name.startswith("~$")
+
+
 def read_path(path: str | Path) -> ReadResult:
     """A folder of CSV (and xlsx) files, one CSV file, or one workbook."""
     path = Path(path)
@@ -238,7 +243,9 @@ def read_path(path: str | Path) -> ReadResult:
     ignored: list[str] = []
     for candidate in candidates:
         suffix = candidate.suffix.lower()
-        if suffix == ".xlsx":
+        if is_lock_file(candidate):
+            ignored.append(f"{candidate.name} (Excel's lock file: the workbook is open in Excel)")
+        elif suffix == ".xlsx":
             sheets, skipped = read_workbook(candidate)
             files += sheets
             ignored += skipped

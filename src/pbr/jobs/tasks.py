@@ -11,7 +11,7 @@ import polars as pl
 from sqlalchemy import insert, select
 
 from pbr.feeds.contract import contracts, table_for_stem
-from pbr.feeds.read import file_sha256
+from pbr.feeds.read import file_sha256, is_lock_file
 from pbr.jobs.config import JobsConfig
 from pbr.plan import load_plan
 from pbr.store import Store, insert_frame
@@ -27,7 +27,7 @@ def ready_files(folder: Path, stable_seconds: float) -> list[Path]:
     now = time.time()
     ready = []
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        if path.name.startswith(".") or path.suffix.lower() not in FEED_SUFFIXES:
+        if path.name.startswith(".") or is_lock_file(path) or path.suffix.lower() not in FEED_SUFFIXES:
             continue
         first = path.stat()
         if now - first.st_mtime < stable_seconds:
