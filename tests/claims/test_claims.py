@@ -116,9 +116,13 @@ def test_sample_split_by_route_uses_largest_remainder():
     assert sum(claims.allocate({"a": 3, "b": 3, "c": 3}, 5).values()) == 5
 
 
-def test_the_same_seed_draws_the_same_sample(store):
+def test_the_same_seed_draws_the_same_sample_and_a_drawn_sample_stands(store):
     ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
     first = claims.sample(store, ref, seed=11)
+    with pytest.raises(claims.ClaimError, match=r"already has its audit sample \(seed 11\), and it stands"):
+        claims.sample(store, ref, seed=12)
+    assert sorted(f for f, line in lines_of(store, ref).items() if line["sampled"]) == first
+    assert claims.prepare(store, "2017-Q4", D1, PLAN).ref == ref  # the rebuild discards the sample, saying so
     assert claims.sample(store, ref, seed=11) == first
     lines = lines_of(store, ref)
     by_route = {r: sum(1 for f in first if lines[f]["claim_route"] == r) for r in ("ce", "ssp")}

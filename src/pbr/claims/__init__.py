@@ -179,7 +179,11 @@ def allocate(counts: dict[str, int], size: int) -> dict[str, int]:
 def sample(store: Store, ref: str, seed: int | None = None, actor: str = "pbr") -> list[str]:
     with store.engine.begin() as connection:
         claim = _claim(connection, ref)
-        if claim["status"] not in ("draft", "sampled"):
+        if claim["status"] == "sampled":  # drawing again until a sample pleases would defeat the audit
+            raise ClaimError(f"claim {ref} already has its audit sample (seed {claim['sample_seed']}), and it stands: "
+                             "preparing the window again rebuilds the draft and discards the sample, and the audit "
+                             "log says so")
+        if claim["status"] != "draft":
             raise ClaimError(f"claim {ref} is {claim['status']}: its sample can no longer be drawn")
         seed = seed if seed is not None else secrets.randbelow(2**31)
         lines = connection.execute(select(LINES.c.family_id, LINES.c.claim_route).where(
