@@ -102,6 +102,17 @@ def test_references_are_satisfied_by_what_the_database_holds(tmp_path, db_url):
     assert (report.loaded, report.quarantined) == (1, 1)
 
 
+def test_a_nul_byte_from_a_damaged_export_is_quarantined_on_every_database(tmp_path, db_url):
+    write_dataset(tmp_path, families=FAMILIES, members=MEMBERS,
+                  events=[EVENT, {**EVENT, "event_type": "offence\x00\x00", "event_date": "2016-12-02"}])
+    store = Store(db_url)
+    report = load(tmp_path, store)["events.csv"]
+    assert (report.loaded, report.quarantined) == (1, 1)
+    entry = store.quarantine_frame().row(0, named=True)
+    assert (entry["row"], entry["column"], entry["value"]) == (3, "event_type", "offence\u2400\u2400")
+    assert entry["reason"].startswith("event_type holds a NUL character (byte 0), which no text may hold")
+
+
 def _workbook(path: Path) -> None:
     book = Workbook()
     book.remove(book.active)

@@ -28,6 +28,8 @@ class SourceFile:
     rejected: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     row_problems: pl.DataFrame | None = None  # ROW_PROBLEM_SCHEMA: rows found bad while reading
+    # False only where the reader saw every byte and found no NUL: a check per column costs more than damage brings
+    may_hold_nul: bool = True
 
     @property
     def rows_read(self) -> int:
@@ -42,11 +44,17 @@ class ReadResult:
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
+    return _digest(path)[0]
+
+
+def _digest(path: Path) -> tuple[str, bool]:
+    """SHA-256 of a file's bytes, and whether any of them is NUL (a damaged export), in one reading."""
+    digest, nul = hashlib.sha256(), False
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+            nul = nul or b"\x00" in block
+    return digest.hexdigest(), nul
 
 
 def column_names(header) -> list[str]:
@@ -96,7 +104,7 @@ def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Serie
 
 
 def read_csv(path: Path, table: str) -> SourceFile:
-    sha = file_sha256(path)
+    sha, nul = _digest(path)
     problems = None
     try:
         raw = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
@@ -108,7 +116,7 @@ def read_csv(path: Path, table: str) -> SourceFile:
     result = _repeated(column_names(_csv_header(path) or raw.columns)) or _normalise(raw, table, path.name)
     if isinstance(result, str):
         return SourceFile(path.name, table, path, sha, rejected=result)
-    result.path, result.sha256, result.row_problems = path, sha, problems
+    result.path, result.sha256, result.row_problems, result.may_hold_nul = path, sha, problems, nul
     return result
 
 

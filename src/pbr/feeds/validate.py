@@ -16,6 +16,7 @@ from pbr.feeds.read import ROW, SOURCE, SourceFile
 from pbr.resources import vocabularies
 
 INDEX = "__i"
+NUL = "\x00"
 DECIMAL = pl.Decimal(38, 9)
 QUARANTINE_SCHEMA = {
     "source": pl.String, "table": pl.String, "row": pl.Int64, "column": pl.String,
@@ -85,11 +86,16 @@ def _t(name: str) -> str:
     return f"__t_{name}"
 
 
-def _row_rules(contract: TableContract, themes: list[str], today: dt.date) -> list[RowRule]:
+def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_nul: frozenset[str] = frozenset()
+               ) -> list[RowRule]:
     vocab = vocabularies()
     rules: list[RowRule] = []
     for spec in contract.columns.values():
         raw, typed = pl.col(spec.name), pl.col(_t(spec.name))
+        if spec.name in with_nul:  # a damaged export; PostgreSQL stores no text holding one
+            rules.append(RowRule(f"{spec.name}|nul", spec.name, raw.is_null() | ~raw.str.contains(NUL, literal=True),
+                                 pl.lit(f"{spec.name} holds a NUL character (byte 0), which no text may hold: the "
+                                        "file may be damaged, so export it again")))
         if spec.required:
             rules.append(RowRule(f"{spec.name}|required", spec.name, raw.is_not_null(),
                                  pl.lit(f"{spec.name} is empty but is required")))
@@ -264,9 +270,12 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
     known = known or Known()
     by_table: dict[str, list[pl.DataFrame]] = {}
     read_problems: dict[str, list[pl.DataFrame]] = {}
+    may_hold_nul: set[str] = set()
     for f in files:
         if f.rejected is None and f.frame is not None:
             by_table.setdefault(f.table, []).append(f.frame)
+            if f.may_hold_nul:
+                may_hold_nul.add(f.table)
             if f.row_problems is not None and f.row_problems.height:
                 read_problems.setdefault(f.table, []).append(f.row_problems.with_columns(pl.lit(f.source).alias(SOURCE)))
 
@@ -281,7 +290,9 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
         frame = frame.with_row_index(INDEX).with_columns(pl.col(INDEX).cast(pl.Int64))
         frame = frame.with_columns([_typed(spec).alias(_t(spec.name)) for spec in contract.columns.values()])
 
-        rules = _row_rules(contract, themes, today)
+        with_nul = frozenset(c for c in contract.columns if name in may_hold_nul
+                             and frame.get_column(c).str.contains(NUL, literal=True).any())
+        rules = _row_rules(contract, themes, today, with_nul)
         failures = _failure_reasons(frame, _pandera_failures(frame, rules), rules) if frame.height else None
         extra = []
         if name in read_problems:  # first: a row's own shape explains its other faults
@@ -336,4 +347,5 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
             parents.held[name] = bad.filter(pl.col(key).is_not_null()).group_by(key).agg(
                 (pl.col(SOURCE).first() + pl.lit(" row ") + pl.col(ROW).first().cast(pl.String)).alias("__where"))
     quarantine = pl.concat(quarantine_parts) if quarantine_parts else _empty_quarantine()
-    return Validated(tables=tables, quarantine=quarantine.cast(QUARANTINE_SCHEMA))
+    shown = [pl.col(c).str.replace_all(NUL, "\u2400", literal=True) for c in ("value", "reason", "family_id", "person_id")]
+    return Validated(tables=tables, quarantine=quarantine.cast(QUARANTINE_SCHEMA).with_columns(shown))
