@@ -32,6 +32,14 @@ def schema_path(*parts: str) -> Path:
     return schemas_dir().joinpath(*parts)
 
 
+def parse_yaml(source):
+    """YAML as pbr reads it from a person: a date that does not exist is a YAML mistake like any other."""
+    try:
+        return yaml.safe_load(source)
+    except ValueError as error:  # PyYAML builds `2017-02-30` with datetime.date, which raises this
+        raise yaml.YAMLError(f"a date that does not exist ({error})") from None
+
+
 @lru_cache(maxsize=None)
 def load_yaml(*parts: str) -> dict:
     with open(schema_path(*parts), encoding="utf-8") as handle:
@@ -60,7 +68,7 @@ def _vocabularies(extension: str | None) -> dict:
     where = f"{VOCABULARIES_ENV} file {extension}"
     try:
         with open(extension, encoding="utf-8") as handle:
-            added = yaml.safe_load(handle) or {}
+            added = parse_yaml(handle) or {}
     except OSError as error:
         raise VocabularyError(f"{where}: cannot be read ({error.strerror or error})") from None
     except yaml.YAMLError as error:

@@ -66,6 +66,13 @@ def test_a_plan_that_is_not_yaml_is_refused(tmp_path):
     path.write_text("themes: [unclosed")
     with pytest.raises(PlanError, match="not valid YAML"):
         load_plan(path)
+    path.write_text("name: p\nreference: agreed 2017-02-30\ndecided: 2017-02-30\n")  # PyYAML reads that as a date
+    with pytest.raises(PlanError, match=r"plan.yaml: not valid YAML: a date that does not exist \(day is out of range"):
+        load_plan(path)
+    money = tmp_path / "money.yaml"
+    money.write_text("fee:\n  reference: a council letter\n  values:\n    2015-02-30: 100000\n")
+    with pytest.raises(PlanError, match="money.yaml: a date that does not exist"):
+        load_parameters(money)
 
 
 def test_a_council_changes_a_threshold_in_data_not_code(tmp_path):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from pbr.resources import parse_yaml
+
 
 class ConfigError(ValueError):
     pass
@@ -85,7 +87,7 @@ def load_config(path: str | Path | None) -> JobsConfig:
     else:
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = parse_yaml(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as error:
             raise ConfigError(f"{path}: {error}") from None
         base = path.parent.resolve()
@@ -97,15 +99,41 @@ def load_config(path: str | Path | None) -> JobsConfig:
     schedules = {JOB_SECTIONS[s]: _schedule(s, data[s] or {}) for s in JOB_SECTIONS if s in data}
     inbox = data.get("inbox") or {}
     claim = data.get("claim_preparation") or {}
-    windows = tuple(Window(str(w["window"]), _day(w["evidence_date"], f"claim_preparation.windows[{i}].evidence_date"),
-                           _day(w["opens"], f"claim_preparation.windows[{i}].opens") if w.get("opens") else None,
-                           _day(w["closes"], f"claim_preparation.windows[{i}].closes"))
-                    for i, w in enumerate(claim.get("windows") or []))
+    windows = claim.get("windows") or []
+    if not isinstance(windows, list):
+        raise ConfigError("claim_preparation.windows: must be a list of windows")
     retry = data.get("retry") or {}
     return JobsConfig(
         base=base, schedules=schedules,
-        inbox=base / inbox.get("folder", "inbox"), stable_seconds=float(inbox.get("stable_seconds", 10)),
-        windows=windows, days_before_close=int(claim.get("days_before_close", 14)),
+        inbox=base / inbox.get("folder", "inbox"), stable_seconds=_number(inbox, "stable_seconds", 10, "inbox"),
+        windows=tuple(_window(w, f"claim_preparation.windows[{i}]") for i, w in enumerate(windows)),
+        days_before_close=int(_number(claim, "days_before_close", 14, "claim_preparation", whole=True)),
         reports=base / (data.get("progress_return") or {}).get("folder", "reports"),
-        max_attempts=int(retry.get("max_attempts", 3)), retry_delay_seconds=float(retry.get("delay_seconds", 300)),
-        raw=data)
+        max_attempts=int(_number(retry, "max_attempts", 3, "retry", whole=True, least=1)),
+        retry_delay_seconds=_number(retry, "delay_seconds", 300, "retry"), raw=data)
+
+
+def _number(section: dict, key: str, default: float, path: str, whole: bool = False, least: float = 0) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) or value < least:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{path}.{key}: {value!r} must be {kind} >= {least}")
+    return float(value)
+
+
+def _window(entry, path: str) -> Window:
+    """One claim window, checked as `pbr claim prepare` checks it, so a scheduled preparation cannot fail on it."""
+    from pbr.claims import WINDOW_ID
+
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{path}: must be a mapping with window, evidence_date, closes and optionally opens")
+    missing = [k for k in ("window", "evidence_date", "closes") if entry.get(k) is None]
+    if missing:
+        raise ConfigError(f"{path}: missing {', '.join(missing)}")
+    if not WINDOW_ID.fullmatch(str(entry["window"])):
+        raise ConfigError(f"{path}.window: {str(entry['window'])!r} must be up to 40 letters, digits, '.', '-' or '_'")
+    opens = _day(entry["opens"], f"{path}.opens") if entry.get("opens") else None
+    closes = _day(entry["closes"], f"{path}.closes")
+    if opens and opens > closes:
+        raise ConfigError(f"{path}: opens on {opens}, after it closes on {closes}")
+    return Window(str(entry["window"]), _day(entry["evidence_date"], f"{path}.evidence_date"), opens, closes)

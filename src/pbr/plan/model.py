@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from pbr.plan.kinds import COMMON_KEYS, ELIGIBILITY_KINDS, PROGRESS_KINDS, Param, ParamError, _whole
-from pbr.resources import default_plan_path, vocabularies
+from pbr.resources import default_plan_path, parse_yaml, vocabularies
 
 
 class PlanError(ValueError):
@@ -182,7 +182,7 @@ def load_plan(path: str | Path | None = None) -> Plan:
     except OSError as error:
         raise PlanError(f"cannot read plan {plan_path}: {error.strerror}") from None
     try:
-        data = yaml.safe_load(content)
+        data = parse_yaml(content)
     except yaml.YAMLError as error:
         raise PlanError(f"{plan_path.name}: not valid YAML: {error}") from None
     return parse_plan(data, source=str(plan_path), sha256=hashlib.sha256(content).hexdigest())

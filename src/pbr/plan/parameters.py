@@ -9,7 +9,7 @@ import polars as pl
 import yaml
 
 from pbr.plan.model import PlanError
-from pbr.resources import schema_path
+from pbr.resources import parse_yaml, schema_path
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,12 @@ class DatedParameter:
 
 def load_parameters(path: str | Path | None = None) -> dict[str, DatedParameter]:
     source = Path(path) if path else schema_path("financial_parameters.yaml")
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    try:
+        data = parse_yaml(source.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise PlanError(f"{source.name}: {error}") from None
+    if not isinstance(data, dict):
+        raise PlanError(f"{source.name}: must be a mapping of parameters")
     parameters = {}
     for name, body in data.items():
         if not isinstance(body, dict) or "values" not in body:
