@@ -28,6 +28,7 @@ class Evaluation:
     files: list[FileReport] = field(default_factory=list)
     quarantined: int = 0
     warnings: list[str] = field(default_factory=list)
+    database: dict | None = None  # Store.load_history(), when the records came from the database
 
     @property
     def detail(self) -> pl.DataFrame:
@@ -89,6 +90,7 @@ def evaluate(data: str | Path | None = None, as_of: dt.date | str | None = None,
         where = store.engine.url.render_as_string(hide_password=True)
         evaluation.warnings.insert(0, f"the database ({where}) holds no families yet: load the feeds with "
                                       "`pbr ingest FOLDER`, or evaluate files with --data")
+    evaluation.database = store.load_history()
     claimed = store.live_claim_lines().select("family_id", pl.col("claim_ref").alias("claimed_in"))
     if claimed.height:
         evaluation.decisions = evaluation.decisions.drop("claimed_in").join(claimed, on="family_id", how="left").with_columns(
@@ -137,6 +139,7 @@ def run_record(evaluation: Evaluation) -> dict:
         "plan": {"name": evaluation.plan.name, "sha256": evaluation.plan.sha256, "source": Path(evaluation.plan.source).name},
         "inputs": [{"file": f.source, "table": f.table, "sha256": f.sha256, "rows_read": f.rows_read,
                     "loaded": f.loaded, "quarantined": f.quarantined} for f in evaluation.files],
+        **({"database": evaluation.database} if evaluation.database is not None else {}),
         "families": evaluation.decisions.height,
         "quarantined_rows": evaluation.quarantined,
         "warnings": evaluation.warnings,

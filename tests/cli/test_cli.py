@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from pathlib import Path
 
 import openpyxl
@@ -126,6 +128,11 @@ def test_evaluate_of_a_database_without_families_says_to_ingest_first(tmp_path, 
     run_pbr("--db", sqlite_url, "ingest", str(tmp_path / "d"), check=True)
     again = run_pbr("--db", sqlite_url, "evaluate", "--as-of", "2019-01-01", "--out", str(tmp_path / "o.csv"), check=True)
     assert "holds no families" not in again.stderr
+    record = json.loads((tmp_path / "o.csv.json").read_text())["database"]  # what the decisions were made from
+    families = next(f for f in record["files"] if f["file"] == "families.csv")
+    assert families["sha256"] == hashlib.sha256((tmp_path / "d" / "families.csv").read_bytes()).hexdigest()
+    assert (families["rows_read"], families["loaded"], record["url"], record["form_entries"]) == (1, 1, sqlite_url, 0)
+    assert record["last_load_id"] == len(record["files"])
 
 
 def test_evaluate_header_only_families_gives_a_header_only_file(tmp_path):

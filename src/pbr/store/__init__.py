@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Callable
 
 import polars as pl
-from sqlalchemy import create_engine, event, false, inspect, select, text
+from sqlalchemy import create_engine, event, false, func, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from pbr.feeds.contract import contracts
-from pbr.store.models import FEED_MODELS, AuditLog, QuarantineEntry
+from pbr.store.models import FEED_MODELS, AuditLog, IngestRun, QuarantineEntry
 
 DEFAULT_URL = "sqlite:///pbr.db"
 _POLARS_TYPES = {"date": pl.Date, "int": pl.Int64, "money": pl.Int64}
@@ -211,6 +211,30 @@ class Store:
             "JOIN claims c ON c.ref = l.claim_ref WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') "
             f"{day} AND NOT EXISTS (SELECT 1 FROM recoveries r WHERE r.line_id = l.id {booked})")
         return self.read(query.bindparams(day=as_at) if as_at else query, schema=schema)
+
+    def load_history(self) -> dict:
+        """What the records held come from, for a run record: each file source's latest load, the number of form
+        entries, and the last load and audit entry (both append-only, so together they pin the state evaluated)."""
+        runs = IngestRun.__table__.c
+        with self.engine.connect() as connection:
+            latest = select(runs.source, func.max(runs.id).label("id")).where(runs.status == "loaded").group_by(
+                runs.source).subquery()
+            files = connection.execute(
+                select(runs.source, runs.table_name, runs.sha256, runs.finished_at, runs.rows_read, runs.loaded,
+                       runs.unchanged, runs.quarantined).join(latest, runs.id == latest.c.id)
+                .where(~runs.source.startswith("web:")).order_by(runs.source)).mappings().all()
+            forms = connection.execute(select(func.count()).where(
+                (runs.status == "loaded") & runs.source.startswith("web:"))).scalar_one()
+            last_load, last_audit = connection.execute(text(
+                "SELECT (SELECT MAX(id) FROM ingest_runs), (SELECT MAX(id) FROM audit_log)")).one()
+        return {
+            "url": self.engine.url.render_as_string(hide_password=True),
+            "last_load_id": last_load, "last_audit_entry_id": last_audit, "form_entries": forms,
+            "files": [{"file": f["source"], "table": f["table_name"], "sha256": f["sha256"],
+                       "loaded_at": f["finished_at"].isoformat(timespec="seconds") if f["finished_at"] else None,
+                       "rows_read": f["rows_read"], "loaded": f["loaded"], "unchanged": f["unchanged"],
+                       "quarantined": f["quarantined"]} for f in files],
+        }
 
     def change_marker(self) -> tuple:
         """A value that changes whenever records load (files or forms) or an audited action (a claim step) lands."""
