@@ -103,8 +103,8 @@ def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_
             with_time = raw.str.contains(r"^\d{4}-\d{2}-\d{2}[ T]\d")
             rules.append(RowRule(f"{spec.name}|date", spec.name, raw.is_null() | typed.is_not_null(),
                                  pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(with_time).then(
-                                     pl.lit(" has a time of day: the column takes a date (a time of midnight is read "
-                                            "as the date)")).otherwise(pl.lit(" is not a date written YYYY-MM-DD"))))
+                                     pl.lit(" has a time of day: the column takes a date written YYYY-MM-DD")
+                                 ).otherwise(pl.lit(" is not a date written YYYY-MM-DD"))))
         elif spec.type == "int":
             rules.append(RowRule(f"{spec.name}|int", spec.name, raw.is_null() | typed.is_not_null(),
                                  pl.lit(f"{spec.name} ") + _quote(raw) + pl.lit(" is not a whole number of 0 or more")))
