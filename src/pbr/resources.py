@@ -13,8 +13,9 @@ VOCABULARIES_ENV = "PBR_VOCABULARIES"
 # Only these lists may grow: the others carry meaning in pbr itself (grant kinds are reconciled by kind,
 # sex codes are those of the impact-study return).
 EXTENSIBLE = ("event_type", "episode_type", "assessment_tools")
-_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
-_CODE_RULE = "made of letters, digits, _ and -"
+# at most 50 characters: the stored event_type and episode_type columns hold no more
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+_CODE_RULE = "of up to 50 letters, digits, _ and -"
 
 
 @lru_cache(maxsize=1)

@@ -8,13 +8,16 @@ import subprocess
 import time
 from pathlib import Path
 
+import polars as pl
 from openpyxl import Workbook
 from sqlalchemy import text
 
 from conftest import PBR, write_dataset, write_feed
+from pbr.feeds.contract import contracts
 from pbr.feeds.ingest import PAUSE_ENV, ingest
 from pbr.plan import load_plan
 from pbr.store import Store
+from pbr.store.models import FEED_MODELS
 
 THEMES = load_plan().theme_codes
 FAMILIES = [{"family_id": "F1", "attachment_date": "2017-01-10"}, {"family_id": "7", "attachment_date": "2017-02-01"}]
@@ -111,6 +114,34 @@ def test_a_nul_byte_from_a_damaged_export_is_quarantined_on_every_database(tmp_p
     entry = store.quarantine_frame().row(0, named=True)
     assert (entry["row"], entry["column"], entry["value"]) == (3, "event_type", "offence\u2400\u2400")
     assert entry["reason"].startswith("event_type holds a NUL character (byte 0), which no text may hold")
+
+
+def test_every_stored_text_column_has_its_length_in_the_feed_contract():
+    for table, contract in contracts().items():
+        columns = FEED_MODELS[table].__table__.c
+        for name, spec in contract.columns.items():
+            length = getattr(columns[name].type, "length", None)
+            if spec.type in ("id", "text", "code", "indicator"):
+                assert spec.max_length == length, (table, name)
+
+
+def test_a_value_too_long_to_store_is_quarantined_on_every_database(tmp_path, db_url):
+    long_id, name = "F" * 101, "A" * 201
+    write_dataset(tmp_path, families=[*FAMILIES, {"family_id": long_id, "attachment_date": "2017-01-10"},
+                                      {"family_id": "F" * 100, "attachment_date": "2017-01-10"}],
+                  members=[*MEMBERS, {"person_id": "P9", "family_id": long_id},
+                           {"person_id": "P8", "family_id": "F1", "given_name": name}])
+    store = Store(db_url)
+    reports = load(tmp_path, store)
+    assert (reports["families.csv"].loaded, reports["families.csv"].quarantined) == (3, 1)
+    assert (reports["members.csv"].loaded, reports["members.csv"].quarantined) == (3, 2)
+    entries = {e["row"]: e for e in store.quarantine_frame().filter(pl.col("table") == "members").iter_rows(named=True)}
+    assert entries[5]["family_id"] is None  # an identifier too long to store links to no family
+    assert (entries[5]["column"], entries[5]["person_id"]) == ("family_id", "P9")
+    assert entries[6]["reason"] == "given_name is 201 characters long; at most 200 are kept"
+    assert entries[6]["value"] == "(personal data, not shown)"  # names go only into the impact-study return
+    family = store.quarantine_frame().filter(pl.col("table") == "families").row(0, named=True)
+    assert family["value"] == long_id and family["family_id"] is None
 
 
 def _workbook(path: Path) -> None:

@@ -51,7 +51,8 @@ def test_a_council_file_adds_codes_and_keeps_the_shipped_ones(tmp_path, monkeypa
 
 @pytest.mark.parametrize("body,message", [
     ({"sex": ["Q"]}, "sex: not a code list a council can extend (one of event_type, episode_type, assessment_tools)"),
-    ({"event_type": ["gang incident"]}, "event_type: must be a list of codes made of letters, digits, _ and -"),
+    ({"event_type": ["gang incident"]}, "event_type: must be a list of codes of up to 50 letters, digits, _ and -"),
+    ({"episode_type": ["x" * 51]}, "episode_type: must be a list of codes of up to 50"),  # what the database holds
     ({"event_type": "gang_incident"}, "event_type: must be a list of codes"),
     ({"assessment_tools": {"outcome_star": {"min": 10, "max": 1}}},
      "assessment_tools.outcome_star: must give whole numbers min and max, with min <= max"),

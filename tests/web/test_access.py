@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from pbr.store import Store
 from pbr.web.app import create_app
+from pbr.web.auth import UserError, add_user
 from web.support import PASSWORD, web_db  # noqa: F401 (fixture)
 
 AS_OF = dt.date(2017, 10, 31)
@@ -211,3 +212,17 @@ def test_a_bad_date_or_a_missing_field_gets_a_page_saying_which(app):
     api = coordinator.post("/api/families/F01/events", json={"person_id": "F01-C1"}, headers={"x-csrf-token": coordinator.csrf})
     assert api.status_code == 422 and api.json()["errors"] == {"event_type": "event_type is empty but is required",
                                                                "event_date": "event_date is empty but is required"}
+
+
+@pytest.mark.parametrize("name,keyworker,words", [
+    ("", None, "a user name is 1 to 100 characters"),
+    (" kw3", None, "without spaces at either end: ' kw3'"),
+    ("k" * 101, None, "a user name is 1 to 100 characters"),
+    ("kw3", "K" * 101, "a keyworker id is 1 to 100 characters"),
+    ("kw1", None, "user 'kw1' exists already"),
+])
+def test_a_user_is_refused_a_name_the_app_could_not_hold(web_db, name, keyworker, words):
+    with pytest.raises(UserError, match=re.escape(words)):
+        add_user(Store(web_db), name, "keyworker", PASSWORD, keyworker)
+    with pytest.raises(UserError, match="a password needs at least 8 characters"):
+        add_user(Store(web_db), "kw3", "keyworker", "short")

@@ -18,6 +18,7 @@ class ColumnSpec:
     minimum: int | None = None
     references: tuple[str, str] | None = None
     personal: bool = False
+    max_length: int | None = None  # characters the database column holds
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def contracts() -> dict[str, TableContract]:
                 minimum=spec.get("min"),
                 references=tuple(ref.split(".")) if ref else None,
                 personal=bool(spec.get("personal", False)),
+                max_length=spec.get("max_length"),
             )
         overlap = body.get("no_overlap")
         tables[name] = TableContract(

@@ -17,6 +17,7 @@ from pbr.resources import vocabularies
 
 INDEX = "__i"
 NUL = "\x00"
+PERSONAL_WITHHELD = "(personal data, not shown)"
 DECIMAL = pl.Decimal(38, 9)
 QUARANTINE_SCHEMA = {
     "source": pl.String, "table": pl.String, "row": pl.Int64, "column": pl.String,
@@ -86,8 +87,9 @@ def _t(name: str) -> str:
     return f"__t_{name}"
 
 
-def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_nul: frozenset[str] = frozenset()
-               ) -> list[RowRule]:
+def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_nul: frozenset[str] = frozenset(),
+               too_long: frozenset[str] = frozenset()) -> list[RowRule]:
+    """The checks of each row. `with_nul` and `too_long` name the columns found to need those checks at all."""
     vocab = vocabularies()
     rules: list[RowRule] = []
     for spec in contract.columns.values():
@@ -96,6 +98,10 @@ def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_
             rules.append(RowRule(f"{spec.name}|nul", spec.name, raw.is_null() | ~raw.str.contains(NUL, literal=True),
                                  pl.lit(f"{spec.name} holds a NUL character (byte 0), which no text may hold: the "
                                         "file may be damaged, so export it again")))
+        if spec.name in too_long:
+            rules.append(RowRule(f"{spec.name}|length", spec.name, raw.is_null() | (raw.str.len_chars() <= spec.max_length),
+                                 pl.lit(f"{spec.name} is ") + raw.str.len_chars().cast(pl.String)
+                                 + pl.lit(f" characters long; at most {spec.max_length} are kept")))
         if spec.required:
             rules.append(RowRule(f"{spec.name}|required", spec.name, raw.is_not_null(),
                                  pl.lit(f"{spec.name} is empty but is required")))
@@ -290,9 +296,12 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
         frame = frame.with_row_index(INDEX).with_columns(pl.col(INDEX).cast(pl.Int64))
         frame = frame.with_columns([_typed(spec).alias(_t(spec.name)) for spec in contract.columns.values()])
 
+        # each looked for in one pass first: a rule in every file would cost a pass each for what is rare
         with_nul = frozenset(c for c in contract.columns if name in may_hold_nul
                              and frame.get_column(c).str.contains(NUL, literal=True).any())
-        rules = _row_rules(contract, themes, today, with_nul)
+        too_long = frozenset(c.name for c in contract.columns.values() if c.max_length is not None
+                             and (frame.get_column(c.name).str.len_bytes().max() or 0) > c.max_length)  # bytes >= chars
+        rules = _row_rules(contract, themes, today, with_nul, too_long)
         failures = _failure_reasons(frame, _pandera_failures(frame, rules), rules) if frame.height else None
         extra = []
         if name in read_problems:  # first: a row's own shape explains its other faults
@@ -329,8 +338,10 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
         else:
             bad = bad.with_columns(pl.lit(None, pl.String).alias("__fam"))
         first_value = pl.lit(None, pl.String)
-        for column in contract.columns:
-            first_value = pl.when(pl.col("__first") == column).then(pl.col(column)).otherwise(first_value)
+        for column, spec in contract.columns.items():
+            # names and postcodes go only into the impact-study return, never into the quarantine
+            value = pl.lit(PERSONAL_WITHHELD) if spec.personal else pl.col(column)
+            first_value = pl.when(pl.col("__first") == column).then(value).otherwise(first_value)
         quarantine_parts.append(bad.select(
             pl.col(SOURCE).alias("source"), pl.lit(name).alias("table"), pl.col(ROW).alias("row"),
             "column", first_value.alias("value"), "reason", pl.col("__fam").alias("family_id"),
@@ -348,4 +359,7 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
                 (pl.col(SOURCE).first() + pl.lit(" row ") + pl.col(ROW).first().cast(pl.String)).alias("__where"))
     quarantine = pl.concat(quarantine_parts) if quarantine_parts else _empty_quarantine()
     shown = [pl.col(c).str.replace_all(NUL, "\u2400", literal=True) for c in ("value", "reason", "family_id", "person_id")]
-    return Validated(tables=tables, quarantine=quarantine.cast(QUARANTINE_SCHEMA).with_columns(shown))
+    # an identifier too long to be stored links the entry to no family or member
+    linked = [pl.when(pl.col(c).str.len_chars() <= contracts()["members"].columns[c].max_length).then(pl.col(c)).alias(c)
+              for c in ("family_id", "person_id")]
+    return Validated(tables=tables, quarantine=quarantine.cast(QUARANTINE_SCHEMA).with_columns(shown).with_columns(linked))

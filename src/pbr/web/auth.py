@@ -24,6 +24,10 @@ class UserError(ValueError):
 def add_user(store: Store, name: str, role: str, password: str, keyworker_id: str | None = None) -> None:
     if role not in ROLES:
         raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    for what, value in (("a user name", name), ("a keyworker id", keyworker_id)):
+        # the name is also the keyworker id when none is given: both are stored in columns of 100 characters
+        if value is not None and (not value.strip() or value != value.strip() or len(value) > 100):
+            raise UserError(f"{what} is 1 to 100 characters, without spaces at either end: {value!r}")
     if len(password) < 8:
         raise UserError("a password needs at least 8 characters")
     with store.engine.begin() as connection:
