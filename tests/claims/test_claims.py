@@ -166,6 +166,20 @@ def test_a_window_must_be_one_a_reference_and_a_calendar_can_hold(store, window,
     assert claims.claim_detail(store, ref)[0]["closes"] is None
 
 
+def test_who_acted_and_a_payment_reference_must_be_text_the_audit_log_can_hold(store):
+    with pytest.raises(claims.ClaimError, match=re.escape("who (--by) must be 1 to 200 characters: ' '")):
+        claims.prepare(store, "2017-Q4", D1, PLAN, actor=" ")
+    assert claims.claims_frame(store).height == 0  # refused with its audit entry, in one transaction
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    with pytest.raises(claims.ClaimError, match="who \\(--by\\) must be 1 to 200 characters: 'aaaa"):
+        claims.sample(store, ref, seed=1, actor="a" * 201)
+    assert claims.claim_detail(store, ref)[0]["status"] == "draft"
+    pass_sample(store, ref)
+    claims.submit(store, ref, "coordinator", late="test window")
+    with pytest.raises(claims.ClaimError, match="the payment reference must be 1 to 200 characters"):
+        claims.paid(store, ref, 100, "R" * 201)
+
+
 def test_a_claim_with_no_live_line_is_not_submitted(store):
     first = claims.prepare(store, "2017-Q4", D1, PLAN).ref
     pass_sample(store, first)

@@ -52,8 +52,15 @@ def _now() -> dt.datetime:
 
 
 def _audit(connection, actor: str, action: str, ref: str, detail: str | None = None) -> None:
+    """Every claim step is recorded; a step whose actor cannot be recorded is refused with it (one transaction)."""
+    _check_text(actor, "who (--by)")
     connection.execute(insert(AUDIT).values(at=_now(), actor=actor, action=action, entity="claim", entity_id=ref,
                                             detail=detail))
+
+
+def _check_text(value: str, what: str, limit: int = 200) -> None:
+    if not value or not value.strip() or len(value) > limit:
+        raise ClaimError(f"{what} must be 1 to {limit} characters: {value[:40]!r}{'...' if len(value) > 40 else ''}")
 
 
 def _claim(connection, ref: str) -> dict:
@@ -279,6 +286,7 @@ def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.d
 
 
 def paid(store: Store, ref: str, amount_pence: int, reference: str, actor: str = "pbr") -> None:
+    _check_text(reference, "the payment reference")
     with store.engine.begin() as connection:
         claim = _claim(connection, ref)
         if claim["status"] not in ("submitted", "paid"):
