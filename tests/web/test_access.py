@@ -209,6 +209,10 @@ def test_a_bad_date_or_a_missing_field_gets_a_page_saying_which(app):
     refused = coordinator.post("/claims/prepare", data={"window": "2017/Q4", "evidence_date": "2017-10-31",
                                                         "csrf_token": coordinator.csrf})
     assert refused.status_code == 303 and "error=window%20id" in refused.headers["location"]
+    for body in (b"{not json", b"\xff", b"[1, 2]"):
+        sent = coordinator.post("/api/families/F01/events", content=body,
+                                headers={"x-csrf-token": coordinator.csrf, "content-type": "application/json"})
+        assert sent.status_code == 400 and sent.json() == {"detail": "send one record as a JSON object"}
     api = coordinator.post("/api/families/F01/events", json={"person_id": "F01-C1"}, headers={"x-csrf-token": coordinator.csrf})
     assert api.status_code == 422 and api.json()["errors"] == {"event_type": "event_type is empty but is required",
                                                                "event_date": "event_date is empty but is required"}

@@ -455,7 +455,10 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
 
     @app.post("/api/families/{family_id}/{table}", dependencies=[Depends(check_csrf)])
     async def api_record(request: Request, family_id: str, table: str, user: dict = Depends(require("keyworker", "coordinator"))):
-        body = await request.json()
+        try:
+            body = await request.json()
+        except ValueError:  # not JSON, or not UTF-8
+            body = None
         if not isinstance(body, dict):
             raise HTTPException(400, "send one record as a JSON object")
         errors = record(user, family_id, table, {k: "" if v is None else str(v) for k, v in body.items()})
