@@ -36,6 +36,8 @@ def test_a_wrong_password_is_refused(app):
     response = client.post("/login", data={"name": "kw1", "password": "nope", "csrf_token": token})
     assert response.status_code == 401 and "Wrong name or password" in response.text
     assert client.get("/families").status_code == 303
+    hostile = client.post("/login", data={"name": "kw1\x00", "password": PASSWORD, "csrf_token": token})
+    assert hostile.status_code == 401 and "Wrong name or password" in hostile.text  # PostgreSQL refuses a NUL
 
 
 def test_a_form_post_without_a_csrf_token_is_refused(app, web_db):

@@ -58,8 +58,13 @@ def _audit(connection, actor: str, action: str, ref: str, detail: str | None = N
                                             detail=detail))
 
 
-def _check_text(value: str, what: str, limit: int = 200) -> None:
-    if not value or not value.strip() or len(value) > limit:
+def _check_text(value: str | None, what: str, limit: int | None = 200) -> None:
+    """Text a person typed, as the database can hold it: no NUL character, and within `limit` where given."""
+    if value is None and limit is None:
+        return
+    if "\x00" in (value or ""):
+        raise ClaimError(f"{what} holds a NUL character (byte 0), which no text may hold")
+    if limit is not None and (not value or not value.strip() or len(value) > limit):
         raise ClaimError(f"{what} must be 1 to {limit} characters: {value[:40]!r}{'...' if len(value) > 40 else ''}")
 
 
@@ -215,6 +220,7 @@ def sample(store: Store, ref: str, seed: int | None = None, actor: str = "pbr") 
 
 
 def verdict(store: Store, ref: str, family: str, passed: bool, by: str, note: str | None = None) -> None:
+    _check_text(note, "the note", limit=None)
     with store.engine.begin() as connection:
         claim = _claim(connection, ref)
         if claim["status"] != "sampled":
@@ -233,6 +239,7 @@ def verdict(store: Store, ref: str, family: str, passed: bool, by: str, note: st
 
 
 def review(store: Store, ref: str, by: str, note: str) -> None:
+    _check_text(note, "the note", limit=None)
     with store.engine.begin() as connection:
         claim = _claim(connection, ref)
         if claim["status"] != "sampled":
@@ -243,6 +250,7 @@ def review(store: Store, ref: str, by: str, note: str) -> None:
 
 def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.date | None = None) -> int:
     today = today or dt.date.today()
+    _check_text(late, "the reason for a late submission", limit=None)
     try:
         with store.engine.begin() as connection:
             claim = _claim(connection, ref)
@@ -299,6 +307,7 @@ def paid(store: Store, ref: str, amount_pence: int, reference: str, actor: str =
 
 
 def recover(store: Store, ref: str, family: str, reason: str, by: str, booked_on: dt.date | None = None) -> int:
+    _check_text(reason, "the reason", limit=None)
     with store.engine.begin() as connection:
         claim = _claim(connection, ref)
         if claim["status"] not in ("submitted", "paid"):

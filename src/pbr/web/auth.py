@@ -40,6 +40,9 @@ def add_user(store: Store, name: str, role: str, password: str, keyworker_id: st
 
 
 def authenticate(store: Store, name: str, password: str) -> dict | None:
+    if "\x00" in name:  # no stored name holds one, and PostgreSQL refuses the query
+        _hasher.hash(password)
+        return None
     with store.engine.connect() as connection:
         row = connection.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
     if row is None:
