@@ -347,13 +347,15 @@ def test_claim_commands_through_the_cli(tmp_path, sqlite_url):
     assert (tmp_path / "c.xlsx").exists()
 
 
-@pytest.mark.parametrize("text,pence", [("£1,000.50", 100050), ("800", 80000), (" 0.05 ", 5), ("-12.30", -1230)])
+@pytest.mark.parametrize("text,pence", [("£1,000.50", 100050), ("800", 80000), (" 0.05 ", 5), ("-12.30", -1230),
+                                        ("21474836.47", 2147483647)])
 def test_amounts_in_pounds_become_exact_pence(text, pence):
     assert claims.pounds_to_pence(text) == pence
 
 
 @pytest.mark.parametrize("text,words", [("12.345", "more than 2 decimal places"), ("ten", "not an amount"),
-                                        ("Infinity", "not an amount"), ("NaN", "not an amount")])
+                                        ("Infinity", "not an amount"), ("NaN", "not an amount"),
+                                        ("1e10", "is more than £21,474,836.47 either way, the most pbr stores")])
 def test_an_amount_that_is_not_pounds_and_pence_is_refused(text, words):
     with pytest.raises(claims.ClaimError, match=words):
         claims.pounds_to_pence(text)

@@ -55,6 +55,8 @@ CASES = [
     ("families", {"family_id": "F2", "attachment_date": "2017-01-10", "closure_date": "2016-12-31"}, "closure_date", "2016-12-31", "before attachment_date"),
     ("grant_payments", {"payment_date": "2017-01-10", "amount": "12.345", "kind": "results"}, "amount", "12.345", "at most 2 decimal places"),
     ("grant_payments", {"payment_date": "2017-01-10", "amount": "100", "kind": "bonus"}, "kind", "bonus", "not a known code"),
+    ("attendance", {"person_id": "C1", "term_id": "2016-17-autumn", "possible_sessions": "2147483648", "authorised_absence": "0", "unauthorised_absence": "0"}, "possible_sessions", "2147483648", "is more than 2,147,483,647, the most pbr stores"),
+    ("grant_payments", {"payment_date": "2017-01-10", "amount": "-21474836.48", "kind": "results"}, "amount", "-21474836.48", "is more than £21,474,836.47 either way"),
 ]
 
 

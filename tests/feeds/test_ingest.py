@@ -10,10 +10,10 @@ from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
-from sqlalchemy import text
+from sqlalchemy import Integer, text
 
 from conftest import PBR, write_dataset, write_feed
-from pbr.feeds.contract import contracts
+from pbr.feeds.contract import MAX_INTEGER, contracts
 from pbr.feeds.ingest import PAUSE_ENV, ingest
 from pbr.plan import load_plan
 from pbr.store import Store
@@ -123,6 +123,14 @@ def test_every_stored_text_column_has_its_length_in_the_feed_contract():
             length = getattr(columns[name].type, "length", None)
             if spec.type in ("id", "text", "code", "indicator"):
                 assert spec.max_length == length, (table, name)
+
+
+def test_every_stored_whole_number_is_a_32_bit_integer_as_validation_bounds_it():
+    for table, contract in contracts().items():
+        for name, spec in contract.columns.items():
+            if spec.type in ("int", "money"):
+                column = FEED_MODELS[table].__table__.c[name]
+                assert type(column.type) is Integer and MAX_INTEGER == 2**31 - 1, (table, name)
 
 
 def test_a_value_too_long_to_store_is_quarantined_on_every_database(tmp_path, db_url):

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pbr.evaluate import evaluate
+from pbr.feeds.contract import MAX_INTEGER
 from pbr.plan import Plan, PlanError, load_parameters
 from pbr.store import Store
 from pbr.store.models import (AuditLog, Claim, ClaimHeld, ClaimLine, ClaimPayment, FamilyResult, Recovery)
@@ -84,6 +85,8 @@ def pounds_to_pence(text: str) -> int:
         raise ClaimError(f"amount {text!r} is not an amount in pounds")
     if value != value.quantize(Decimal("0.01")):
         raise ClaimError(f"amount {text!r} has more than 2 decimal places")
+    if abs(value * 100) > MAX_INTEGER:
+        raise ClaimError(f"amount {text!r} is more than £{MAX_INTEGER / 100:,.2f} either way, the most pbr stores")
     return int(value * 100)
 
 

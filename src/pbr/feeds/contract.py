@@ -6,6 +6,10 @@ from functools import lru_cache
 
 from pbr.resources import load_yaml
 
+# The largest whole number (or amount in pence) the database stores: its integer columns are PostgreSQL
+# `integer`, 32 bits.
+MAX_INTEGER = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class ColumnSpec:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pbr.feeds.contract import ColumnSpec, TableContract, contracts
+from pbr.feeds.contract import MAX_INTEGER, ColumnSpec, TableContract, contracts
 from pbr.feeds.read import ROW, SOURCE, SourceFile
 from pbr.resources import vocabularies
 
@@ -61,7 +61,8 @@ def _typed(spec: ColumnSpec) -> pl.Expr:
     if spec.type == "date":
         return pl.when(ok).then(raw.str.to_date("%Y-%m-%d", strict=False))
     if spec.type == "int":
-        return pl.when(ok).then(raw.cast(pl.Int64, strict=False))
+        value = raw.cast(pl.Int64, strict=False)
+        return pl.when(ok & (value <= MAX_INTEGER)).then(value)
     if spec.type == "decimal":
         return pl.when(ok).then(raw.cast(DECIMAL, strict=False))
     if spec.type == "money":
@@ -70,7 +71,7 @@ def _typed(spec: ColumnSpec) -> pl.Expr:
         whole = digits.str.split(".").list.get(0, null_on_oob=True).cast(pl.Int64, strict=False)
         cents = digits.str.split(".").list.get(1, null_on_oob=True).fill_null("0").str.pad_end(2, "0").cast(pl.Int64, strict=False)
         pence = whole * 100 + cents
-        return pl.when(ok).then(pl.when(negative).then(-pence).otherwise(pence))
+        return pl.when(ok & (pence <= MAX_INTEGER)).then(pl.when(negative).then(-pence).otherwise(pence))
     return raw
 
 
@@ -113,14 +114,17 @@ def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_
                                  ).otherwise(pl.lit(" is not a date written YYYY-MM-DD"))))
         elif spec.type == "int":
             rules.append(RowRule(f"{spec.name}|int", spec.name, raw.is_null() | typed.is_not_null(),
-                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.lit(" is not a whole number of 0 or more")))
+                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(raw.str.contains(_PATTERNS["int"])).then(
+                                     pl.lit(f" is more than {MAX_INTEGER:,}, the most pbr stores")).otherwise(
+                                     pl.lit(" is not a whole number of 0 or more"))))
         elif spec.type == "decimal":
             rules.append(RowRule(f"{spec.name}|decimal", spec.name, raw.is_null() | typed.is_not_null(),
                                  pl.lit(f"{spec.name} ") + _quote(raw) + pl.lit(" is not a plain decimal number")))
         elif spec.type == "money":
             rules.append(RowRule(f"{spec.name}|money", spec.name, raw.is_null() | typed.is_not_null(),
-                                 pl.lit(f"{spec.name} ") + _quote(raw)
-                                 + pl.lit(" is not an amount in pounds with at most 2 decimal places")))
+                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(raw.str.contains(_PATTERNS["money"])).then(
+                                     pl.lit(f" is more than £{MAX_INTEGER / 100:,.2f} either way, the most pbr stores"))
+                                 .otherwise(pl.lit(" is not an amount in pounds with at most 2 decimal places"))))
         elif spec.type == "code":
             codes = vocab[spec.vocabulary]
             rules.append(RowRule(f"{spec.name}|code", spec.name, raw.is_null() | raw.is_in(codes),
