@@ -33,6 +33,7 @@ CASES = [
     # table, bad row, row number of the bad row, column, offending value, words in the reason
     ("events", {"person_id": "C1", "event_type": "offence", "event_date": "2017-1-5"}, "event_date", "2017-1-5", "YYYY-MM-DD"),
     ("events", {"person_id": "C1", "event_type": "offence", "event_date": "2017-02-30"}, "event_date", "2017-02-30", "not a date"),
+    ("members", {"person_id": "C2", "family_id": "F1", "date_of_birth": "0000-06-01"}, "date_of_birth", "0000-06-01", "not a date"),
     ("events", {"person_id": "C1", "event_type": "Offence", "event_date": "2017-02-01"}, "event_type", "Offence", "not a known code"),
     ("events", {"person_id": "NOBODY", "event_type": "offence", "event_date": "2017-02-01"}, "person_id", "NOBODY", "does not exist in members"),
     ("events", {"person_id": "C1", "event_type": "offence", "event_date": "2021-02-01"}, "event_date", "2021-02-01", "after the day of loading"),

@@ -58,8 +58,8 @@ def _typed(spec: ColumnSpec) -> pl.Expr:
     raw = pl.col(spec.name)
     if spec.type in _PATTERNS:
         ok = raw.str.contains(_PATTERNS[spec.type])
-    if spec.type == "date":
-        return pl.when(ok).then(raw.str.to_date("%Y-%m-%d", strict=False))
+    if spec.type == "date":  # the calendar starts at year 1: there is no year 0000 to store
+        return pl.when(ok & ~raw.str.starts_with("0000")).then(raw.str.to_date("%Y-%m-%d", strict=False))
     if spec.type == "int":
         value = raw.cast(pl.Int64, strict=False)
         return pl.when(ok & (value <= MAX_INTEGER)).then(value)
