@@ -161,6 +161,9 @@ def test_other_files_are_listed_as_ignored(tmp_path):
 @pytest.mark.parametrize("content,words", [
     ("person_id,event_date\nP1,2016-12-01\n", "missing required column event_type"),
     ("person_id,indicator\nP1,health.x\n", "missing required column identified_date"),
+    ("person_id;event_type;event_date\nP1;offence;2016-12-01\n", "missing required columns person_id, event_type, "
+     "event_date: the header holds semicolons where commas belong; save the file as 'CSV UTF-8 (Comma delimited)'"),
+    ("person_id\tindicator\tidentified_date\nP1\thealth.x\t2016-12-01\n", "the header holds tabs where commas belong"),
 ])
 def test_a_file_missing_a_required_column_is_rejected_whole(tmp_path, content, words):
     write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)

@@ -115,9 +115,17 @@ def read_csv(path: Path, table: str) -> SourceFile:
         raw, problems = recovered
     result = _repeated(column_names(_csv_header(path) or raw.columns)) or _normalise(raw, table, path.name)
     if isinstance(result, str):
-        return SourceFile(path.name, table, path, sha, rejected=result)
+        return SourceFile(path.name, table, path, sha, rejected=result + _separator_hint(raw.columns))
     result.path, result.sha256, result.row_problems, result.may_hold_nul = path, sha, problems, nul
     return result
+
+
+def _separator_hint(header: list[str]) -> str:
+    """Excel in some languages, and 'Text (Tab delimited)', keep values apart with another sign than a comma."""
+    for sign, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) == 1 and sign in header[0]:
+            return f": the header holds {name} where commas belong; save the file as 'CSV UTF-8 (Comma delimited)'"
+    return ""
 
 
 def _unreadable(path: Path, error: Exception) -> str:
