@@ -187,8 +187,9 @@ def test_the_quarantine_page_groups_held_rows_by_file_for_coordinators_only(app,
     listing = page[page.index("By file"):page.index('id="entries"')]
     assert re.search(r"police__events.csv</a></td><td>events</td>\s*<td>2</td><td>2</td>", listing)
     assert re.search(r"schools__events.csv</a></td><td>events</td>\s*<td>1</td><td>0</td>", listing)
-    one = coordinator.get("/quarantine?source=schools__events.csv").text
-    assert "schools__events.csv: 1 row(s)" in one and "NOBODY" in one and "2017-02-30" not in one
+    for name in ("schools__events.csv", "Schools__Events.CSV"):  # file names match in any case, on every database
+        one = coordinator.get(f"/quarantine?source={name}").text
+        assert "1 row(s)" in one and "NOBODY" in one and "2017-02-30" not in one
     workbook = coordinator.get("/quarantine.xlsx?source=police__events.csv")
     assert workbook.status_code == 200 and "quarantine-police__events-csv.xlsx" in workbook.headers["content-disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(workbook.content))["Quarantine"]

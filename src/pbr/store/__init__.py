@@ -181,14 +181,16 @@ class Store:
         return tables
 
     def quarantine_frame(self, family_id: str | None = None, source: str | None = None) -> pl.DataFrame:
-        """What is held; or only the entries linked to one family, or from one file (a workbook: all its sheets)."""
+        """What is held; or only the entries linked to one family, or from one file (a workbook: all its sheets;
+        the name in any case)."""
         q = QuarantineEntry.__table__.c
         query = select(q.source, q.table_name.label("table"), q.row_number.label("row"), q.column_name.label("column"),
                        q.value, q.reason, q.family_id, q.person_id)
         if family_id is not None:
             query = query.where(q.family_id == family_id)
-        if source is not None:
-            query = query.where((q.source == source) | q.source.startswith(source + ":", autoescape=True))
+        if source is not None:  # file names match case-insensitively (feeds.md), on every database alike
+            named = func.lower(q.source)
+            query = query.where((named == source.lower()) | named.startswith(source.lower() + ":", autoescape=True))
         if family_id is not None or source is not None:
             query = query.order_by(q.source, q.row_number)
         return self.read(query,
