@@ -6,7 +6,7 @@ import datetime as dt
 import openpyxl
 import polars as pl
 
-from pbr.workbooks import Pence, new_workbook, save, write_rows, write_streamed
+from pbr.workbooks import EXCEL_DATA_ROWS, Pence, new_workbook, save, write_rows, write_streamed
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "=1/0"]
 
@@ -44,6 +44,18 @@ def test_the_streamed_writer_keeps_the_same_safety_types_and_frame(tmp_path):
     assert [c.value for c in book["Empty"][1]] == frame.columns and book["Empty"].max_row == 1
     raw = __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in raw
+
+
+def test_a_frame_longer_than_a_sheet_holds_continues_on_more_sheets(tmp_path):
+    assert EXCEL_DATA_ROWS == 1_048_576 - 1  # Excel's rows, less the header
+    frame = pl.DataFrame({"family_id": [f"F{i}" for i in range(5)], "n": list(range(5))})
+    path = write_streamed(tmp_path / "long.xlsx", {"Detail": frame, "Decisions": frame.head(2)}, rows_per_sheet=2)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Detail", "Detail (2)", "Detail (3)", "Decisions"]
+    rows = [[c.value for c in row] for name in book.sheetnames[:3] for row in book[name].iter_rows(min_row=2)]
+    assert rows == [list(r) for r in frame.iter_rows()]  # every row once, in order
+    assert all([c.value for c in book[name][1]] == frame.columns and book[name].freeze_panes == "A2"
+               for name in book.sheetnames[:3])
 
 
 def test_private_workbooks_are_owner_only(tmp_path):

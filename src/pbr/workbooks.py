@@ -20,6 +20,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+EXCEL_DATA_ROWS = 1_048_575  # a sheet's 1,048,576 rows, less the header
 
 
 class Pence(int):
@@ -72,11 +73,19 @@ def _frame_sheet(sheet, header: list[str], last_row: int, widths: dict[str, int]
         sheet.column_dimensions[get_column_letter(i + 1)].width = width
 
 
-def write_streamed(path: str | Path, frames: dict[str, pl.DataFrame]) -> Path:
-    """Large frames, one sheet each, written row by row (openpyxl's write-only mode): faster and in less memory,
-    with the same header, filters, dates and text safety as `write_rows`."""
+def sheet_parts(name: str, frame: pl.DataFrame, rows_per_sheet: int = EXCEL_DATA_ROWS) -> list[tuple[str, pl.DataFrame]]:
+    """A frame cut into sheets Excel can open whole: `name`, then `name (2)`, `name (3)`, ..."""
+    if frame.height <= rows_per_sheet:
+        return [(name, frame)]
+    return [(name if i == 0 else f"{name} ({i + 1})", frame.slice(start, rows_per_sheet))
+            for i, start in enumerate(range(0, frame.height, rows_per_sheet))]
+
+
+def write_streamed(path: str | Path, frames: dict[str, pl.DataFrame], rows_per_sheet: int = EXCEL_DATA_ROWS) -> Path:
+    """Large frames written row by row (openpyxl's write-only mode): faster and in less memory, with the same
+    header, filters, dates and text safety as `write_rows`. A frame longer than a sheet holds continues on more."""
     book = Workbook(write_only=True)
-    for name, frame in frames.items():
+    for name, frame in (part for name, whole in frames.items() for part in sheet_parts(name, whole, rows_per_sheet)):
         sheet = book.create_sheet(name)
         _frame_sheet(sheet, frame.columns, frame.height + 1)
         header = []
