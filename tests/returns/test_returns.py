@@ -197,3 +197,23 @@ def test_outcomes_report_figures_and_trend(tmp_path, db_url):
     assert rows["Families attached to date"][-1] == 20
     assert rows["Re-referrals within 12 months of closure"][3:] == [0, 1, 1, 1, 1]
     assert sheet._charts and book["Definitions"].max_row == len(rows) + 1
+
+
+def test_periods_at_the_ends_of_the_calendar_are_worked_out_or_refused_in_words(tmp_path, sqlite_url):
+    from pbr.returns import ReturnError, financial_year_bounds, quarter_bounds
+    from pbr.returns.outcomes import write_outcomes_report
+
+    assert quarter_bounds("9999-Q4") == (dt.date(9999, 10, 1), dt.date(9999, 12, 31))
+    assert quarter_bounds("2016-Q1") == (dt.date(2016, 1, 1), dt.date(2016, 3, 31))
+    with pytest.raises(ReturnError, match="the calendar starts at year 1"):
+        quarter_bounds("0000-Q1")
+    assert financial_year_bounds(9998) == (dt.date(9998, 4, 1), dt.date(9999, 3, 31))
+    with pytest.raises(ReturnError, match="financial year 99999 is not one pbr can work with"):
+        financial_year_bounds(99999)
+    store = Store(sqlite_url)
+    ingest(EXAMPLES / "basic", store, PLAN.theme_codes)
+    for quarter, columns in (("0001-Q1", ["0001-Q1"]), ("9999-Q4", ["9998-Q1", "9998-Q2", "9998-Q3", "9998-Q4",
+                                                                  "9999-Q1", "9999-Q2", "9999-Q3", "9999-Q4"])):
+        path = write_outcomes_report(store, PLAN, quarter, tmp_path / f"{quarter}.xlsx")
+        header = [c.value for c in openpyxl.load_workbook(path)["Outcomes"][3]]
+        assert header == ["indicator", *columns, "definition"]

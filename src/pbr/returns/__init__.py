@@ -1,6 +1,7 @@
 """Government returns and the finance reconciliation, from the same records and claims."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 
@@ -17,13 +18,15 @@ def quarter_bounds(text: str) -> tuple[dt.date, dt.date]:
     if not match:
         raise ReturnError(f"quarter {text!r} is not written YYYY-QN (for example 2017-Q3)")
     year, q = int(match[1]), int(match[2])
-    start = dt.date(year, 3 * q - 2, 1)
-    end = dt.date(year + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
-    return start, end
+    if year < 1:
+        raise ReturnError(f"quarter {text!r}: the calendar starts at year 1")
+    return dt.date(year, 3 * q - 2, 1), dt.date(year, 3 * q, calendar.monthrange(year, 3 * q)[1])
 
 
 def financial_year_bounds(year: int) -> tuple[dt.date, dt.date]:
     """Financial year 2017 runs from 1 April 2017 to 31 March 2018."""
+    if not 1 <= year <= 9998:
+        raise ReturnError(f"financial year {year} is not one pbr can work with (1 to 9998, the last ending 9999-03-31)")
     return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
 
 

@@ -20,8 +20,10 @@ def _quarters(last: str, count: int) -> list[str]:
     year, q = int(last[:4]), int(last[-1])
     out = []
     for _ in range(count):
-        out.append(f"{year}-Q{q}")
+        out.append(f"{year:04d}-Q{q}")
         year, q = (year - 1, 4) if q == 1 else (year, q - 1)
+        if year < 1:  # the calendar starts at year 1
+            break
     return out[::-1]
 
 
@@ -33,8 +35,9 @@ def indicators_at(store: Store, plan: Plan, quarter: str, tables: dict[str, pl.D
     spec = load_yaml("outcomes_report.yaml")
     start, end = quarter_bounds(quarter)
     programme_start = spec["programme_start"]
-    year_start = dt.date(end.year - (end.month < 4), 4, 1)
-    next_end = quarter_bounds(_next(quarter))[1]
+    starts_in = end.year - (end.month < 4)  # the programme year (from 1 April) holding the quarter's end
+    year_start = dt.date(starts_in, 4, 1) if starts_in >= 1 else dt.date.min
+    next_end = _next_end(quarter)
     target = council().target_per_year
     decisions = evaluate(as_of=end, plan=plan, database_url=store.url).decisions
     attached = decisions.filter(pl.col("attachment_date") <= pl.lit(end))
@@ -78,9 +81,12 @@ def indicators_at(store: Store, plan: Plan, quarter: str, tables: dict[str, pl.D
     return values
 
 
-def _next(quarter: str) -> str:
+def _next_end(quarter: str) -> dt.date:
+    """The last day of the quarter after `quarter` (the last day a date can hold, after 9999-Q4)."""
     year, q = int(quarter[:4]), int(quarter[-1])
-    return f"{year + (q == 4)}-Q{1 if q == 4 else q + 1}"
+    if (year, q) == (9999, 4):
+        return dt.date.max
+    return quarter_bounds(f"{year + (q == 4):04d}-Q{1 if q == 4 else q + 1}")[1]
 
 
 def rows_for(plan: Plan) -> list[tuple[str, str, str]]:
