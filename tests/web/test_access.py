@@ -206,6 +206,8 @@ def test_a_bad_date_or_a_missing_field_gets_a_page_saying_which(app):
     coordinator = signed_in(app, "coord")
     bad_day = coordinator.get("/families/F01?as_of=2017-02-30")
     assert bad_day.status_code == 400 and "as_of &#39;2017-02-30&#39; is not a date YYYY-MM-DD" in bad_day.text
+    year_zero = coordinator.get("/finance?as_of=0001-01-01")  # in financial year 0, which no calendar holds
+    assert year_zero.status_code == 400 and "financial year 0 is not one pbr can work with" in year_zero.text
     missing = coordinator.post("/claims/prepare", data={"window": "2017-Q4", "csrf_token": coordinator.csrf})
     assert missing.status_code == 400 and missing.headers["content-type"].startswith("text/html")
     assert "evidence_date: field required" in missing.text

@@ -25,6 +25,7 @@ from pbr.feeds.contract import contracts
 from pbr.feeds.ingest import save_rows
 from pbr.plan import load_plan
 from pbr.resources import vocabularies
+from pbr.returns import ReturnError
 from pbr.settings import council
 from pbr.store import Store
 from pbr.store.models import Family, Member
@@ -159,6 +160,11 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             return JSONResponse({"detail": error.detail}, status_code=error.status_code)
         return page(request, "error.html", None, status_code=error.status_code, message=error.detail,
                     code=error.status_code)
+
+    @app.exception_handler(ReturnError)
+    async def period_refused(request: Request, error: ReturnError):
+        """A return, report or reconciliation asked for a period it cannot be made for (e.g. financial year 0)."""
+        return await http_errors(request, HTTPException(400, str(error)))
 
     @app.exception_handler(RequestValidationError)
     async def bad_form(request: Request, error: RequestValidationError):
@@ -369,7 +375,6 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
 
     @app.get("/reports/{kind}.xlsx")
     def report_download(request: Request, kind: str, user: dict = Depends(require("coordinator", "finance"))):
-        from pbr.returns import ReturnError
         from pbr.returns.outcomes import write_outcomes_report
         from pbr.returns.progress import write_progress_return
         from pbr.returns.reconcile import reconcile, write_reconciliation
