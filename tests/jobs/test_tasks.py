@@ -50,11 +50,30 @@ def test_claim_preparation_starts_days_before_the_window_closes_and_stops_once_s
     assert claim_preparation(config, store, today=dt.date(2017, 11, 25))["prepared"] == 1  # the draft is rebuilt
     frame = claims.claims_frame(store)
     assert frame["ref"].to_list() == ["2017-Q4-1"] and frame["live_lines"].to_list() == [6]
-    for family in claims.sample(store, "2017-Q4-1", seed=1):
+    chosen = claims.sample(store, "2017-Q4-1", seed=1)
+    claims.verdict(store, "2017-Q4-1", chosen[0], True, "auditor")
+    # the nightly run leaves a sampled claim alone: rebuilding it would discard the auditor's sample and verdicts
+    assert claim_preparation(config, store, today=dt.date(2017, 11, 26)) == {
+        "prepared": 0, "sampled_kept": 1, "evidence_date_ahead": 0}
+    verdicts = {line["family_id"]: line["verdict"] for line in claims.claim_detail(store, "2017-Q4-1")[1]}
+    assert verdicts[chosen[0]] == "pass"
+    for family in chosen[1:]:
         claims.verdict(store, "2017-Q4-1", family, True, "auditor")
     claims.submit(store, "2017-Q4-1", "coordinator", today=dt.date(2017, 11, 26))
     assert claim_preparation(config, store, today=dt.date(2017, 11, 27))["prepared"] == 0
     assert claim_preparation(config, store, today=dt.date(2017, 12, 1))["prepared"] == 0
+
+
+def test_claim_preparation_waits_for_the_evidence_date(tmp_path, db_url):
+    store, config = setup(tmp_path, db_url)
+    (tmp_path / "cfg.yaml").write_text(
+        "claim_preparation:\n  cron: '0 3 * * *'\n  days_before_close: 30\n  windows:\n"
+        "    - {window: 2017-Q4, evidence_date: 2017-10-31, closes: 2017-11-10}\n")
+    config = load_config(tmp_path / "cfg.yaml")
+    assert claim_preparation(config, store, today=dt.date(2017, 10, 20)) == {
+        "prepared": 0, "sampled_kept": 0, "evidence_date_ahead": 1}
+    assert claims.claims_frame(store).height == 0
+    assert claim_preparation(config, store, today=dt.date(2017, 10, 31))["prepared"] == 1
 
 
 def test_progress_return_after_a_quarter_ends_once(tmp_path, db_url):

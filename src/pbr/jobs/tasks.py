@@ -97,17 +97,23 @@ def claim_preparation(config: JobsConfig, store: Store, today: dt.date | None = 
     import pbr.claims as claims
 
     day = today or dt.date.today()
-    prepared = 0
+    counts = {"prepared": 0, "sampled_kept": 0, "evidence_date_ahead": 0}
     for window in config.windows:
-        if window.closes - dt.timedelta(days=config.days_before_close) <= day <= window.closes:
-            frame = claims.claims_frame(store).filter(
-                (claims.pl.col("window_id") == window.window) & claims.pl.col("status").is_in(["submitted", "paid"]))
-            if frame.height:
-                continue
-            claims.prepare(store, window.window, window.evidence_date, load_plan(), actor="scheduler",
-                           opens=window.opens, closes=window.closes)
-            prepared += 1
-    return {"prepared": prepared}
+        if not window.closes - dt.timedelta(days=config.days_before_close) <= day <= window.closes:
+            continue
+        if window.evidence_date > day:  # a claim rests on results already seen
+            counts["evidence_date_ahead"] += 1
+            continue
+        statuses = set(claims.claims_frame(store).filter(claims.pl.col("window_id") == window.window)["status"])
+        if statuses & {"submitted", "paid"}:
+            continue
+        if "sampled" in statuses:  # the auditor is at work on its sample: rebuilding would discard it
+            counts["sampled_kept"] += 1
+            continue
+        claims.prepare(store, window.window, window.evidence_date, load_plan(), actor="scheduler",
+                       opens=window.opens, closes=window.closes, today=day)
+        counts["prepared"] += 1
+    return counts
 
 
 def progress_return(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
