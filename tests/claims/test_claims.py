@@ -183,6 +183,21 @@ def test_who_acted_and_a_payment_reference_must_be_text_the_audit_log_can_hold(s
         claims.paid(store, ref, 100, "R" * 201)
 
 
+def test_a_family_held_by_quarantine_after_preparation_is_not_submitted(store, tmp_path):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    family = CLAIMABLE[0]
+    pass_sample(store, ref)
+    partner = tmp_path / "partner"
+    partner.mkdir()
+    (partner / "police__events.csv").write_text(f"person_id,event_type,event_date\n{family}-C1,offence,2017-02-30\n")
+    ingest(partner, store, PLAN.theme_codes)
+    with pytest.raises(claims.ClaimError, match=rf"held by quarantine since the claim was prepared: {family} \(1 record"):
+        claims.submit(store, ref, "coordinator")
+    (partner / "police__events.csv").write_text(f"person_id,event_type,event_date\n{family}-C1,offence,2017-02-28\n")
+    ingest(partner, store, PLAN.theme_codes)  # the corrected file clears the entry
+    assert claims.submit(store, ref, "coordinator") == len(CLAIMABLE)
+
+
 def test_a_claim_with_no_live_line_is_not_submitted(store):
     first = claims.prepare(store, "2017-Q4", D1, PLAN).ref
     pass_sample(store, first)

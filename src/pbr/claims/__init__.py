@@ -21,9 +21,11 @@ from pbr.evaluate import evaluate
 from pbr.feeds.contract import MAX_INTEGER
 from pbr.plan import Plan, PlanError, load_parameters
 from pbr.store import Store
-from pbr.store.models import (AuditLog, Claim, ClaimHeld, ClaimLine, ClaimPayment, FamilyResult, Recovery)
+from pbr.store.models import (AuditLog, Claim, ClaimHeld, ClaimLine, ClaimPayment, FamilyResult, QuarantineEntry,
+                              Recovery)
 
 CLAIMS, LINES, HELD = Claim.__table__, ClaimLine.__table__, ClaimHeld.__table__
+QUARANTINE = QuarantineEntry.__table__
 RESULTS, PAYMENTS, RECOVERIES, AUDIT = FamilyResult.__table__, ClaimPayment.__table__, Recovery.__table__, AuditLog.__table__
 
 
@@ -278,6 +280,14 @@ def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.d
             if not live:
                 raise ClaimError(f"claim {ref} has no live lines: there is nothing to submit (every claimable family "
                                  "is claimed already, withdrawn or held by quarantine)")
+            # a load since the claim was prepared may have put a family's records in quarantine: it is held now
+            held = connection.execute(select(QUARANTINE.c.family_id, func.count()).where(
+                QUARANTINE.c.family_id.in_([line["family_id"] for line in live])).group_by(QUARANTINE.c.family_id)
+                .order_by(QUARANTINE.c.family_id)).all()
+            if held:
+                raise ClaimError("held by quarantine since the claim was prepared: " + ", ".join(
+                    f"{f} ({n} record(s))" for f, n in held[:10]) + "; clear them (pbr quarantine), or prepare the "
+                    f"window again to leave them out: pbr claim prepare --window {claim['window_id']}")
             taken = connection.execute(select(RESULTS.c.family_id, RESULTS.c.claim_ref).where(
                 RESULTS.c.family_id.in_([line["family_id"] for line in live]))).all()
             if taken:
