@@ -236,6 +236,9 @@ def test_rebuilding_a_sampled_draft_discards_the_sample_and_says_so(store):
     claims.prepare(store, "2017-Q4", D1, PLAN)
     assert not any(line["sampled"] for line in lines_of(store, ref).values())
     assert "sample and its verdicts were discarded" in claims.audit_log(store, ref)[-1]["detail"]
+    prepared, rebuilt = claims.audit_log(store, ref)[0], claims.audit_log(store, ref)[-1]
+    basis = f"plan troubled-families-2015 sha256 {PLAN.sha256[:16]}; records as of load "  # what the claim rests on
+    assert prepared["action"] == "prepare" and basis in prepared["detail"] and basis in rebuilt["detail"]
 
 
 def test_a_submitted_claim_is_immutable_in_the_database(store):

@@ -134,6 +134,10 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
         raise ClaimError(f"no attachment fee in force on the attachment date of family {ids} "
                          f"(first from {fee.values[0][0]}): correct the attachment date or the parameters")
     evidence = _line_evidence(evaluation.detail, claimable)
+    # what the claim rests on, for an auditor: the plan decides, and the last load and audit entry pin the records
+    history = evaluation.database or {}
+    basis = (f"plan {plan.name} sha256 {plan.sha256[:16]}; records as of load {history.get('last_load_id') or 'none'}, "
+             f"audit entry {history.get('last_audit_entry_id') or 'none'}")
     with store.engine.begin() as connection:
         claimed = pl.DataFrame({"family_id": connection.execute(select(RESULTS.c.family_id)).scalars().all()},
                                schema={"family_id": pl.String})
@@ -152,7 +156,7 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
                 evidence_date=evidence_date, opens=opens or open_claim["opens"], closes=closes or open_claim["closes"],
                 status="draft", results_payment_pence=payment, sample_seed=None, full_review_by=None,
                 full_review_note=None))
-            detail = "rebuilt"
+            detail = f"rebuilt: evidence date {evidence_date}; {basis}"
             if open_claim["status"] == "sampled":
                 detail += ": the audit sample and its verdicts were discarded"
             _audit(connection, actor, "rebuild", ref, detail)
@@ -161,7 +165,7 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
             connection.execute(insert(CLAIMS).values(
                 ref=ref, window_id=window_id, evidence_date=evidence_date, opens=opens, closes=closes, status="draft",
                 results_payment_pence=payment, created_at=_now()))
-            _audit(connection, actor, "prepare", ref, f"evidence date {evidence_date}")
+            _audit(connection, actor, "prepare", ref, f"evidence date {evidence_date}; {basis}")
         rows = lines.select("family_id", "attachment_date", "themes_at_attachment", "claim_route",
                             pl.col("evidence").fill_null("")).to_dicts()
         for row in rows:
