@@ -40,6 +40,18 @@ def test_a_wrong_password_is_refused(app):
     assert hostile.status_code == 401 and "Wrong name or password" in hostile.text  # PostgreSQL refuses a NUL
 
 
+def test_the_session_cookie_is_https_only_when_the_council_says_so(web_db, monkeypatch):
+    def cookie(**env) -> str:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        client = TestClient(create_app(web_db, as_of=AS_OF, secret_key="k"), follow_redirects=False)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)[1]
+        return client.post("/login", data={"name": "kw1", "password": PASSWORD, "csrf_token": token}).headers["set-cookie"]
+    plain = cookie()
+    assert "samesite=strict" in plain.lower() and "httponly" in plain.lower() and "secure" not in plain.lower()
+    assert "; secure" in cookie(PBR_SECURE_COOKIES="1").lower()
+
+
 def test_a_form_post_without_a_csrf_token_is_refused(app, web_db):
     client = signed_in(app, "kw1")
     data = {"person_id": "F01-C1", "event_type": "asb_incident", "event_date": "2017-10-01"}

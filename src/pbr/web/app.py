@@ -75,8 +75,10 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
     store = Store(database_url)
     plan = load_plan()
     app = FastAPI(title="pbr", description="Outcomes tracking and payment-by-results claims", version="0.1.0")
+    # behind HTTPS the session cookie is sent over HTTPS only; a key of the council's own keeps sessions across restarts
+    secure = os.environ.get("PBR_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes")
     app.add_middleware(SessionMiddleware, secret_key=secret_key or os.environ.get("PBR_SECRET_KEY") or secrets.token_urlsafe(32),
-                       same_site="strict", https_only=False, max_age=8 * 3600)
+                       same_site="strict", https_only=secure, max_age=8 * 3600)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     default_as_of = as_of
