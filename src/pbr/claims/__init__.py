@@ -158,7 +158,7 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
                 full_review_note=None))
             detail = f"rebuilt: evidence date {evidence_date}; {basis}"
             if open_claim["status"] == "sampled":
-                detail += ": the audit sample and its verdicts were discarded"
+                detail += "; the audit sample and its verdicts were discarded"
             _audit(connection, actor, "rebuild", ref, detail)
         else:
             ref, rebuilt = f"{window_id}-{len(existing) + 1}", False
