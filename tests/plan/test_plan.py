@@ -51,9 +51,17 @@ def test_the_shipped_plan_means_the_same_as_the_spec_plan():
      "continuous_employment.benefit_types.jsa.within_weeks: must be at least weeks_employed (26)"),
     (lambda p: p.update(min_themes=7), "min_themes: 7 is more than the plan's 6 themes"),
     (lambda p: p["themes"].update({"housing.bad": {"eligibility": [{"kind": "recorded_indicator"}]}}),
-     "themes.housing.bad: a theme code must be text without a dot"),
+     "themes.housing.bad: a theme code is 1 to 40 letters, digits, _ or -"),
+    (lambda p: p["themes"].update({"housing;debt": {"eligibility": [{"kind": "recorded_indicator"}]}}),
+     "themes.housing;debt: a theme code is 1 to 40 letters"),  # lists of themes are joined by ';'
+    (lambda p: p["themes"].update({f"{'x' * 38}{i:02d}": {"eligibility": [{"kind": "recorded_indicator"}]}
+                                   for i in range(6)}),
+     "themes: the theme codes take 319 characters when listed, and a claim line holds 300: use shorter codes"),
 ])
 def test_a_bad_plan_is_refused_with_its_yaml_path(change, message):
+    from pbr.plan.model import THEMES_LISTED_MAX
+    from pbr.store.models import ClaimLine
+    assert ClaimLine.__table__.c.themes_at_attachment.type.length == THEMES_LISTED_MAX
     plan = base()
     change(plan)
     with pytest.raises(PlanError) as error:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,11 @@ import yaml
 
 from pbr.plan.kinds import COMMON_KEYS, ELIGIBILITY_KINDS, PROGRESS_KINDS, Param, ParamError, _whole
 from pbr.resources import default_plan_path, parse_yaml, vocabularies
+
+
+THEME_CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# the most characters a claim line's `themes_at_attachment` holds (pbr.store.models; a test keeps them equal)
+THEMES_LISTED_MAX = 300
 
 
 class PlanError(ValueError):
@@ -113,8 +119,9 @@ def parse_plan(data: Any, source: str = "<plan>", sha256: str = "") -> Plan:
     themes = []
     for code, body in themes_data.items():
         path = f"themes.{code}"
-        if not isinstance(code, str) or "." in code or not code:
-            raise PlanError(f"{path}: a theme code must be text without a dot")
+        if not isinstance(code, str) or not THEME_CODE.fullmatch(code):
+            # codes are listed joined by ';' and written `<theme>.<detail>` in indicators
+            raise PlanError(f"{path}: a theme code is 1 to 40 letters, digits, _ or -")
         if not isinstance(body, dict):
             raise PlanError(f"{path}: must be a mapping")
         unknown = set(body) - {"title", "eligibility", "progress", "reference", "description"}
@@ -133,6 +140,10 @@ def parse_plan(data: Any, source: str = "<plan>", sha256: str = "") -> Plan:
             eligibility=tuple(_rule(e, f"{path}.eligibility[{i}]", ELIGIBILITY_KINDS, i) for i, e in enumerate(eligibility)),
             progress=tuple(_rule(p, f"{path}.progress[{i}]", PROGRESS_KINDS, i) for i, p in enumerate(progress)),
         ))
+    listed = len(";".join(t.code for t in themes))
+    if listed > THEMES_LISTED_MAX:
+        raise PlanError(f"themes: the theme codes take {listed} characters when listed, and a claim line holds "
+                        f"{THEMES_LISTED_MAX}: use shorter codes")
     min_themes = _whole_at(data.get("min_themes", 2), "min_themes", 1)
     if min_themes > len(themes):
         raise PlanError(f"min_themes: {min_themes} is more than the plan's {len(themes)} themes")
