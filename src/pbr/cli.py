@@ -20,8 +20,12 @@ out = Console(width=None if Console().is_terminal else 140)
 state: dict[str, Optional[str]] = {"db": None}
 
 
-def fail(message: str, code: int = 2) -> None:
+def say_error(message: str) -> None:
     console.print("[bold red]error:[/] " + escape(message), highlight=False)  # a file name may hold [brackets]
+
+
+def fail(message: str, code: int = 2) -> None:
+    say_error(message)
     raise typer.Exit(code)
 
 
@@ -462,7 +466,7 @@ app.add_typer(report_app, name="report")
 @report_app.command("outcomes")
 def report_outcomes(quarter: str = typer.Option(..., "--quarter", help="e.g. 2017-Q3 (calendar quarters)"),
                     out_file: Path = typer.Option(..., "--out", callback=output_file),
-              plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+                    plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
     """The quarterly outcomes report: every indicator with its quarter-by-quarter trend."""
     from pbr.returns.outcomes import write_outcomes_report
     arguments = (_store(), _plan(plan), quarter, out_file)
@@ -583,8 +587,7 @@ def run() -> None:
     try:
         app()
     except OSError as error:
-        name = f"{error.filename}: " if error.filename else ""
-        console.print("[bold red]error:[/] " + escape(f"{name}{error.strerror or error}"), highlight=False)
+        say_error(f"{error.filename}: {error.strerror or error}" if error.filename else str(error.strerror or error))
         sys.unraisablehook = lambda unraisable: None  # a half-written file failing again as it is closed adds nothing
         sys.exit(1)
 

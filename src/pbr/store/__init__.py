@@ -227,8 +227,7 @@ class Store:
                 .where(~runs.source.startswith("web:")).order_by(runs.source)).mappings().all()
             forms = connection.execute(select(func.count()).where(
                 (runs.status == "loaded") & runs.source.startswith("web:"))).scalar_one()
-            last_load, last_audit = connection.execute(text(
-                "SELECT (SELECT MAX(id) FROM ingest_runs), (SELECT MAX(id) FROM audit_log)")).one()
+        _, last_load, _, last_audit = self.change_marker()
         return {
             "url": self.engine.url.render_as_string(hide_password=True),
             "last_load_id": last_load, "last_audit_entry_id": last_audit, "form_entries": forms,
