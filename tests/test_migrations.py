@@ -1,11 +1,19 @@
 """The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
+import pbr.claims as claims
+import pbr.store
 from pbr.store import Store
 from pbr.store.models import FEED_MODELS
 
@@ -22,3 +30,27 @@ def test_migrations_match_the_models(db_url):
 def test_opening_twice_is_harmless(db_url):
     Store(db_url)
     Store(db_url)
+
+
+def test_claims_from_before_0005_keep_their_immutability_and_still_submit(db_url):
+    engine = create_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(pbr.store.__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        for ref, status in (("OLD-1", "submitted"), ("OLD-2", "sampled")):
+            connection.execute(text(
+                "INSERT INTO claims (ref, window_id, evidence_date, status, results_payment_pence, created_at) "
+                f"VALUES ('{ref}', 'OLD', '2017-10-31', '{status}', 80000, '2017-11-01 00:00:00')"))
+        connection.execute(text(
+            "INSERT INTO claim_lines (claim_ref, family_id, attachment_date, themes_at_attachment, claim_route, "
+            "amount_pence, evidence, status, sampled) VALUES ('OLD-2', 'F01', '2016-09-15', 'crime_asb', 'ssp', "
+            "80000, '', 'live', false)"))
+    engine.dispose()
+    store = Store(db_url)  # upgrades to the newest revision
+    with pytest.raises(Exception, match="immutable"):
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE claims SET plan_text = 'name: x' WHERE ref = 'OLD-1'"))
+    # no plan was kept before 0005, so there is nothing to decide again by: F01 is in no records, yet submits
+    assert claims.submit(store, "OLD-2", "coordinator", today=dt.date(2017, 11, 2)) == 1

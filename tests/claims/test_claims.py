@@ -198,6 +198,39 @@ def test_a_family_held_by_quarantine_after_preparation_is_not_submitted(store, t
     assert claims.submit(store, ref, "coordinator") == len(CLAIMABLE)
 
 
+def test_a_family_whose_result_a_later_correction_takes_away_is_not_submitted(store, tmp_path):
+    ref = claims.prepare(store, "2017-Q4", D1, PLAN).ref
+    pass_sample(store, ref)
+    police = tmp_path / "police"
+    police.mkdir()  # three more offences before the evidence date: F01's crime has not come down after all
+    (police / "police__events.csv").write_text("person_id,event_type,event_date\n"
+                                               "F01-C1,offence,2017-08-01\nF01-C1,offence,2017-08-15\n"
+                                               "F01-C1,offence,2017-10-01\n")
+    ingest(police, store, PLAN.theme_codes)
+    with pytest.raises(claims.ClaimError, match=r"no longer claimable at the evidence date 2017-10-31 with the records "
+                       r"as they stand now: F01 \(.*crime_asb.*\); prepare the window again"):
+        claims.submit(store, ref, "coordinator")
+    assert claims.claim_detail(store, ref)[0]["status"] == "sampled"
+    rebuilt = claims.prepare(store, "2017-Q4", D1, PLAN)
+    assert rebuilt.ref == ref and sorted(lines_of(store, ref)) == [f for f in CLAIMABLE if f != "F01"]
+    pass_sample(store, ref)
+    assert claims.submit(store, ref, "coordinator") == len(CLAIMABLE) - 1
+
+
+def test_submission_decides_by_the_plan_the_claim_was_prepared_with(store, tmp_path):
+    own = tmp_path / "own-plan.yaml"  # a council's plan under which F02's one crime theme needs no progress
+    own.write_text(PLAN.text.replace("reduction_percent: 33", "reduction_percent: 0"))
+    plan = load_plan(own)
+    prepared = claims.prepare(store, "2017-Q4", D1, plan).ref
+    assert "F02" in lines_of(store, prepared) and "F02" not in CLAIMABLE
+    with store.engine.connect() as connection:
+        kept = connection.execute(text("SELECT plan_name, plan_sha256, plan_text FROM claims")).one()
+    assert tuple(kept) == (plan.name, plan.sha256, own.read_text())
+    own.unlink()  # the claim holds its plan: the file may change or go
+    pass_sample(store, prepared)
+    assert claims.submit(store, prepared, "coordinator") == len(lines_of(store, prepared))
+
+
 def test_a_claim_with_no_live_line_is_not_submitted(store):
     first = claims.prepare(store, "2017-Q4", D1, PLAN).ref
     pass_sample(store, first)
@@ -250,6 +283,11 @@ def test_a_submitted_claim_is_immutable_in_the_database(store):
         f"DELETE FROM claim_lines WHERE claim_ref = '{ref}'",
         f"UPDATE claims SET results_payment_pence = 1 WHERE ref = '{ref}'",
         f"UPDATE claims SET status = 'draft' WHERE ref = '{ref}'",
+        f"UPDATE claims SET plan_text = 'name: other' WHERE ref = '{ref}'",
+        # the move to paid is the one change allowed, and it changes nothing else
+        f"UPDATE claims SET status = 'paid', closes = '2030-01-01' WHERE ref = '{ref}'",
+        f"UPDATE claims SET status = 'paid', full_review_note = 'added later' WHERE ref = '{ref}'",
+        f"UPDATE claims SET status = 'paid', plan_sha256 = 'x' WHERE ref = '{ref}'",
         f"DELETE FROM claims WHERE ref = '{ref}'",
         f"INSERT INTO claim_lines (claim_ref, family_id, attachment_date, themes_at_attachment, claim_route, "
         f"amount_pence, evidence, status, sampled) VALUES ('{ref}', 'F99', '2017-01-01', '', 'ssp', 1, '', 'live', false)",
@@ -323,6 +361,7 @@ def test_the_claim_workbook_reads_back_cell_by_cell_with_a_hostile_family_id(tmp
     summary = {row[0].value: row[1] for row in book["Summary"].iter_rows() if row[0].value}
     assert summary["Claim reference"].value == ref
     assert summary["Evidence date"].value == dt.datetime(2017, 10, 31)
+    assert (summary["Outcome plan"].value, summary["Outcome plan SHA-256"].value) == (PLAN.name, PLAN.sha256)
     assert summary["Total claimed (£)"].value == 800 * len(CLAIMABLE)
     assert "£" in summary["Total claimed (£)"].number_format
     assert summary["Families claimed by route ce"].value == 2 and summary["Families claimed by route ssp"].value == 4

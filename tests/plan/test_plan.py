@@ -57,11 +57,14 @@ def test_the_shipped_plan_means_the_same_as_the_spec_plan():
     (lambda p: p["themes"].update({f"{'x' * 38}{i:02d}": {"eligibility": [{"kind": "recorded_indicator"}]}
                                    for i in range(6)}),
      "themes: the theme codes take 319 characters when listed, and a claim line holds 300: use shorter codes"),
+    (lambda p: p.update(name="x" * 201), "name: must be 1 to 200 characters, as a claim records it"),
+    (lambda p: p.update(name=" "), "name: must be 1 to 200 characters"),
 ])
 def test_a_bad_plan_is_refused_with_its_yaml_path(change, message):
-    from pbr.plan.model import THEMES_LISTED_MAX
-    from pbr.store.models import ClaimLine
+    from pbr.plan.model import PLAN_NAME_MAX, THEMES_LISTED_MAX
+    from pbr.store.models import Claim, ClaimLine
     assert ClaimLine.__table__.c.themes_at_attachment.type.length == THEMES_LISTED_MAX
+    assert Claim.__table__.c.plan_name.type.length == PLAN_NAME_MAX
     plan = base()
     change(plan)
     with pytest.raises(PlanError) as error:
@@ -76,6 +79,9 @@ def test_a_plan_that_is_not_yaml_is_refused(tmp_path):
         load_plan(path)
     path.write_text("name: p\nreference: agreed 2017-02-30\ndecided: 2017-02-30\n")  # PyYAML reads that as a date
     with pytest.raises(PlanError, match=r"plan.yaml: not valid YAML: a date that does not exist \(day is out of range"):
+        load_plan(path)
+    path.write_bytes(load_plan().text.encode("utf-16"))
+    with pytest.raises(PlanError, match="plan.yaml: not UTF-8 text: save the plan as UTF-8"):
         load_plan(path)
     money = tmp_path / "money.yaml"
     money.write_text("fee:\n  reference: a council letter\n  values:\n    2015-02-30: 100000\n")

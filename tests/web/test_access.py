@@ -128,6 +128,8 @@ def test_roles_guard_claim_actions(app):
     prepared = coordinator.post("/claims/prepare", data={"window": "2017-Q4", "evidence_date": "2017-10-31",
                                                          "csrf_token": coordinator.csrf})
     assert prepared.status_code == 303 and "ref=2017-Q4-1" in prepared.headers["location"]
+    page = coordinator.get(prepared.headers["location"]).text
+    assert "outcome plan troubled-families-2015 (SHA-256 " in page  # what the claim rests on
     assert coordinator.post("/claims/2017-Q4-1/verdict", data={"family_id": "F01", "verdict": "pass",
                                                                "csrf_token": coordinator.csrf}).status_code == 403
     finance = signed_in(app, "money")

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
+import yaml
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pbr.evaluate import evaluate
 from pbr.feeds.contract import MAX_INTEGER
-from pbr.plan import Plan, PlanError, load_parameters
+from pbr.plan import Plan, PlanError, load_parameters, plan_from_text
 from pbr.store import Store
 from pbr.store.models import (AuditLog, Claim, ClaimHeld, ClaimLine, ClaimPayment, FamilyResult, QuarantineEntry,
                               Recovery)
@@ -103,6 +104,29 @@ def _line_evidence(detail: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFram
         .alias("evidence"))
 
 
+def _plan_columns(plan: Plan) -> dict:
+    """The plan a claim rests on, kept with it so that submission decides by the same rules."""
+    text = plan.text or yaml.safe_dump(plan.raw, sort_keys=False, allow_unicode=True)
+    return {"plan_name": plan.name, "plan_sha256": plan.sha256, "plan_text": text}
+
+
+def _no_longer_claimable(store: Store, claim: dict, families: list[str]) -> list[str]:
+    """The live lines the records as they stand now no longer bear out: the claim's plan, at its evidence date."""
+    if not claim["plan_text"]:  # prepared before claims kept their plan (migration 0005): nothing to decide by
+        return []
+    try:
+        plan = plan_from_text(claim["plan_text"], source=f"the plan of claim {claim['ref']}")
+    except PlanError as error:
+        raise ClaimError(f"claim {claim['ref']} cannot be checked against its plan ({error}): prepare the window "
+                         f"again: pbr claim prepare --window {claim['window_id']}") from None
+    decisions = evaluate(as_of=claim["evidence_date"], plan=plan, database_url=store.url).decisions
+    lines = pl.DataFrame({"family_id": families}, schema={"family_id": pl.String})
+    gone = lines.join(decisions.select("family_id", "claimable", "reason"), on="family_id", how="left").filter(
+        ~pl.col("claimable").fill_null(False)).sort("family_id")
+    return [f"{family} ({reason or 'no longer in the records'})" for family, reason in
+            gone.select("family_id", "reason").iter_rows()]
+
+
 def _check_window(opens: dt.date | None, closes: dt.date | None) -> None:
     if opens and closes and opens > closes:
         raise ClaimError(f"the window opens on {opens}, after it closes on {closes}")
@@ -155,7 +179,7 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
             connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(
                 evidence_date=evidence_date, opens=opens or open_claim["opens"], closes=closes or open_claim["closes"],
                 status="draft", results_payment_pence=payment, sample_seed=None, full_review_by=None,
-                full_review_note=None))
+                full_review_note=None, **_plan_columns(plan)))
             detail = f"rebuilt: evidence date {evidence_date}; {basis}"
             if open_claim["status"] == "sampled":
                 detail += "; the audit sample and its verdicts were discarded"
@@ -164,7 +188,7 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
             ref, rebuilt = f"{window_id}-{len(existing) + 1}", False
             connection.execute(insert(CLAIMS).values(
                 ref=ref, window_id=window_id, evidence_date=evidence_date, opens=opens, closes=closes, status="draft",
-                results_payment_pence=payment, created_at=_now()))
+                results_payment_pence=payment, created_at=_now(), **_plan_columns(plan)))
             _audit(connection, actor, "prepare", ref, f"evidence date {evidence_date}; {basis}")
         rows = lines.select("family_id", "attachment_date", "themes_at_attachment", "claim_route",
                             pl.col("evidence").fill_null("")).to_dicts()
@@ -292,6 +316,13 @@ def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.d
                 raise ClaimError("held by quarantine since the claim was prepared: " + ", ".join(
                     f"{f} ({n} record(s))" for f, n in held[:10]) + "; clear them (pbr quarantine), or prepare the "
                     f"window again to leave them out: pbr claim prepare --window {claim['window_id']}")
+            # a correction loaded since the claim was prepared may have taken a family's result away
+            gone = _no_longer_claimable(store, claim, [line["family_id"] for line in live])
+            if gone:
+                raise ClaimError(f"no longer claimable at the evidence date {claim['evidence_date']} with the records "
+                                 "as they stand now: " + "; ".join(gone[:10]) + (f"; and {len(gone) - 10} more"
+                                 if len(gone) > 10 else "") + "; prepare the window again to leave them out: "
+                                 f"pbr claim prepare --window {claim['window_id']}")
             taken = connection.execute(select(RESULTS.c.family_id, RESULTS.c.claim_ref).where(
                 RESULTS.c.family_id.in_([line["family_id"] for line in live]))).all()
             if taken:

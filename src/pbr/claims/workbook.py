@@ -20,7 +20,9 @@ def write_claim_workbook(store: Store, ref: str, path: str | Path) -> Path:
     summary = book.create_sheet("Summary")
     rows = [("Council", who.name), ("Council code", who.code), ("Claim reference", ref), ("Window", claim["window_id"]),
             ("Evidence date", claim["evidence_date"]), ("Window opens", claim["opens"]), ("Window closes", claim["closes"]),
-            ("Status", claim["status"]), ("Results payment per family (£)", Pence(claim["results_payment_pence"]))]
+            ("Status", claim["status"]), ("Results payment per family (£)", Pence(claim["results_payment_pence"])),
+            ("Outcome plan", claim["plan_name"] or "not recorded (prepared before claims kept their plan)"),
+            ("Outcome plan SHA-256", claim["plan_sha256"] or "")]
     for route in sorted({line["claim_route"] for line in live}):
         rows.append((f"Families claimed by route {route}", sum(1 for line in live if line["claim_route"] == route)))
     rows += [("Families claimed", len(live)), ("Families held (see sheet Held)", len(held)),

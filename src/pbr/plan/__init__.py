@@ -1,6 +1,6 @@
 """Outcome plans and dated financial parameters."""
-from pbr.plan.model import BenefitRule, Plan, PlanError, Rule, Theme, load_plan, parse_plan
+from pbr.plan.model import BenefitRule, Plan, PlanError, Rule, Theme, load_plan, parse_plan, plan_from_text
 from pbr.plan.parameters import DatedParameter, load_parameters
 
-__all__ = ["BenefitRule", "Plan", "PlanError", "Rule", "Theme", "load_plan", "parse_plan",
+__all__ = ["BenefitRule", "Plan", "PlanError", "Rule", "Theme", "load_plan", "parse_plan", "plan_from_text",
            "DatedParameter", "load_parameters"]

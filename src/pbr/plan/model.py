@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from pbr.resources import default_plan_path, parse_yaml, vocabularies
 THEME_CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # the most characters a claim line's `themes_at_attachment` holds (pbr.store.models; a test keeps them equal)
 THEMES_LISTED_MAX = 300
+PLAN_NAME_MAX = 200  # pbr.store.models.Claim.plan_name
 
 
 class PlanError(ValueError):
@@ -65,6 +66,7 @@ class Plan:
     sha256: str
     source: str
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    text: str = field(repr=False, compare=False, default="")  # the YAML as read, kept with a claim resting on it
 
     @property
     def theme_codes(self) -> list[str]:
@@ -113,6 +115,8 @@ def parse_plan(data: Any, source: str = "<plan>", sha256: str = "") -> Plan:
     for key in ("name", "themes"):
         if key not in data:
             raise PlanError(f"{key}: missing")
+    if not 1 <= len(str(data["name"]).strip()) <= PLAN_NAME_MAX:
+        raise PlanError(f"name: must be 1 to {PLAN_NAME_MAX} characters, as a claim records it")
     themes_data = data["themes"]
     if not isinstance(themes_data, dict) or not themes_data:
         raise PlanError("themes: must be a mapping of theme codes")
@@ -193,7 +197,17 @@ def load_plan(path: str | Path | None = None) -> Plan:
     except OSError as error:
         raise PlanError(f"cannot read plan {plan_path}: {error.strerror}") from None
     try:
-        data = parse_yaml(content)
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PlanError(f"{plan_path.name}: not UTF-8 text: save the plan as UTF-8") from None
+    return plan_from_text(text, source=str(plan_path))
+
+
+def plan_from_text(text: str, source: str) -> Plan:
+    """A plan from its YAML text: a file's, or the one a claim was prepared with."""
+    try:
+        data = parse_yaml(text)
     except yaml.YAMLError as error:
-        raise PlanError(f"{plan_path.name}: not valid YAML: {error}") from None
-    return parse_plan(data, source=str(plan_path), sha256=hashlib.sha256(content).hexdigest())
+        raise PlanError(f"{Path(source).name}: not valid YAML: {error}") from None
+    plan = parse_plan(data, source=source, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return replace(plan, text=text)

@@ -176,6 +176,10 @@ class Claim(SQLModel, table=True):
     submitted_by: Optional[str] = Field(default=None, max_length=200)
     submitted_at: Optional[dt.datetime] = None
     created_at: dt.datetime
+    # the plan the lines were decided by, as its YAML text: submission decides again by it (none before 0005)
+    plan_name: Optional[str] = Field(default=None, max_length=200)
+    plan_sha256: Optional[str] = Field(default=None, max_length=64)
+    plan_text: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
 class ClaimLine(SQLModel, table=True):
