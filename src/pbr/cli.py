@@ -311,7 +311,8 @@ def claim_prepare(window: str = typer.Option(..., "--window", help="claim window
                              closes=_date(closes, "--closes"))
     routes = ", ".join(f"{route} {n}" for route, n in result.by_route.items()) or "none"
     out.print(f"{'rebuilt' if result.rebuilt else 'prepared'} claim {result.ref}: families by route: {routes}; "
-              f"held by quarantine: {result.held}; total £{result.total_pence / 100:,.2f}", highlight=False)
+              f"held by quarantine: {result.held}; " + (f"held after a recovery: {result.recovered}; "
+              if result.recovered else "") + f"total £{result.total_pence / 100:,.2f}", highlight=False)
     print(result.ref)
 
 

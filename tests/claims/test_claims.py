@@ -105,8 +105,25 @@ def test_a_recovered_family_may_be_claimed_again_in_a_later_window(store):
         assert connection.execute(text(f"SELECT status FROM claim_lines WHERE claim_ref = '{ref}' AND family_id = 'F01'")
                                   ).scalar_one() == "live"
     assert lines_of(store, ref)["F01"]["status"] == "recovered"
+    # not on the same evidence: a window with the recovered claim's evidence date is not a later window
+    again = claims.prepare(store, "2017-Q4", D1, PLAN)
+    assert again.ref == "2017-Q4-2" and again.recovered == 1 and "F01" not in lines_of(store, again.ref)
+    held = {h["family_id"]: h["reason"] for h in claims.claim_detail(store, again.ref)[2]}
+    assert held == {"F01": f"result recovered from claim {ref} (evidence date 2017-10-31): it may be claimed again "
+                           "only in a window whose evidence date is later"}
     later = claims.prepare(store, "2018-Q1", D2, PLAN)
-    assert "F01" in lines_of(store, later.ref)
+    assert later.recovered == 0 and "F01" in lines_of(store, later.ref)
+
+
+def test_a_draft_holding_a_family_recovered_since_is_not_submitted_on_the_same_evidence(store):
+    first, second = (claims.prepare(store, window, D1, PLAN).ref for window in ("2017-Q4", "2017-Q4b"))
+    pass_sample(store, first)
+    claims.submit(store, first, "coordinator")
+    claims.recover(store, first, "F01", "spot check found no offending record", "finance")
+    pass_sample(store, second)
+    with pytest.raises(claims.ClaimError, match=rf"F01: result recovered from claim {first} \(evidence date "
+                       r"2017-10-31\): it may be claimed again only in a window whose evidence date is later"):
+        claims.submit(store, second, "coordinator")
 
 
 @pytest.mark.parametrize("lines,size", [(3, 3), (5, 5), (6, 5), (49, 5), (51, 6), (100, 10), (101, 11)])

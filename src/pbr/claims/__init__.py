@@ -48,7 +48,8 @@ class Prepared:
     rebuilt: bool
     by_route: dict[str, int]
     total_pence: int
-    held: int
+    held: int               # by quarantine
+    recovered: int = 0      # recovered from a claim whose evidence date is not earlier: a later window only
 
 
 def _now() -> dt.datetime:
@@ -127,6 +128,24 @@ def _no_longer_claimable(store: Store, claim: dict, families: list[str]) -> list
             gone.select("family_id", "reason").iter_rows()]
 
 
+def _recovered_since(connection, evidence_date: dt.date) -> pl.DataFrame:
+    """Families whose result was recovered from a claim with this evidence date or a later one.
+
+    programme.md: a recovered family may be claimed again only if a later window proves a result afresh.
+    """
+    rows = connection.execute(select(RECOVERIES.c.family_id, CLAIMS.c.ref, CLAIMS.c.evidence_date).join(
+        CLAIMS, CLAIMS.c.ref == RECOVERIES.c.claim_ref).where(CLAIMS.c.evidence_date >= evidence_date).order_by(
+        RECOVERIES.c.family_id, CLAIMS.c.evidence_date.desc())).all()
+    frame = pl.DataFrame(rows, schema={"family_id": pl.String, "recovered_from": pl.String,
+                                       "recovered_evidence_date": pl.Date}, orient="row")
+    return frame.unique("family_id", keep="first", maintain_order=True)
+
+
+def _recovered_reason(claim_ref: str, evidence_date: dt.date) -> str:
+    return (f"result recovered from claim {claim_ref} (evidence date {evidence_date}): it may be claimed again only "
+            f"in a window whose evidence date is later")
+
+
 def _check_window(opens: dt.date | None, closes: dt.date | None) -> None:
     if opens and closes and opens > closes:
         raise ClaimError(f"the window opens on {opens}, after it closes on {closes}")
@@ -168,6 +187,8 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
         held = claimable.filter(pl.col("quarantined_records") > 0).join(claimed, on="family_id", how="anti")
         lines = claimable.filter(pl.col("quarantined_records") == 0).join(claimed, on="family_id", how="anti").join(
             evidence, on="family_id", how="left")
+        recovered = lines.select("family_id").join(_recovered_since(connection, evidence_date), on="family_id")
+        lines = lines.join(recovered, on="family_id", how="anti")
         existing = connection.execute(select(CLAIMS).where(CLAIMS.c.window_id == window_id).order_by(
             CLAIMS.c.created_at.desc())).mappings().all()
         open_claim = next((c for c in existing if c["status"] in ("draft", "sampled")), None)
@@ -199,10 +220,12 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
         held_rows = [{"claim_ref": ref, "family_id": f,
                       "reason": f"{n} record(s) in quarantine: clear them (pbr quarantine) to claim this family"}
                      for f, n in held.select("family_id", "quarantined_records").iter_rows()]
+        held_rows += [{"claim_ref": ref, "family_id": f, "reason": _recovered_reason(c, d)}
+                      for f, c, d in recovered.iter_rows()]
         if held_rows:
             connection.execute(insert(HELD), held_rows)
     by_route = dict(lines.group_by("claim_route").len().sort("claim_route").iter_rows())
-    return Prepared(ref, rebuilt, by_route, payment * lines.height, held.height)
+    return Prepared(ref, rebuilt, by_route, payment * lines.height, held.height, recovered.height)
 
 
 def sample_size(lines: int) -> int:
@@ -316,6 +339,13 @@ def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.d
                 raise ClaimError("held by quarantine since the claim was prepared: " + ", ".join(
                     f"{f} ({n} record(s))" for f, n in held[:10]) + "; clear them (pbr quarantine), or prepare the "
                     f"window again to leave them out: pbr claim prepare --window {claim['window_id']}")
+            # a recovery booked since the claim was prepared: the family waits for a later window
+            recovered = _recovered_since(connection, claim["evidence_date"]).filter(
+                pl.col("family_id").is_in([line["family_id"] for line in live]))
+            if recovered.height:
+                raise ClaimError("; ".join(f"{f}: {_recovered_reason(c, d)}" for f, c, d in recovered.head(10).iter_rows())
+                                 + f"; prepare the window again to leave them out: pbr claim prepare --window "
+                                 f"{claim['window_id']}")
             # a correction loaded since the claim was prepared may have taken a family's result away
             gone = _no_longer_claimable(store, claim, [line["family_id"] for line in live])
             if gone:
