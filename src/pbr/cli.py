@@ -67,16 +67,26 @@ def distinct_outputs(outputs: dict[str, Optional[Path]], inputs: tuple[Path, ...
         seen[where] = label
 
 
+PLAN_HELP = "outcome plan YAML (default: pbr --plan or PBR_PLAN, else the shipped plan)"
+
+
 @app.callback()
 def main(db: Optional[str] = typer.Option(None, "--db", envvar="PBR_DATABASE_URL",
                                           help="SQLAlchemy database URL (default: sqlite:///pbr.db)"),
          vocabularies: Optional[Path] = typer.Option(
              None, "--vocabularies", envvar="PBR_VOCABULARIES",
              help="the council's own event types, episode types and assessment scales, added to the shipped ones "
-                  "(a YAML file like schemas/vocabularies.yaml)")) -> None:
-    from pbr.resources import VOCABULARIES_ENV, VocabularyError, vocabularies as code_lists
+                  "(a YAML file like schemas/vocabularies.yaml)"),
+         plan: Optional[Path] = typer.Option(
+             None, "--plan", envvar="PBR_PLAN",
+             help="the council's outcome plan: the default of every command's --plan, the scheduler's jobs and the "
+                  "web app (default: the shipped plan)")) -> None:
+    from pbr.resources import PLAN_ENV, VOCABULARIES_ENV, VocabularyError, vocabularies as code_lists
 
     state["db"] = db
+    if plan is not None:
+        # the library reads the variable, so the scheduler's jobs and the web app decide by the same plan
+        os.environ[PLAN_ENV] = str(plan.resolve())
     if vocabularies is not None:
         # the library reads the variable, so the scheduler's jobs and the web app see the same lists
         os.environ[VOCABULARIES_ENV] = str(vocabularies.resolve())
@@ -84,6 +94,8 @@ def main(db: Optional[str] = typer.Option(None, "--db", envvar="PBR_DATABASE_URL
             code_lists()
         except VocabularyError as error:
             fail(str(error))
+    if plan is not None:
+        _plan(None)  # a council plan that cannot be used is refused before any work, whatever the command
 
 
 def _date(value: Optional[str], name: str) -> Optional[dt.date]:
@@ -197,7 +209,7 @@ def quarantine(csv: Optional[Path] = typer.Option(None, "--csv", callback=output
 def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-of date D (default today)"),
              out_path: Path = typer.Option(..., "--out", callback=output_file, help="decisions CSV to write"),
              data: Optional[Path] = typer.Option(None, "--data", help="CSV folder or .xlsx workbook (default: the database)"),
-             plan: Optional[Path] = typer.Option(None, "--plan", help="outcome plan YAML (default: the shipped plan)"),
+             plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP),
              detail: Optional[Path] = typer.Option(None, "--detail", callback=output_file,
                                                    help="evidence CSV, one row per measure"),
              xlsx: Optional[Path] = typer.Option(None, "--xlsx", callback=output_file,
@@ -301,7 +313,7 @@ def _claim_call(fn, *args, **kwargs):
 def claim_prepare(window: str = typer.Option(..., "--window", help="claim window id, e.g. 2017-Q3"),
                   evidence_date: str = typer.Option(..., "--evidence-date"),
                   opens: Optional[str] = typer.Option(None, "--opens"), closes: Optional[str] = typer.Option(None, "--closes"),
-                  plan: Optional[Path] = typer.Option(None, "--plan"),
+                  plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP),
                   by: str = typer.Option("pbr", "--by", help="who prepares it (audit log)")) -> None:
     """Build (or rebuild) the draft claim for a window from the decisions at its evidence date."""
     claims, day = _claims(), _date(evidence_date, "--evidence-date")
@@ -415,7 +427,7 @@ def _returns_call(fn, *args, **kwargs):
 @returns_app.command("progress")
 def returns_progress(quarter: str = typer.Option(..., "--quarter", help="e.g. 2017-Q3 (calendar quarters)"),
                      out_file: Path = typer.Option(..., "--out", callback=output_file),
-                     plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+                     plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP)) -> None:
     """The quarterly progress return: one row per family worked with and per member; no names."""
     from pbr.returns.progress import write_progress_return
     arguments = (_store(), _plan(plan), quarter, out_file)
@@ -441,7 +453,7 @@ def returns_impact(start: str = typer.Option(..., "--from"), end: str = typer.Op
 @app.command()
 def reconcile(financial_year: int = typer.Option(..., "--financial-year", help="2017 = 1 April 2017 to 31 March 2018"),
               out_file: Path = typer.Option(..., "--out", callback=output_file),
-              plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+              plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP)) -> None:
     """Expected attachment fees and results against the grant received, by kind and by claim."""
     from pbr.returns.reconcile import reconcile as run, write_reconciliation
     arguments = (_store(), _plan(plan), financial_year)
@@ -467,7 +479,7 @@ app.add_typer(report_app, name="report")
 @report_app.command("outcomes")
 def report_outcomes(quarter: str = typer.Option(..., "--quarter", help="e.g. 2017-Q3 (calendar quarters)"),
                     out_file: Path = typer.Option(..., "--out", callback=output_file),
-                    plan: Optional[Path] = typer.Option(None, "--plan")) -> None:
+                    plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP)) -> None:
     """The quarterly outcomes report: every indicator with its quarter-by-quarter trend."""
     from pbr.returns.outcomes import write_outcomes_report
     arguments = (_store(), _plan(plan), quarter, out_file)

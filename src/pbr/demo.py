@@ -225,8 +225,9 @@ def run_demo(folder: Path, families: int, seed: int, store, as_of: dt.date, cons
     from pbr.evaluate import evaluate, write_decisions
     from pbr.feeds.ingest import ingest
     from pbr.plan import load_plan
+    from pbr.resources import shipped_plan_path
 
-    plan = load_plan()
+    plan = load_plan(shipped_plan_path())  # the synthetic council follows the shipped plan, whatever PBR_PLAN says
     console.print(f"[bold]pbr demo[/]: a synthetic council of {families} families (seed {seed})")
     data = write_csvs(with_mistakes(generate(families, seed), seed), folder / "data")
     console.print(f"  generated the council's extract in {data}", highlight=False)

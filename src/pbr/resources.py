@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 # A council's own code lists, added to the shipped ones: the path of a YAML file like schemas/vocabularies.yaml.
+PLAN_ENV = "PBR_PLAN"
 VOCABULARIES_ENV = "PBR_VOCABULARIES"
 # Only these lists may grow: the others carry meaning in pbr itself (grant kinds are reconciled by kind,
 # sex codes are those of the impact-study return).
@@ -47,8 +48,15 @@ def load_yaml(*parts: str) -> dict:
         return yaml.safe_load(handle)
 
 
-def default_plan_path() -> Path:
+def shipped_plan_path() -> Path:
     return schema_path("outcome_plans", "troubled-families-2015.yaml")
+
+
+def default_plan_path() -> Path:
+    """The council's plan named by PBR_PLAN (or `pbr --plan`), so the scheduler and the web app decide by it too;
+    else the shipped plan."""
+    council_plan = os.environ.get(PLAN_ENV)
+    return Path(council_plan) if council_plan else shipped_plan_path()
 
 
 class VocabularyError(ValueError):

@@ -9,8 +9,11 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from sqlalchemy import text
 
 from conftest import EXAMPLES, run_pbr, write_dataset
+from pbr.plan import load_plan
+from pbr.store import Store
 
 FAMILIES = [{"family_id": "F1", "attachment_date": "2017-01-10"}]
 MEMBERS = [{"person_id": "P1", "family_id": "F1", "date_of_birth": "1980-01-01"},
@@ -105,6 +108,24 @@ def test_evaluate_refuses_a_bad_plan_with_the_yaml_path(tmp_path):
     assert result.returncode != 0
     assert "themes.education.progress[0].terms: must be a whole number >= 1" in result.stderr
     assert not (tmp_path / "d.csv").exists()
+
+
+def test_the_council_plan_is_every_command_s_default_and_a_bad_one_is_refused_first(tmp_path, sqlite_url):
+    own = tmp_path / "own-plan.yaml"  # under which F02's crime needs no reduction: claimable
+    own.write_text(load_plan().text.replace("reduction_percent: 33", "reduction_percent: 0"))
+    council = {"PBR_PLAN": str(own), "PBR_DATABASE_URL": sqlite_url}
+    run_pbr("evaluate", "--data", str(EXAMPLES / "basic"), "--as-of", "2017-10-31", "--out", str(tmp_path / "d.csv"),
+            env=council, check=True)
+    claimable = pl.read_csv(tmp_path / "d.csv", infer_schema=False).filter(pl.col("claimable") == "true")
+    assert "F02" in claimable["family_id"].to_list()
+    run_pbr("ingest", str(EXAMPLES / "basic"), env=council, check=True)
+    run_pbr("--plan", str(own), "claim", "prepare", "--window", "2017-Q4", "--evidence-date", "2017-10-31",
+            env={"PBR_DATABASE_URL": sqlite_url}, check=True)
+    with Store(sqlite_url).engine.connect() as connection:
+        assert connection.execute(text("SELECT plan_sha256 FROM claims")).scalar_one() == load_plan(own).sha256
+    refused = run_pbr("--plan", str(tmp_path / "missing.yaml"), "claim", "list", env={"PBR_DATABASE_URL": sqlite_url})
+    assert refused.returncode == 2 and "plan refused: cannot read plan" in refused.stderr
+    assert "missing.yaml" in refused.stderr and refused.stdout == ""
 
 
 def test_evaluate_refuses_a_data_set_with_a_file_rejected_whole(tmp_path):

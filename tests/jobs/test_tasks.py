@@ -82,3 +82,17 @@ def test_progress_return_after_a_quarter_ends_once(tmp_path, db_url):
     assert progress_return(config, store, today=dt.date(2018, 1, 2)) == {"written": 0}
     book = openpyxl.load_workbook(tmp_path / "out" / "progress-return-2017-Q4.xlsx")
     assert book["Families"].max_row == 21
+
+
+def test_the_jobs_decide_by_the_council_plan(tmp_path, db_url, monkeypatch):
+    own = tmp_path / "own-plan.yaml"  # under which F02's crime needs no reduction: claimable
+    own.write_text(load_plan().text.replace("reduction_percent: 33", "reduction_percent: 0"))
+    monkeypatch.setenv("PBR_PLAN", str(own))
+    store, config = setup(tmp_path, db_url)
+    nightly_evaluation(config, store, today=dt.date(2017, 10, 31))
+    assert claim_preparation(config, store, today=dt.date(2017, 11, 25))["prepared"] == 1
+    with store.engine.connect() as connection:
+        snapshot = connection.execute(text("SELECT plan_sha256, claimable FROM decision_snapshots")).one()
+        claim = connection.execute(text("SELECT plan_sha256 FROM claims")).scalar_one()
+    assert tuple(snapshot) == (load_plan(own).sha256, 7) and claim == load_plan(own).sha256
+    assert "F02" in {line["family_id"] for line in claims.claim_detail(store, "2017-Q4-1")[1]}

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from pbr.plan import load_plan
 from pbr.store import Store
 from pbr.web.app import create_app
 from pbr.web.auth import UserError, add_user
@@ -107,6 +108,14 @@ def test_recording_an_outcome_changes_the_decision_and_is_audited(app, web_db):
         actor, detail = connection.execute(text(
             "SELECT actor, detail FROM audit_log WHERE action = 'record events'")).one()
     assert actor == "kw1" and "2017-10-01" in detail
+
+
+def test_the_app_decides_by_the_council_plan(web_db, tmp_path, monkeypatch):
+    own = tmp_path / "own-plan.yaml"  # under which F02's crime needs no reduction: claimable
+    own.write_text(load_plan().text.replace("reduction_percent: 33", "reduction_percent: 0"))
+    monkeypatch.setenv("PBR_PLAN", str(own))
+    client = signed_in(create_app(web_db, as_of=AS_OF, secret_key="test-secret"), "kw2")
+    assert client.get("/api/families/F02").json()["decision"]["claimable"] is True
 
 
 def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved(app, web_db):
