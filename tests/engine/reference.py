@@ -22,6 +22,7 @@ def frozen(data: dict, cutoff: dt.date) -> dict:
     """The records as they stood on the cut-off (episodes ending later become open)."""
     terms_end = {t["term_id"]: t["end_date"] for t in data["terms"]}
     return {
+        "cutoff": cutoff,
         "members": data["members"],
         "indicators": [r for r in data["indicators"] if r["identified_date"] <= cutoff],
         "events": [r for r in data["events"] if r["event_date"] <= cutoff],
@@ -101,9 +102,13 @@ class Reference:
         everyone = {x["person_id"] for x in rec["members"] if x["family_id"] == fid}
         scope = flagged if m.get("scope", "family") == "flagged" else everyone
         kind = m["kind"]
+        # the day the window must start on or after: attachment, or a case closure recorded by the cut-off
+        closed = family.get("closure_date")
+        anchor = a if m.get("window_after", "attachment") == "attachment" else (
+            closed if closed is not None and closed <= rec["cutoff"] else None)
         if kind in ("no_events", "events_reduced", "no_episodes"):
             s = add_months(day, -m["months"])
-            if s < a:
+            if anchor is None or s < anchor:
                 return False
             if kind == "no_episodes":
                 return not any(r["person_id"] in scope and r["episode_type"] in m["episode_types"] and overlaps(r, s, day)
@@ -116,7 +121,7 @@ class Reference:
             return 100 * after <= (100 - Fraction(str(m["reduction_percent"]))) * before
         if kind == "attendance_sustained":
             terms = latest_terms(rec["terms"], day, m["terms"])
-            if len(terms) < m["terms"] or any(t["start_date"] <= a for t in terms):
+            if len(terms) < m["terms"] or anchor is None or any(t["start_date"] <= anchor for t in terms):
                 return False
             in_scope = flagged | (everyone if m.get("scope", "family") == "family" else set())
             born = {x["person_id"]: x["date_of_birth"] for x in rec["members"]}

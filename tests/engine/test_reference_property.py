@@ -34,7 +34,8 @@ def families(draw):
     for f in range(count):
         fid = f"F{f}"
         attached = base + dt.timedelta(days=draw(st.integers(0, 700)))
-        data["families"].append({"family_id": fid, "attachment_date": attached})
+        closed = draw(st.one_of(st.none(), st.integers(0, 600).map(lambda d: attached + dt.timedelta(days=d))))
+        data["families"].append({"family_id": fid, "attachment_date": attached, "closure_date": closed})
         people = []
         for k in range(draw(st.integers(1, 4))):
             pid = f"{fid}-{k}"
@@ -146,6 +147,8 @@ def plans(draw):
         for rule in theme["progress"]:
             if "scope" in rule:
                 rule["scope"] = draw(st.sampled_from(["family", "flagged"]))
+            if rule["kind"] != "score_improved" and draw(st.booleans()):
+                rule["window_after"] = draw(st.sampled_from(["attachment", "closure"]))
             if rule["kind"] in ("no_events", "events_reduced", "no_episodes"):
                 rule["months"] = draw(st.integers(1, 9))
             if rule["kind"] == "events_reduced":

@@ -64,12 +64,32 @@ def measure(kind: str, change_days: Callable[[Context, pl.DataFrame], pl.DataFra
     return register
 
 
-def _window(points: pl.DataFrame, months: int) -> pl.DataFrame:
-    return points.with_columns(add_months(pl.col("at"), -months).alias("window_start")).with_columns(
-        (pl.col("window_start") >= pl.col("attachment_date")).alias("complete"))
+def _after_closure(ctx: Context) -> bool:
+    return ctx.rule.params.get("window_after", "attachment") == "closure"
 
 
-def _incomplete_text() -> pl.Expr:
+def _anchored(ctx: Context, frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds `anchor`: the day the measured window must start on or after (attachment, or case closure).
+
+    A case not closed by the cut-off has no anchor, and a window that must follow its closure is never complete.
+    """
+    if not _after_closure(ctx):
+        return frame.with_columns(pl.col("attachment_date").alias("anchor"))
+    closures = ctx.records.families.select("family_id", pl.col("closure_date").alias("anchor"))
+    return frame.join(closures, on="family_id", how="left")
+
+
+def _window(ctx: Context, points: pl.DataFrame, months: int) -> pl.DataFrame:
+    return _anchored(ctx, points).with_columns(add_months(pl.col("at"), -months).alias("window_start")).with_columns(
+        (pl.col("window_start") >= pl.col("anchor")).fill_null(False).alias("complete"))
+
+
+def _incomplete_text(ctx: Context) -> pl.Expr:
+    if _after_closure(ctx):
+        return pl.when(pl.col("anchor").is_null()).then(
+            pl.lit(f"the case is not closed by {ctx.records.cutoff}: the window must start on or after its closure")
+        ).otherwise(pl.lit("window not yet complete: it starts ") + iso(pl.col("window_start"))
+                    + pl.lit(", before case closure on ") + iso(pl.col("anchor")))
     return (pl.lit("window not yet complete: it starts ") + iso(pl.col("window_start"))
             + pl.lit(", before attachment on ") + iso(pl.col("attachment_date")))
 
@@ -105,8 +125,8 @@ def _events_window_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
         blocking = ranked.filter(pl.col("k") == allowed + 1).select("family_id", pl.col("event_date").alias("clear_after"))
     else:
         blocking = events.group_by("family_id").agg(pl.col("event_date").max().alias("clear_after"))
-    start = families.join(blocking, on="family_id", how="left").select(
-        "family_id", pl.max_horizontal("attachment_date", "clear_after").alias("earliest_start"))
+    start = _anchored(ctx, families.join(blocking, on="family_id", how="left")).filter(
+        pl.col("anchor").is_not_null()).select("family_id", pl.max_horizontal("anchor", "clear_after").alias("earliest_start"))
     return start.select("family_id", first_day_window_starts_from(pl.col("earliest_start"), months).alias("at"))
 
 
@@ -122,11 +142,11 @@ def _with_counts(points: pl.DataFrame, counts: pl.DataFrame, name: str) -> pl.Da
 
 @measure("no_events", _events_window_change, SETTLES)
 def no_events(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
-    points = _window(points, ctx.rule["months"])
+    points = _window(ctx, points, ctx.rule["months"])
     counts = _count_in_window(points, _scoped_events(ctx), "window_start", "at", "after")
     frame = _with_counts(points, counts, "after")
     types = "/".join(ctx.rule["event_types"])
-    evidence = pl.when(~pl.col("complete")).then(_incomplete_text()).otherwise(
+    evidence = pl.when(~pl.col("complete")).then(_incomplete_text(ctx)).otherwise(
         pl.lit(f"{types} in ") + iso(pl.col("window_start")) + pl.lit("..") + iso(pl.col("at"))
         + pl.lit(" (after the start day): ") + pl.col("after").cast(pl.String)
         + pl.when(pl.col("after") > 0).then(pl.lit(" (") + pl.col("after_dates").list.eval(
@@ -139,7 +159,7 @@ def no_events(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
 def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     months = ctx.rule["months"]
     num, den = ratio(ctx.rule["reduction_percent"])
-    points = _window(points, months).with_columns(
+    points = _window(ctx, points, months).with_columns(
         add_months(pl.col("attachment_date"), -months).alias("before_start"))
     events = _scoped_events(ctx)
     after = _count_in_window(points, events, "window_start", "at", "after")
@@ -149,7 +169,7 @@ def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     reduced = 100 * den * pl.col("after") <= (100 * den - num) * pl.col("before")
     dates = pl.when(pl.col("after") > 0).then(pl.lit(" (") + pl.col("after_dates").list.eval(
         pl.element().sort().dt.strftime("%Y-%m-%d")).list.join(", ") + pl.lit(")")).otherwise(pl.lit(""))
-    evidence = pl.when(~pl.col("complete")).then(_incomplete_text()).otherwise(
+    evidence = pl.when(~pl.col("complete")).then(_incomplete_text(ctx)).otherwise(
         pl.lit("after=") + pl.col("after").cast(pl.String) + dates
         + pl.lit(" in ") + iso(pl.col("window_start")) + pl.lit("..") + iso(pl.col("at"))
         + pl.lit(" before=") + pl.col("before").cast(pl.String) + pl.lit(" in ") + iso(pl.col("before_start"))
@@ -167,14 +187,15 @@ def _episodes_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
     episodes = _scoped_episodes(ctx)
     ends = episodes.group_by("family_id").agg(
         pl.col("end_date").is_null().any().alias("still_open"), pl.col("end_date").max().alias("last_end"))
-    start = families.join(ends, on="family_id", how="left").filter(~pl.col("still_open").fill_null(False)).select(
-        "family_id", pl.max_horizontal("attachment_date", "last_end").alias("earliest_start"))
+    start = _anchored(ctx, families.join(ends, on="family_id", how="left")).filter(
+        ~pl.col("still_open").fill_null(False) & pl.col("anchor").is_not_null()).select(
+        "family_id", pl.max_horizontal("anchor", "last_end").alias("earliest_start"))
     return start.select("family_id", first_day_window_starts_from(pl.col("earliest_start"), ctx.rule["months"]).alias("at"))
 
 
 @measure("no_episodes", _episodes_change, SETTLES)
 def no_episodes(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
-    points = _window(points, ctx.rule["months"])
+    points = _window(ctx, points, ctx.rule["months"])
     episodes = _scoped_episodes(ctx)
     joined = points.select(*POINT_KEYS, "window_start").join(episodes, on="family_id").filter(
         (pl.col("start_date") <= pl.col("at"))
@@ -185,7 +206,7 @@ def no_episodes(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
          + pl.lit("..") + pl.col("end_date").dt.strftime("%Y-%m-%d").fill_null("open")).sort().str.join(", ").alias("which"))
     frame = points.join(described, on=POINT_KEYS, how="left").with_columns(pl.col("overlapping").fill_null(0))
     types = "/".join(ctx.rule["episode_types"])
-    evidence = pl.when(~pl.col("complete")).then(_incomplete_text()).otherwise(
+    evidence = pl.when(~pl.col("complete")).then(_incomplete_text(ctx)).otherwise(
         pl.lit(f"{types} episodes overlapping ") + iso(pl.col("window_start")) + pl.lit("..") + iso(pl.col("at"))
         + pl.lit(" (after the start day): ") + pl.col("overlapping").cast(pl.String)
         + pl.when(pl.col("overlapping") > 0).then(pl.lit(" (") + pl.col("which") + pl.lit(")")).otherwise(pl.lit(""))
@@ -210,7 +231,8 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     rule, records = ctx.rule, ctx.records
     count = rule["terms"]
     num, den = ratio(rule["max_absence_percent"])
-    terms = measured_terms(points.select(*POINT_KEYS, "attachment_date"), records.terms, "at", count)
+    points = _anchored(ctx, points)
+    terms = measured_terms(points.select(*POINT_KEYS, "anchor"), records.terms, "at", count)
 
     def listing(text: pl.Expr, name: str) -> pl.Expr:
         """The items as text for the evidence; only their number where no evidence is wanted."""
@@ -218,8 +240,8 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
 
     per_point = terms.group_by(POINT_KEYS).agg(
         pl.col("terms_available").first(),
-        (pl.col("term_start") <= pl.col("attachment_date")).any().alias("starts_before"),
-        (pl.col("term_start") > pl.col("attachment_date")).sum().alias("terms_since"),
+        (pl.col("term_start") <= pl.col("anchor")).any().alias("starts_before"),
+        (pl.col("term_start") > pl.col("anchor")).sum().alias("terms_since"),
         pl.col("term_start").min().alias("first_start"),
         pl.col("term_end").max().alias("last_end"),
         (pl.col("term_id").drop_nulls().sort_by(pl.col("term_end").drop_nulls()).str.join(", ") if ctx.with_evidence
@@ -256,13 +278,16 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         high, on=POINT_KEYS, how="left").join(excluded, on=POINT_KEYS, how="left").join(
         worst, on=POINT_KEYS, how="left").with_columns(
         pl.col("fixed").fill_null(0), pl.col("permanent").fill_null(0), pl.col("records").fill_null(0))
-    enough = (pl.col("terms_available") >= count) & ~pl.col("starts_before")
+    enough = (pl.col("terms_available") >= count) & ~pl.col("starts_before") & pl.col("anchor").is_not_null()
     ok1, ok2 = pl.col("missing").is_null(), pl.col("high").is_null()
     ok3 = (pl.col("fixed") <= rule["max_fixed_exclusions"]) & (pl.col("permanent") == 0)
     limit = f"{rule['max_absence_percent']}%"
-    evidence = pl.when(~enough).then(
+    since = "case closure" if _after_closure(ctx) else "attachment"
+    evidence = pl.when(pl.col("anchor").is_null()).then(
+        pl.lit(f"the case is not closed by {records.cutoff}: the terms must start after its closure")
+    ).when(~enough).then(
         pl.lit("only ") + pl.col("terms_since").fill_null(0).cast(pl.String)
-        + pl.lit(f" complete terms since attachment; needs {count} (")
+        + pl.lit(f" complete terms since {since}; needs {count} (")
         + pl.col("term_ids").fill_null("") + pl.lit(")")
     ).otherwise(
         pl.lit("terms ") + pl.col("term_ids") + pl.lit(": ") + pl.col("records").cast(pl.String)

@@ -11,12 +11,12 @@ import polars as pl
 class Records:
     """Typed record tables as they stood on `cutoff`, each keyed to its family.
 
-    Events and indicators dated after the cut-off, episodes starting after it, assessments after it and
+    Events and indicators dated after the cut-off, a case closure after it, assessments after it and
     attendance for terms ending after it are gone; an episode open at the cut-off or ending after it has
     `end_date` null (open). The term calendar stays whole.
     """
     cutoff: dt.date
-    families: pl.DataFrame     # family_id, attachment_date
+    families: pl.DataFrame     # family_id, attachment_date, closure_date (null when not closed by the cut-off)
     members: pl.DataFrame      # person_id, family_id, date_of_birth
     indicators: pl.DataFrame   # person_id, family_id, theme, identified_date
     events: pl.DataFrame       # person_id, family_id, event_type, event_date
@@ -28,7 +28,8 @@ class Records:
 
 def cut(tables: dict[str, pl.DataFrame], cutoff: dt.date) -> Records:
     d = pl.lit(cutoff)
-    families = tables["families"].select("family_id", "attachment_date")
+    families = tables["families"].select("family_id", "attachment_date", pl.when(
+        pl.col("closure_date") <= d).then(pl.col("closure_date")).alias("closure_date"))
     members = tables["members"].select("person_id", "family_id", "date_of_birth")
     person_family = members.select("person_id", "family_id")
 

@@ -79,6 +79,8 @@ class Param:
 
 SCOPE = Param(_choice("family", "flagged"), required=False, default="family")
 ABSENCE = Param(_choice("overall", "unauthorised"), required=False, default="overall")
+# pbr's own field: the window must start on or after attachment (outcome-plan.md), or after case closure
+WINDOW_AFTER = Param(_choice("attachment", "closure"), required=False, default="attachment")
 
 ELIGIBILITY_KINDS: dict[str, dict[str, Param]] = {
     "recorded_indicator": {},
@@ -95,20 +97,24 @@ ELIGIBILITY_KINDS: dict[str, dict[str, Param]] = {
 }
 
 PROGRESS_KINDS: dict[str, dict[str, Param]] = {
-    "no_events": {"event_types": Param(_codes("event_type")), "months": Param(_whole(1)), "scope": SCOPE},
+    "no_events": {"event_types": Param(_codes("event_type")), "months": Param(_whole(1)), "scope": SCOPE,
+                  "window_after": WINDOW_AFTER},
     "events_reduced": {
         "event_types": Param(_codes("event_type")),
         "reduction_percent": Param(_percent),
         "months": Param(_whole(1)),
         "scope": SCOPE,
+        "window_after": WINDOW_AFTER,
     },
-    "no_episodes": {"episode_types": Param(_codes("episode_type")), "months": Param(_whole(1)), "scope": SCOPE},
+    "no_episodes": {"episode_types": Param(_codes("episode_type")), "months": Param(_whole(1)), "scope": SCOPE,
+                    "window_after": WINDOW_AFTER},
     "attendance_sustained": {
         "max_absence_percent": Param(_percent),
         "terms": Param(_whole(1)),
         "max_fixed_exclusions": Param(_whole(0), required=False, default=0),
         "absence": ABSENCE,
         "scope": SCOPE,
+        "window_after": WINDOW_AFTER,
     },
     "score_improved": {
         "tool": Param(_text),
