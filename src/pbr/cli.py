@@ -358,8 +358,9 @@ def claim_review(claim: str = typer.Option(..., "--claim"), by: str = typer.Opti
 @claim_app.command("submit")
 def claim_submit(claim: str = typer.Option(..., "--claim"), by: str = typer.Option(..., "--by"),
                  late: Optional[str] = typer.Option(None, "--late", help="reason for submitting outside the window")) -> None:
-    """Submit the claim: from now on it is immutable."""
-    live = _claim_call(_claims().submit, _store(), claim, by, late)
+    """Submit the claim, once each line is still claimable with the records as they stand: then it is immutable."""
+    with working(f"checking every line of claim {claim} against the records as they stand"):
+        live = _claim_call(_claims().submit, _store(), claim, by, late)
     print(f"submitted {claim}: {live} families")
 
 
