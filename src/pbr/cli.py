@@ -399,11 +399,12 @@ def claim_list() -> None:
     store = _store()
     frame = claims.claims_frame(store)
     table = Table(title="Claims", title_justify="left")
-    for column in ("ref", "window", "evidence date", "status", "families", "total (£)"):
+    for column in ("ref", "window", "evidence date", "status", "families", "total (£)", "plan (SHA-256)"):
         table.add_column(column)
     for row in frame.iter_rows(named=True):
+        plan = f"{row['plan_name']} ({row['plan_sha256'][:12]})" if row["plan_name"] else "not recorded"
         table.add_row(row["ref"], row["window_id"], str(row["evidence_date"]), row["status"], str(row["live_lines"]),
-                      f"{row['total_pence'] / 100:,.2f}")
+                      f"{row['total_pence'] / 100:,.2f}", plan)
     out.print(table)
     log = Table(title="Audit log", title_justify="left")
     for column in ("at", "who", "action", "claim", "detail"):

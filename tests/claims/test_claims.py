@@ -417,6 +417,7 @@ def test_claim_commands_through_the_cli(tmp_path, sqlite_url):
             check=True)
     listing = run_pbr("--db", sqlite_url, "claim", "list", check=True)
     assert "paid" in listing.stdout and "4,800.00" in listing.stdout
+    assert f"troubled-families-2015 ({PLAN.sha256[:12]})" in listing.stdout  # the rules the claim rests on
     run_pbr("--db", sqlite_url, "claim", "workbook", "--claim", "2017-Q4-1", "--out", str(tmp_path / "c.xlsx"), check=True)
     assert (tmp_path / "c.xlsx").exists()
 

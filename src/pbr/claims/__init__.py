@@ -414,9 +414,11 @@ def claims_frame(store: Store) -> pl.DataFrame:
         rows = connection.execute(select(CLAIMS).order_by(CLAIMS.c.created_at)).mappings().all()
     return pl.DataFrame([{"ref": r["ref"], "window_id": r["window_id"], "evidence_date": r["evidence_date"],
                           "status": r["status"], "live_lines": counts.get(r["ref"], 0),
-                          "total_pence": int(totals.get(r["ref"]) or 0)} for r in rows],
+                          "total_pence": int(totals.get(r["ref"]) or 0), "plan_name": r["plan_name"],
+                          "plan_sha256": r["plan_sha256"]} for r in rows],
                         schema={"ref": pl.String, "window_id": pl.String, "evidence_date": pl.Date, "status": pl.String,
-                                "live_lines": pl.Int64, "total_pence": pl.Int64})
+                                "live_lines": pl.Int64, "total_pence": pl.Int64, "plan_name": pl.String,
+                                "plan_sha256": pl.String})
 
 
 def audit_log(store: Store, ref: str | None = None) -> list[dict]:
