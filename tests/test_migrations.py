@@ -54,3 +54,26 @@ def test_claims_from_before_0005_keep_their_immutability_and_still_submit(db_url
             connection.execute(text("UPDATE claims SET plan_text = 'name: x' WHERE ref = 'OLD-1'"))
     # no plan was kept before 0005, so there is nothing to decide again by: F01 is in no records, yet submits
     assert claims.submit(store, "OLD-2", "coordinator", today=dt.date(2017, 11, 2)) == 1
+
+
+def test_0005_goes_down_and_up_again_keeping_claims_frozen(db_url):
+    store = Store(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(pbr.store.__file__).parent / "migrations"))
+    for target in ("0004", "head"):
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            if target == "0004":
+                command.downgrade(config, target)
+            else:
+                command.upgrade(config, target)
+        columns = {c["name"] for c in inspect(store.engine).get_columns("claims")}
+        assert ("plan_text" in columns) is (target == "head")
+        with store.engine.begin() as connection:
+            connection.execute(text(f"INSERT INTO claims (ref, window_id, evidence_date, status, results_payment_pence, "
+                                    f"created_at) VALUES ('R-{target}', 'W', '2017-10-31', 'submitted', 80000, "
+                                    "'2017-11-01 00:00:00')"))
+        with pytest.raises(Exception, match="immutable"):
+            with store.engine.begin() as connection:
+                connection.execute(text(f"UPDATE claims SET status = 'paid', closes = '2030-01-01' "
+                                        f"WHERE ref = 'R-{target}'"))
