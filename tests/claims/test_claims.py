@@ -224,12 +224,19 @@ def test_a_family_whose_result_a_later_correction_takes_away_is_not_submitted(st
                                                "F01-C1,offence,2017-08-01\nF01-C1,offence,2017-08-15\n"
                                                "F01-C1,offence,2017-10-01\n")
     ingest(police, store, PLAN.theme_codes)
-    with pytest.raises(claims.ClaimError, match=r"no longer claimable at the evidence date 2017-10-31 with the records "
-                       r"as they stand now: F01 \(.*crime_asb.*\); prepare the window again"):
+    late = tmp_path / "late"
+    late.mkdir()  # F05's child is in need again, but its adult worked on through July: claimable by ce, not by ssp
+    (late / "late__episodes.csv").write_text("person_id,episode_type,start_date,end_date\n"
+                                             "F05-C1,cin,2017-09-01,\nF05-P1,employment,2017-07-01,2017-07-14\n")
+    ingest(late, store, PLAN.theme_codes)
+    with pytest.raises(claims.ClaimError, match=r"the records as they stand now no longer bear out 2 line\(s\) at the "
+                       r"evidence date 2017-10-31: F01 \(no longer claimable: .*crime_asb.*\); F05 \(the ssp evidence on "
+                       r"its line no longer holds; claimable now by route ce\); prepare the window again"):
         claims.submit(store, ref, "coordinator")
     assert claims.claim_detail(store, ref)[0]["status"] == "sampled"
     rebuilt = claims.prepare(store, "2017-Q4", D1, PLAN)
     assert rebuilt.ref == ref and sorted(lines_of(store, ref)) == [f for f in CLAIMABLE if f != "F01"]
+    assert lines_of(store, ref)["F05"]["claim_route"] == "ce"
     pass_sample(store, ref)
     assert claims.submit(store, ref, "coordinator") == len(CLAIMABLE) - 1
 

@@ -111,8 +111,12 @@ def _plan_columns(plan: Plan) -> dict:
     return {"plan_name": plan.name, "plan_sha256": plan.sha256, "plan_text": text}
 
 
-def _no_longer_claimable(store: Store, claim: dict, families: list[str]) -> list[str]:
-    """The live lines the records as they stand now no longer bear out: the claim's plan, at its evidence date."""
+def _not_borne_out(store: Store, claim: dict, lines: list[dict]) -> list[str]:
+    """The live lines the records as they stand now no longer bear out: the claim's plan, at its evidence date.
+
+    A line is borne out when its family is still claimable and the route it was prepared with, whose evidence
+    the line holds, still holds.
+    """
     if not claim["plan_text"]:  # prepared before claims kept their plan (migration 0005): nothing to decide by
         return []
     try:
@@ -121,11 +125,17 @@ def _no_longer_claimable(store: Store, claim: dict, families: list[str]) -> list
         raise ClaimError(f"claim {claim['ref']} cannot be checked against its plan ({error}): prepare the window "
                          f"again: pbr claim prepare --window {claim['window_id']}") from None
     decisions = evaluate(as_of=claim["evidence_date"], plan=plan, database_url=store.url).decisions
-    lines = pl.DataFrame({"family_id": families}, schema={"family_id": pl.String})
-    gone = lines.join(decisions.select("family_id", "claimable", "reason"), on="family_id", how="left").filter(
-        ~pl.col("claimable").fill_null(False)).sort("family_id")
-    return [f"{family} ({reason or 'no longer in the records'})" for family, reason in
-            gone.select("family_id", "reason").iter_rows()]
+    prepared = pl.DataFrame([(line["family_id"], line["claim_route"]) for line in lines], orient="row",
+                            schema={"family_id": pl.String, "prepared_route": pl.String})
+    checked = prepared.join(decisions.select("family_id", "claimable", "claim_route", "ssp_met", "ce_met", "reason"),
+                            on="family_id", how="left").with_columns(pl.col("claimable").fill_null(False))
+    unclaimable = checked.filter(~pl.col("claimable")).select(
+        "family_id", pl.lit("no longer claimable: ") + pl.col("reason").fill_null("the family is no longer in the records"))
+    route_holds = pl.when(pl.col("prepared_route") == "ce").then(pl.col("ce_met")).otherwise(pl.col("ssp_met"))
+    moved = checked.filter(pl.col("claimable") & ~route_holds).select(
+        "family_id", pl.lit("the ") + pl.col("prepared_route") + pl.lit(" evidence on its line no longer holds; "
+        "claimable now by route ") + pl.col("claim_route"))
+    return [f"{family} ({why})" for family, why in pl.concat([unclaimable, moved]).sort("family_id").iter_rows()]
 
 
 def _recovered_since(connection, evidence_date: dt.date) -> pl.DataFrame:
@@ -347,12 +357,12 @@ def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.d
                                  + f"; prepare the window again to leave them out: pbr claim prepare --window "
                                  f"{claim['window_id']}")
             # a correction loaded since the claim was prepared may have taken a family's result away
-            gone = _no_longer_claimable(store, claim, [line["family_id"] for line in live])
+            gone = _not_borne_out(store, claim, live)
             if gone:
-                raise ClaimError(f"no longer claimable at the evidence date {claim['evidence_date']} with the records "
-                                 "as they stand now: " + "; ".join(gone[:10]) + (f"; and {len(gone) - 10} more"
-                                 if len(gone) > 10 else "") + "; prepare the window again to leave them out: "
-                                 f"pbr claim prepare --window {claim['window_id']}")
+                raise ClaimError(f"the records as they stand now no longer bear out {len(gone)} line(s) at the evidence "
+                                 f"date {claim['evidence_date']}: " + "; ".join(gone[:10])
+                                 + (f"; and {len(gone) - 10} more" if len(gone) > 10 else "")
+                                 + f"; prepare the window again: pbr claim prepare --window {claim['window_id']}")
             taken = connection.execute(select(RESULTS.c.family_id, RESULTS.c.claim_ref).where(
                 RESULTS.c.family_id.in_([line["family_id"] for line in live]))).all()
             if taken:
