@@ -131,13 +131,18 @@ def print_file_table(files, title: str) -> None:
         if f.rejected:
             table.add_row(f.source, f.table, str(f.rows_read), "-", "-", "-", f"[red]rejected: {f.rejected}[/]")
         else:
-            table.add_row(f.source, f.table, str(f.rows_read), str(f.loaded), str(f.unchanged), str(f.quarantined), "")
+            note = f"retired {f.retired} records no longer in this complete extract" if f.retired else ""
+            table.add_row(f.source, f.table, str(f.rows_read), str(f.loaded), str(f.unchanged), str(f.quarantined), note)
     out.print(table)
 
 
 @app.command()
 def ingest(path: Path = typer.Argument(..., help="a folder of CSV files, one CSV file, or an .xlsx workbook"),
-           plan: Optional[Path] = typer.Option(None, help="outcome plan whose themes indicators must use")) -> None:
+           plan: Optional[Path] = typer.Option(None, help="outcome plan whose themes indicators must use"),
+           complete_extract: bool = typer.Option(
+               False, "--complete-extract",
+               help="each file is its source's complete extract: the source's incidents, episodes, indicators and "
+                    "payments it no longer holds are retired (kept in the corrections log)")) -> None:
     """Load feed files into the database; bad rows go to quarantine with their reasons."""
     from pbr.feeds.ingest import ingest as run_ingest
 
@@ -153,7 +158,7 @@ def ingest(path: Path = typer.Argument(..., help="a folder of CSV files, one CSV
             bar.update(task, description=f"loading {source}" if source else "loaded", completed=done, total=total,
                        rows=f"{done:,}/{total:,} rows")
 
-        result = run_ingest(path, store, themes, progress=progress)
+        result = run_ingest(path, store, themes, progress=progress, complete=complete_extract)
     print_file_table(result.files, f"Ingest of {path}")
     for name in result.ignored:
         out.print(f"ignored (not a feed table): {name}", highlight=False)

@@ -128,6 +128,28 @@ def test_the_council_plan_is_every_command_s_default_and_a_bad_one_is_refused_fi
     assert "missing.yaml" in refused.stderr and refused.stdout == ""
 
 
+def test_a_complete_extract_closes_an_episode_the_last_one_had_open(tmp_path, sqlite_url):
+    db = {"PBR_DATABASE_URL": sqlite_url}
+    run_pbr("ingest", str(EXAMPLES / "basic"), env=db, check=True)
+    later = tmp_path / "later"  # the next extract: F03's adult left work at the end of June
+    later.mkdir()
+    (later / "episodes.csv").write_text((EXAMPLES / "basic" / "episodes.csv").read_text().replace(
+        "F03-P1,employment,2017-04-01,\n", "F03-P1,employment,2017-04-01,2017-06-30\n"))
+
+    def f03() -> dict:
+        run_pbr("evaluate", "--as-of", "2017-10-31", "--out", str(tmp_path / "d.csv"), env=db, check=True)
+        return pl.read_csv(tmp_path / "d.csv", infer_schema=False).filter(pl.col("family_id") == "F03").row(0, named=True)
+
+    run_pbr("ingest", str(later), env=db, check=True)  # adds the closed job beside the open one
+    assert f03()["ce_met"] == "true"
+    loaded = run_pbr("ingest", str(later), "--complete-extract", env=db, check=True)
+    assert "retired 1 records no longer in this complete extract" in loaded.stdout
+    assert loaded.stdout.strip().splitlines()[-1] == ("loaded 0 rows, quarantined 0 rows, unchanged 18 rows, "
+                                                      "retired 1 records no longer in their complete extract")
+    decision = f03()
+    assert (decision["ce_met"], decision["claim_route"]) == ("false", "ssp")
+
+
 def test_evaluate_refuses_a_data_set_with_a_file_rejected_whole(tmp_path):
     write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS)
     (tmp_path / "d" / "events.csv").write_text("person_id,event_type\nC1,offence\n")

@@ -57,6 +57,32 @@ def test_a_cumulative_extract_adds_only_the_new_rows(tmp_path, db_url):
     assert count(store, "events") == 3
 
 
+def test_a_complete_extract_retires_what_its_source_no_longer_holds_and_keeps_it_in_the_log(tmp_path, db_url):
+    store = Store(db_url)
+    job = {"person_id": "P1", "episode_type": "employment", "start_date": "2017-03-01", "end_date": ""}
+    write_dataset(tmp_path, families=FAMILIES, members=MEMBERS, events=[EVENT, EVENT], episodes=[job])
+    write_feed(tmp_path, "events", [EVENT], name="police__events.csv")
+    load(tmp_path, store)
+    # the case system's next extract: the job has ended, and one of the two incidents was recorded twice in error
+    write_feed(tmp_path, "episodes", [{**job, "end_date": "2017-06-30"}])
+    write_feed(tmp_path, "events", [EVENT])
+    result = ingest(tmp_path, store, THEMES, complete=True)
+    reports = {f.source: f for f in result.files}
+    assert (reports["episodes.csv"].loaded, reports["episodes.csv"].retired) == (1, 1)
+    assert (reports["events.csv"].unchanged, reports["events.csv"].retired) == (1, 1)
+    assert reports["police__events.csv"].retired == 0  # another source's records are its own
+    assert result.summary().endswith(", retired 2 records no longer in their complete extract")
+    with store.engine.connect() as c:
+        assert [str(d) for d in c.execute(text("SELECT end_date FROM episodes")).scalars()] == ["2017-06-30"]
+        assert count(store, "events") == 2
+        logged = c.execute(text("SELECT table_name, before, after FROM corrections ORDER BY table_name")).all()
+    assert [(t, a) for t, _, a in logged] == [("episodes", "null"), ("events", "null")]
+    assert '"end_date": null' in logged[0][1] and '"source": "episodes.csv"' in logged[0][1]
+    # without the flag a file adds only what is new, as before: nothing is retired
+    write_feed(tmp_path, "events", [{**EVENT, "event_date": "2016-12-05"}])
+    assert load(tmp_path, store)["events.csv"].retired == 0 and count(store, "events") == 3
+
+
 def test_two_sources_of_one_table_are_separate_records(tmp_path, db_url):
     store = Store(db_url)
     write_dataset(tmp_path, families=FAMILIES, members=MEMBERS)

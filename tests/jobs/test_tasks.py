@@ -10,7 +10,7 @@ import pbr.claims as claims
 from conftest import EXAMPLES
 from pbr.feeds.ingest import ingest
 from pbr.jobs.config import load_config
-from pbr.jobs.tasks import claim_preparation, nightly_evaluation, progress_return
+from pbr.jobs.tasks import claim_preparation, inbox, nightly_evaluation, progress_return
 from pbr.plan import load_plan
 from pbr.store import Store
 
@@ -96,3 +96,18 @@ def test_the_jobs_decide_by_the_council_plan(tmp_path, db_url, monkeypatch):
         claim = connection.execute(text("SELECT plan_sha256 FROM claims")).scalar_one()
     assert tuple(snapshot) == (load_plan(own).sha256, 7) and claim == load_plan(own).sha256
     assert "F02" in {line["family_id"] for line in claims.claim_detail(store, "2017-Q4-1")[1]}
+
+
+def test_the_inbox_takes_complete_extracts_when_configured(tmp_path, db_url):
+    store, _ = setup(tmp_path, db_url)
+    (tmp_path / "inbox.yaml").write_text("inbox: {folder: in, every_seconds: 60, stable_seconds: 0, "
+                                         "complete_extracts: true}\n")
+    config = load_config(tmp_path / "inbox.yaml")
+    config.inbox.mkdir()
+    (config.inbox / "episodes.csv").write_text((EXAMPLES / "basic" / "episodes.csv").read_text().replace(
+        "F03-P1,employment,2017-04-01,\n", "F03-P1,employment,2017-04-01,2017-06-30\n"))
+    counts = inbox(config, store)
+    assert (counts["files"], counts["loaded"], counts["retired"]) == (1, 1, 1)
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM episodes WHERE person_id = 'F03-P1' "
+                                       "AND episode_type = 'employment' AND end_date IS NULL")).scalar_one() == 0

@@ -26,6 +26,7 @@ class FileReport:
     unchanged: int = 0
     quarantined: int = 0
     rejected: str | None = None
+    retired: int = 0   # keyless records of the source a complete extract no longer holds (not part of rows read)
 
 
 @dataclass

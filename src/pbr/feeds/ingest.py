@@ -3,7 +3,9 @@
 Per file: rows read = loaded (new or changed) + unchanged (already stored as they are) + quarantined.
 Keyed records replace the stored row with the same key (the replacement is logged as a correction);
 keyless records are identified by source, content and occurrence number, so a re-sent file or a
-cumulative extract adds only what is new. The quarantine keeps, per source, the bad rows of its latest load.
+cumulative extract adds only what is new. Loaded as a complete extract, a file also retires its source's keyless
+records it no longer holds (an episode since closed, an incident since withdrawn): each is deleted and its
+content kept in the corrections log. The quarantine keeps, per source, the bad rows of its latest load.
 """
 from __future__ import annotations
 
@@ -44,8 +46,10 @@ class IngestResult:
         return sum(getattr(f, name) for f in self.files if not f.rejected)
 
     def summary(self) -> str:
+        retired = self.total("retired")
         return (f"loaded {self.total('loaded')} rows, quarantined {self.total('quarantined')} rows, "
-                f"unchanged {self.total('unchanged')} rows")
+                f"unchanged {self.total('unchanged')} rows" + (f", retired {retired} records no longer in their "
+                                                              "complete extract" if retired else ""))
 
 
 def _canonical(frame: pl.DataFrame, columns: list[str]) -> pl.Expr:
@@ -81,8 +85,11 @@ def _known(store: Store) -> Known:
 
 
 def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | None = None,
-           progress: Callable[[str, int, int], None] | None = None) -> IngestResult:
-    """Load a folder, CSV or workbook. `progress(what, rows_done, rows_total)` is called as rows are written."""
+           progress: Callable[[str, int, int], None] | None = None, complete: bool = False) -> IngestResult:
+    """Load a folder, CSV or workbook. `progress(what, rows_done, rows_total)` is called as rows are written.
+
+    With `complete`, each file is its source's complete extract: see the module's docstring.
+    """
     read = read_path(path)
     validated = validate(read.files, themes, today=today or dt.date.today(), known=_known(store))
     reports = reports_for(read, validated)
@@ -102,7 +109,7 @@ def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | N
         def written(rows: int, what: str = source_file.source, before: int = done) -> None:
             if progress:
                 progress(what, before + rows, total)
-        _load_file(store, batch, source_file, report, good, bad, written)
+        _load_file(store, batch, source_file, report, good, bad, written, complete=complete)
         done += report.rows_read
         written(0, "", done)
     return IngestResult(files=[r for _, r in pairs], ignored=read.ignored)
@@ -121,7 +128,7 @@ def _record_rejection(store: Store, batch: str, source_file, report: FileReport)
 
 
 def _load_file(store: Store, batch: str, source_file, report: FileReport, good: pl.DataFrame, bad: pl.DataFrame,
-               written: Callable[[int], None] | None = None) -> None:
+               written: Callable[[int], None] | None = None, complete: bool = False) -> None:
     table = source_file.table
     contract = contracts()[table]
     model = FEED_MODELS[table].__table__
@@ -155,6 +162,10 @@ def _load_file(store: Store, batch: str, source_file, report: FileReport, good: 
             new = good.join(existing, on="record_key", how="anti")
             insert_frame(connection, model, new.select(*columns, "content_hash", "record_key"), stamp, written=written)
             loaded = new.height
+            if complete:
+                stale = existing.join(good.select("record_key"), on="record_key", how="anti")
+                report.retired = _retire(connection, model, columns, stale.get_column("record_key").to_list(),
+                                         load_id, table)
         unchanged = good.height - loaded
         connection.execute(delete(QuarantineEntry.__table__).where(QuarantineEntry.__table__.c.source == source_file.source))
         insert_frame(connection, QuarantineEntry.__table__, bad.select(
@@ -166,7 +177,8 @@ def _load_file(store: Store, batch: str, source_file, report: FileReport, good: 
             print(f"pausing inside the transaction for {source_file.source}", file=sys.stderr, flush=True)
             time.sleep(pause)
         connection.execute(update(IngestRun.__table__).where(IngestRun.__table__.c.id == load_id).values(
-            finished_at=_now(), loaded=loaded, unchanged=unchanged, quarantined=bad.height, status="loaded"))
+            finished_at=_now(), loaded=loaded, unchanged=unchanged, quarantined=bad.height, status="loaded",
+            message=f"complete extract: retired {report.retired} records it no longer holds" if report.retired else None))
 
 
 def store_rows(connection, model, key: list[str]) -> pl.DataFrame:
@@ -191,6 +203,19 @@ def _replace(connection, model, key, columns, changed: pl.DataFrame, stamp: dict
         corrections.append({"load_id": load_id, "table_name": table, "record_key": "|".join(map(str, ident)),
                             "before": json.dumps(old.get(ident)), "after": json.dumps({c: _jsonable(row[c]) for c in columns})})
     connection.execute(Correction.__table__.insert(), corrections)
+
+
+def _retire(connection, model, columns: list[str], record_keys: list[str], load_id: int, table: str) -> int:
+    """Delete keyless records a complete extract no longer holds, keeping each one's content as a correction."""
+    for start in range(0, len(record_keys), 500):
+        part = record_keys[start:start + 500]
+        rows = connection.execute(select(model).where(model.c.record_key.in_(part))).mappings().all()
+        connection.execute(Correction.__table__.insert(), [
+            {"load_id": load_id, "table_name": table, "record_key": row["record_key"],
+             "before": json.dumps({"source": row["source"], **{c: _jsonable(row[c]) for c in columns}}),
+             "after": json.dumps(None)} for row in rows])
+        connection.execute(delete(model).where(model.c.record_key.in_(part)))
+    return len(record_keys)
 
 
 def _jsonable(value):

@@ -44,6 +44,7 @@ class JobsConfig:
     schedules: dict[str, Schedule]
     inbox: Path = Path("inbox")
     stable_seconds: float = 10
+    complete_extracts: bool = False
     windows: tuple[Window, ...] = ()
     days_before_close: int = 14
     reports: Path = Path("reports")
@@ -106,11 +107,19 @@ def load_config(path: str | Path | None) -> JobsConfig:
     return JobsConfig(
         base=base, schedules=schedules,
         inbox=base / inbox.get("folder", "inbox"), stable_seconds=_number(inbox, "stable_seconds", 10, "inbox"),
+        complete_extracts=_flag(inbox, "complete_extracts", "inbox"),
         windows=tuple(_window(w, f"claim_preparation.windows[{i}]") for i, w in enumerate(windows)),
         days_before_close=int(_number(claim, "days_before_close", 14, "claim_preparation", whole=True)),
         reports=base / (data.get("progress_return") or {}).get("folder", "reports"),
         max_attempts=int(_number(retry, "max_attempts", 3, "retry", whole=True, least=1)),
         retry_delay_seconds=_number(retry, "delay_seconds", 300, "retry"), raw=data)
+
+
+def _flag(section: dict, key: str, path: str) -> bool:
+    value = section.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}.{key}: {value!r} must be true or false")
+    return value
 
 
 def _number(section: dict, key: str, default: float, path: str, whole: bool = False, least: float = 0) -> float:

@@ -52,7 +52,7 @@ def inbox(config: JobsConfig, store: Store) -> dict:
     from pbr.feeds.ingest import ingest
 
     themes = load_plan().theme_codes
-    counts = {"files": 0, "loaded": 0, "quarantined": 0, "unchanged": 0, "rejected": 0, "duplicates": 0}
+    counts = {"files": 0, "loaded": 0, "quarantined": 0, "unchanged": 0, "retired": 0, "rejected": 0, "duplicates": 0}
     for path in ready_files(config.inbox, config.stable_seconds):
         sha = file_sha256(path)
         with store.engine.connect() as connection:
@@ -62,7 +62,7 @@ def inbox(config: JobsConfig, store: Store) -> dict:
             counts["duplicates"] += 1
             _move(path, config.inbox / "archive" / "duplicates")
             continue
-        result = ingest(path, store, themes)
+        result = ingest(path, store, themes, complete=config.complete_extracts)
         counts["files"] += 1
         if result.rejected or not result.files:
             counts["rejected"] += 1
@@ -70,7 +70,7 @@ def inbox(config: JobsConfig, store: Store) -> dict:
             moved = _move(path, config.inbox / "rejected")
             Path(str(moved) + ".reason.txt").write_text("\n".join(reasons) + "\n", encoding="utf-8")
             continue
-        for name in ("loaded", "quarantined", "unchanged"):
+        for name in ("loaded", "quarantined", "unchanged", "retired"):
             counts[name] += result.total(name)
         _move(path, config.inbox / "archive")
     return counts
