@@ -139,6 +139,7 @@ def test_roles_guard_claim_actions(app):
     assert prepared.status_code == 303 and "ref=2017-Q4-1" in prepared.headers["location"]
     page = coordinator.get(prepared.headers["location"]).text
     assert "outcome plan troubled-families-2015 (SHA-256 " in page  # what the claim rests on
+    assert re.search(r"<li>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · coord · prepare: evidence date 2017-10-31", page)
     assert coordinator.post("/claims/2017-Q4-1/verdict", data={"family_id": "F01", "verdict": "pass",
                                                                "csrf_token": coordinator.csrf}).status_code == 403
     finance = signed_in(app, "money")
