@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import re
 import shutil
 import threading
@@ -10,13 +11,14 @@ import threading
 import openpyxl
 import polars as pl
 import pytest
+import yaml
 from sqlalchemy import text
 
 import pbr.claims as claims
 from conftest import EXAMPLES, run_pbr
 from pbr.claims.workbook import write_claim_workbook
 from pbr.feeds.ingest import ingest
-from pbr.plan import load_plan
+from pbr.plan import load_plan, parse_plan
 from pbr.store import Store
 
 BASIC = EXAMPLES / "basic"
@@ -253,6 +255,16 @@ def test_submission_decides_by_the_plan_the_claim_was_prepared_with(store, tmp_p
     own.unlink()  # the claim holds its plan: the file may change or go
     pass_sample(store, prepared)
     assert claims.submit(store, prepared, "coordinator") == len(lines_of(store, prepared))
+
+
+def test_a_plan_built_in_python_is_kept_as_yaml_with_its_own_digest(store):
+    built = parse_plan(PLAN.raw)  # read from no file: nothing to digest but what the claim keeps
+    ref = claims.prepare(store, "2017-Q4", D1, built).ref
+    with store.engine.connect() as connection:
+        sha, kept = connection.execute(text("SELECT plan_sha256, plan_text FROM claims")).one()
+    assert sha == hashlib.sha256(kept.encode()).hexdigest() and yaml.safe_load(kept) == PLAN.raw
+    pass_sample(store, ref)
+    assert claims.submit(store, ref, "coordinator") == len(CLAIMABLE)
 
 
 def test_a_claim_with_no_live_line_is_not_submitted(store):

@@ -6,6 +6,7 @@ triggers too); corrections are new records (recoveries). Every state change goes
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import random
 import re
@@ -107,8 +108,10 @@ def _line_evidence(detail: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFram
 
 def _plan_columns(plan: Plan) -> dict:
     """The plan a claim rests on, kept with it so that submission decides by the same rules."""
-    text = plan.text or yaml.safe_dump(plan.raw, sort_keys=False, allow_unicode=True)
-    return {"plan_name": plan.name, "plan_sha256": plan.sha256, "plan_text": text}
+    if plan.text:
+        return {"plan_name": plan.name, "plan_sha256": plan.sha256, "plan_text": plan.text}
+    text = yaml.safe_dump(plan.raw, sort_keys=False, allow_unicode=True)  # a plan built in Python, not read
+    return {"plan_name": plan.name, "plan_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "plan_text": text}
 
 
 def _not_borne_out(store: Store, claim: dict, lines: list[dict]) -> list[str]:
