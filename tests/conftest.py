@@ -52,6 +52,16 @@ def write_dataset(folder: Path, **tables: list[dict]) -> Path:
     return folder
 
 
+def write_council_plan(folder: Path) -> Path:
+    """A council's own plan: the shipped one with no reduction asked of crime, so the basic example's F02 is
+    claimable under it (and not under the shipped plan)."""
+    from pbr.plan import load_plan
+
+    path = folder / "own-plan.yaml"
+    path.write_text(load_plan().text.replace("reduction_percent: 33", "reduction_percent: 0"))
+    return path
+
+
 def run_pbr(*args: str, cwd: Path | None = None, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     result = subprocess.run([*PBR, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)

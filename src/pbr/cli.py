@@ -84,18 +84,16 @@ def main(db: Optional[str] = typer.Option(None, "--db", envvar="PBR_DATABASE_URL
     from pbr.resources import PLAN_ENV, VOCABULARIES_ENV, VocabularyError, vocabularies as code_lists
 
     state["db"] = db
-    if plan is not None:
-        # the library reads the variable, so the scheduler's jobs and the web app decide by the same plan
-        os.environ[PLAN_ENV] = str(plan.resolve())
+    # the library reads these variables, so the scheduler's jobs and the web app see the same lists and plan
     if vocabularies is not None:
-        # the library reads the variable, so the scheduler's jobs and the web app see the same lists
         os.environ[VOCABULARIES_ENV] = str(vocabularies.resolve())
         try:
             code_lists()
         except VocabularyError as error:
             fail(str(error))
-    if plan is not None:
-        _plan(None)  # a council plan that cannot be used is refused before any work, whatever the command
+    if plan is not None:  # checked against the lists above: a plan that cannot be used is refused before any work
+        os.environ[PLAN_ENV] = str(plan.resolve())
+        _plan(None)
 
 
 def _date(value: Optional[str], name: str) -> Optional[dt.date]:

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import text
 
 import pbr.claims as claims
-from conftest import EXAMPLES, run_pbr
+from conftest import EXAMPLES, run_pbr, write_council_plan
 from pbr.claims.workbook import write_claim_workbook
 from pbr.feeds.ingest import ingest
 from pbr.plan import load_plan, parse_plan
@@ -244,8 +244,7 @@ def test_a_family_whose_result_a_later_correction_takes_away_is_not_submitted(st
 
 
 def test_submission_decides_by_the_plan_the_claim_was_prepared_with(store, tmp_path):
-    own = tmp_path / "own-plan.yaml"  # a council's plan under which F02's one crime theme needs no progress
-    own.write_text(PLAN.text.replace("reduction_percent: 33", "reduction_percent: 0"))
+    own = write_council_plan(tmp_path)  # F02 is claimable under it
     plan = load_plan(own)
     prepared = claims.prepare(store, "2017-Q4", D1, plan).ref
     assert "F02" in lines_of(store, prepared) and "F02" not in CLAIMABLE

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from sqlalchemy import text
 
-from conftest import EXAMPLES, run_pbr, write_dataset
+from conftest import EXAMPLES, run_pbr, write_council_plan, write_dataset
 from pbr.plan import load_plan
 from pbr.store import Store
 
@@ -111,8 +111,7 @@ def test_evaluate_refuses_a_bad_plan_with_the_yaml_path(tmp_path):
 
 
 def test_the_council_plan_is_every_command_s_default_and_a_bad_one_is_refused_first(tmp_path, sqlite_url):
-    own = tmp_path / "own-plan.yaml"  # under which F02's crime needs no reduction: claimable
-    own.write_text(load_plan().text.replace("reduction_percent: 33", "reduction_percent: 0"))
+    own = write_council_plan(tmp_path)  # F02 is claimable under it
     council = {"PBR_PLAN": str(own), "PBR_DATABASE_URL": sqlite_url}
     run_pbr("evaluate", "--data", str(EXAMPLES / "basic"), "--as-of", "2017-10-31", "--out", str(tmp_path / "d.csv"),
             env=council, check=True)

@@ -7,7 +7,7 @@ import openpyxl
 from sqlalchemy import text
 
 import pbr.claims as claims
-from conftest import EXAMPLES
+from conftest import EXAMPLES, write_council_plan
 from pbr.feeds.ingest import ingest
 from pbr.jobs.config import load_config
 from pbr.jobs.tasks import claim_preparation, inbox, nightly_evaluation, progress_return
@@ -85,8 +85,7 @@ def test_progress_return_after_a_quarter_ends_once(tmp_path, db_url):
 
 
 def test_the_jobs_decide_by_the_council_plan(tmp_path, db_url, monkeypatch):
-    own = tmp_path / "own-plan.yaml"  # under which F02's crime needs no reduction: claimable
-    own.write_text(load_plan().text.replace("reduction_percent: 33", "reduction_percent: 0"))
+    own = write_council_plan(tmp_path)  # F02 is claimable under it
     monkeypatch.setenv("PBR_PLAN", str(own))
     store, config = setup(tmp_path, db_url)
     nightly_evaluation(config, store, today=dt.date(2017, 10, 31))

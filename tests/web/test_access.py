@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from pbr.plan import load_plan
+from conftest import write_council_plan
 from pbr.store import Store
 from pbr.web.app import create_app
 from pbr.web.auth import UserError, add_user
@@ -111,8 +111,7 @@ def test_recording_an_outcome_changes_the_decision_and_is_audited(app, web_db):
 
 
 def test_the_app_decides_by_the_council_plan(web_db, tmp_path, monkeypatch):
-    own = tmp_path / "own-plan.yaml"  # under which F02's crime needs no reduction: claimable
-    own.write_text(load_plan().text.replace("reduction_percent: 33", "reduction_percent: 0"))
+    own = write_council_plan(tmp_path)  # F02 is claimable under it
     monkeypatch.setenv("PBR_PLAN", str(own))
     client = signed_in(create_app(web_db, as_of=AS_OF, secret_key="test-secret"), "kw2")
     assert client.get("/api/families/F02").json()["decision"]["claimable"] is True

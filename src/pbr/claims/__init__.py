@@ -6,7 +6,6 @@ triggers too); corrections are new records (recoveries). Every state change goes
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import random
 import re
@@ -108,10 +107,9 @@ def _line_evidence(detail: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFram
 
 def _plan_columns(plan: Plan) -> dict:
     """The plan a claim rests on, kept with it so that submission decides by the same rules."""
-    if plan.text:
-        return {"plan_name": plan.name, "plan_sha256": plan.sha256, "plan_text": plan.text}
-    text = yaml.safe_dump(plan.raw, sort_keys=False, allow_unicode=True)  # a plan built in Python, not read
-    return {"plan_name": plan.name, "plan_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "plan_text": text}
+    if not plan.text:  # built in Python, not read: kept as the YAML of its content, digested as plans are read
+        plan = plan_from_text(yaml.safe_dump(plan.raw, sort_keys=False, allow_unicode=True), source=plan.source)
+    return {"plan_name": plan.name, "plan_sha256": plan.sha256, "plan_text": plan.text}
 
 
 def _not_borne_out(store: Store, claim: dict, lines: list[dict]) -> list[str]:
