@@ -140,6 +140,18 @@ def test_values_are_trimmed_of_spaces_at_both_ends_only(tmp_path):
     assert result.quarantine.select("row", "column", "value").rows() == [(3, "event_type", "asb incident")]
 
 
+def test_a_value_of_spaces_alone_is_empty_and_a_row_of_them_is_blank(tmp_path):
+    write_feed(tmp_path, "families", [{"family_id": "F1", "attachment_date": "2017-01-10"}])
+    (tmp_path / "members.csv").write_text("person_id,family_id,date_of_birth,sex\nP1,F1,1980-01-01,   \n"
+                                          "   ,F1,2010-01-01,M\n  ,   , ,\nC2,F1,2011-01-01,F\n")
+    read = read_path(tmp_path)
+    assert next(f for f in read.files if f.table == "members").rows_read == 3
+    result = validate(read.files, THEMES, today=TODAY)
+    assert result.tables["members"].select("person_id", "sex").rows() == [("P1", None), ("C2", "F")]
+    assert result.quarantine.select("row", "column", "value", "reason").rows() == [
+        (3, "person_id", None, "person_id is empty but is required")]
+
+
 def test_identifiers_stay_text(tmp_path):
     write_feed(tmp_path, "families", [{"family_id": "007", "attachment_date": "2017-01-10"}])
     write_feed(tmp_path, "members", [{"person_id": "0042", "family_id": "007", "date_of_birth": "2010-01-01"}])

@@ -54,11 +54,6 @@ def _measure_results(plan: Plan, records: Records, points: pl.DataFrame, flagged
     return pl.concat(parts)
 
 
-def _list_in_plan_order(plan: Plan, column: str) -> pl.Expr:
-    order = {code: i for i, code in enumerate(plan.theme_codes)}
-    return pl.col(column).sort_by(pl.col(column).replace_strict(order, return_dtype=pl.Int32)).str.join(";")
-
-
 def decide(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date, quarantine: pl.DataFrame | None = None,
            forecast: bool = True) -> Decisions:
     from pbr.engine.forecast import earliest_claimable
@@ -74,15 +69,14 @@ def decide(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date, quaranti
     theme_met = present.join(
         results.group_by("family_id", "theme").agg(pl.col("met").all()), on=["family_id", "theme"], how="left"
     ).with_columns(pl.col("met").fill_null(True))
-    per_family = theme_met.group_by("family_id").agg(
-        _list_in_plan_order(plan, "theme").alias("themes_at_attachment"),
-        pl.col("theme").filter(pl.col("met")).alias("met_themes"),
+    # in plan order within each family: groups keep the order of their rows
+    plan_order = pl.DataFrame({"theme": plan.theme_codes, "__order": range(len(plan.theme_codes))})
+    per_family = theme_met.join(plan_order, on="theme").sort("__order").group_by("family_id", maintain_order=True).agg(
+        pl.col("theme").str.join(";").alias("themes_at_attachment"),
+        pl.col("theme").filter(pl.col("met")).str.join(";").alias("themes_progress_met"),
         pl.len().alias("theme_count"),
         pl.col("met").all().alias("all_met"),
-    ).with_columns(
-        pl.col("met_themes").list.eval(pl.element().sort_by(pl.element().replace_strict(
-            {c: i for i, c in enumerate(plan.theme_codes)}, return_dtype=pl.Int32))).list.join(";")
-        .alias("themes_progress_met"))
+    )
     children = dependent_children(families, records).with_columns(pl.lit(True).alias("has_child"))
     employment = continuous_employment(plan, families, records)
     ce = employment.group_by("family_id").agg(
@@ -131,9 +125,10 @@ def _held_counts(quarantine: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def _first_gap(results: pl.DataFrame) -> pl.DataFrame:
-    unmet = results.filter(~pl.col("met")).group_by("family_id", maintain_order=True).agg(
-        (pl.col("theme") + pl.lit(" ") + pl.col("measure") + pl.lit(": ") + pl.col("evidence")).first().alias("gap"))
-    return unmet
+    first_unmet = results.filter(~pl.col("met")).group_by("family_id", maintain_order=True).agg(
+        pl.col("theme", "measure", "evidence").first())
+    return first_unmet.select("family_id", (pl.col("theme") + pl.lit(" ") + pl.col("measure") + pl.lit(": ")
+                                            + pl.col("evidence")).alias("gap"))
 
 
 def _reason(plan: Plan) -> pl.Expr:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,30 +91,35 @@ def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Serie
     own = [c for c in contract.columns if c in frame.columns]
     ignored = [c for c in frame.columns if c not in contract.columns]
     rows = first_row if first_row is not None else pl.int_range(2, frame.height + 2, eager=True)
-    frame = frame.select(own).with_columns(
-        [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in own]
-    ).with_columns(rows.alias(ROW).cast(pl.Int64), pl.lit(source).alias(SOURCE))
+    frame = frame.select([pl.col(c).cast(pl.String).str.strip_chars() for c in own])
+    # an empty field reads as null already; only a value of spaces alone is left empty by trimming
+    emptied = [c for c in own if frame.select((pl.col(c).str.len_bytes() == 0).any()).item()]
+    frame = frame.with_columns([pl.col(c).replace("", None) for c in emptied]).with_columns(
+        rows.alias(ROW).cast(pl.Int64), pl.lit(source).alias(SOURCE))
     for column in contract.columns:
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
-    blank = pl.all_horizontal([pl.col(c).is_null() for c in own]) if own else pl.lit(True)
-    if frame.select(blank.any()).item():
+    # a blank row is null in every column, so a column without nulls rules one out without a pass
+    if not own or all(frame.get_column(c).null_count() for c in own):
+        blank = pl.all_horizontal([pl.col(c).is_null() for c in own]) if own else pl.lit(True)
         frame = frame.filter(~blank)
     frame = frame.select([*contract.columns, ROW, SOURCE])
     return SourceFile(source=source, table=table, path=Path(), sha256="", frame=frame, ignored_columns=ignored)
 
 
-def read_csv(path: Path, table: str) -> SourceFile:
-    sha, nul = _digest(path)
+def read_csv(path: Path, table: str, digest: Future[tuple[str, bool]] | None = None) -> SourceFile:
+    """One CSV; `digest`, when given, is `_digest(path)` already under way in another thread."""
     problems = None
     try:
         raw = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
     except Exception as error:  # polars raises several types for unreadable input
         recovered = _read_with_long_rows(path)
         if recovered is None:
+            sha, _ = digest.result() if digest else _digest(path)
             return SourceFile(path.name, table, path, sha, rejected=f"cannot be read as CSV: {_unreadable(path, error)}")
         raw, problems = recovered
     result = _repeated(column_names(_csv_header(path) or raw.columns)) or _normalise(raw, table, path.name)
+    sha, nul = digest.result() if digest else _digest(path)
     if isinstance(result, str):
         return SourceFile(path.name, table, path, sha, rejected=result + _separator_hint(raw.columns))
     result.path, result.sha256, result.row_problems, result.may_hold_nul = path, sha, problems, nul
@@ -255,6 +261,17 @@ def read_path(path: str | Path) -> ReadResult:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    # hashing runs beside polars' parsing: both let go of the interpreter while they work
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digests = {c: hashing.submit(_digest, c) for c in candidates
+               if c.suffix.lower() == ".csv" and not is_lock_file(c) and table_for_stem(c.stem)}
+    try:
+        return _read_candidates(candidates, digests)
+    finally:
+        hashing.shutdown(cancel_futures=True)
+
+
+def _read_candidates(candidates: list[Path], digests: dict[Path, Future]) -> ReadResult:
     files: list[SourceFile] = []
     ignored: list[str] = []
     for candidate in candidates:
@@ -270,7 +287,7 @@ def read_path(path: str | Path) -> ReadResult:
             if table is None:
                 ignored.append(candidate.name)
             else:
-                files.append(read_csv(candidate, table))
+                files.append(read_csv(candidate, table, digests.get(candidate)))
         else:
             ignored.append(candidate.name)
     return ReadResult(files=files, ignored=ignored)

@@ -170,17 +170,27 @@ def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_
 
 
 def _pandera_failures(frame: pl.DataFrame, rules: list[RowRule]) -> pl.DataFrame:
-    """Run every rule through pandera (lazy, all failures collected); returns (index, rule) pairs."""
+    """Run every rule through pandera (lazy, all failures collected); returns (INDEX, rule) pairs.
+
+    pandera runs its checks one after another over the rows it is given, so it is given only the rows that
+    fail at least one rule, found first in one pass of every rule at once: a rule looks at its own row only.
+    """
     import pandera.polars as pa  # here, so commands that validate nothing start without it
 
+    if not rules:
+        return pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
+    frame = frame.filter(~pl.all_horizontal([rule.ok.fill_null(False) for rule in rules]))
+    if frame.height == 0:
+        return pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
     checks = [pa.Check(lambda data, ok=rule.ok: data.lazyframe.select(ok.fill_null(False)), name=rule.name)
               for rule in rules]
     schema = pa.DataFrameSchema(checks=checks)
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        return cases.select(pl.col("index").cast(pl.Int64).alias(INDEX), pl.col("check").alias("rule")).drop_nulls()
+        cases = errors.failure_cases.select(pl.col("index").cast(pl.Int64).alias("__position"), pl.col("check").alias("rule"))
+        positions = frame.select(INDEX).with_row_index("__position").with_columns(pl.col("__position").cast(pl.Int64))
+        return cases.drop_nulls().join(positions, on="__position").select(INDEX, "rule")
     return pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
 
 
@@ -199,7 +209,9 @@ def _failure_reasons(frame: pl.DataFrame, failures: pl.DataFrame, rules: list[Ro
 
 
 def _duplicate_keys(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
-    keyed = frame.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
+    keyed = frame.select(INDEX, ROW, *key)
+    if any(keyed.get_column(k).null_count() for k in key):
+        keyed = keyed.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
     # the listing of rows is built for duplicated keys only: they are few, and a listing over every key is not cheap
     keyed = keyed.filter(pl.len().over(key) > 1)
     counted = keyed.with_columns(
@@ -247,7 +259,7 @@ def _reference_failures(frame: pl.DataFrame, contract: TableContract, parents: _
             continue
         table, column = spec.references
         good, held = parents.good[table], parents.held[table]
-        present = frame.filter(pl.col(spec.name).is_not_null()).select(INDEX, pl.col(spec.name).alias(column))
+        present = frame.select(INDEX, pl.col(spec.name).alias(column)).drop_nulls(column)
         dangling = present.join(good, on=column, how="anti")
         if held.height:  # a held parent holds its children even where an older good copy is stored
             in_held = present.join(held, on=column, how="inner")
