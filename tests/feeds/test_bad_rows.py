@@ -221,6 +221,19 @@ def test_a_file_that_is_not_utf8_is_rejected_whole_naming_the_line(tmp_path):
     assert "line 4 is not UTF-8 text (byte 0xE9); save the file as 'CSV UTF-8'" in rejected[0].rejected
 
 
+def test_a_file_whose_header_cannot_be_read_is_rejected_and_the_other_files_load(tmp_path):
+    write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)
+    (tmp_path / "events.csv").write_bytes(b"")
+    (tmp_path / "indicators.csv").write_bytes(b"person_id,indic\xe9tor,identified_date\nP1,health.x,2016-12-01\n")
+    read = read_path(tmp_path)
+    rejected = {f.source: f.rejected for f in read.files if f.rejected}
+    assert sorted(rejected) == ["events.csv", "indicators.csv"]
+    assert rejected["events.csv"].startswith("cannot be read as CSV: ")
+    assert "line 1 is not UTF-8 text (byte 0xE9)" in rejected["indicators.csv"]
+    loaded = {f.source: f.rows_read for f in read.files if not f.rejected}
+    assert loaded["families.csv"] == 1 and loaded["members.csv"] == 2
+
+
 def test_a_column_named_twice_rejects_the_file_or_sheet_whole(tmp_path):
     from openpyxl import Workbook
 

@@ -54,6 +54,12 @@ def _measure_results(plan: Plan, records: Records, points: pl.DataFrame, flagged
     return pl.concat(parts)
 
 
+def _in_plan_order(plan: Plan, flags: str) -> pl.Expr:
+    """The theme codes whose flag column (`<flags>_<i>`, one per theme) is true, in plan order, joined by `;`."""
+    return pl.concat_str([pl.when(pl.col(f"{flags}_{i}")).then(pl.lit(code)) for i, code in enumerate(plan.theme_codes)],
+                         separator=";", ignore_nulls=True)
+
+
 def decide(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date, quarantine: pl.DataFrame | None = None,
            forecast: bool = True) -> Decisions:
     from pbr.engine.forecast import earliest_claimable
@@ -69,13 +75,15 @@ def decide(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date, quaranti
     theme_met = present.join(
         results.group_by("family_id", "theme").agg(pl.col("met").all()), on=["family_id", "theme"], how="left"
     ).with_columns(pl.col("met").fill_null(True))
-    # in plan order within each family: groups keep the order of their rows
-    plan_order = pl.DataFrame({"theme": plan.theme_codes, "__order": range(len(plan.theme_codes))})
-    per_family = theme_met.join(plan_order, on="theme").sort("__order").group_by("family_id", maintain_order=True).agg(
-        pl.col("theme").str.join(";").alias("themes_at_attachment"),
-        pl.col("theme").filter(pl.col("met")).str.join(";").alias("themes_progress_met"),
+    per_family = theme_met.group_by("family_id").agg(
+        *[(pl.col("theme") == code).any().alias(f"__has_{i}") for i, code in enumerate(plan.theme_codes)],
+        *[((pl.col("theme") == code) & pl.col("met")).any().alias(f"__met_{i}") for i, code in enumerate(plan.theme_codes)],
         pl.len().alias("theme_count"),
         pl.col("met").all().alias("all_met"),
+    ).select(
+        "family_id", "theme_count", "all_met",
+        _in_plan_order(plan, "__has").alias("themes_at_attachment"),
+        _in_plan_order(plan, "__met").alias("themes_progress_met"),
     )
     children = dependent_children(families, records).with_columns(pl.lit(True).alias("has_child"))
     employment = continuous_employment(plan, families, records)

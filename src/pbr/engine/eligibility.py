@@ -56,9 +56,8 @@ def _attendance_below(rule: Rule, theme: str, families: pl.DataFrame, records: R
     terms = measured_terms(families.select("family_id", "attachment_date"), records.terms, "attachment_date", rule["terms"])
     terms = terms.filter(pl.col("term_id").is_not_null()).select("family_id", "term_id")
     num, den = ratio(rule["min_absence_percent"])
-    found = records.attendance.join(terms, on=["family_id", "term_id"])
-    high = found.filter(100 * den * absences(rule["absence"]) >= num * pl.col("possible"))
-    return high.select("family_id", "person_id")
+    high = records.attendance.filter(100 * den * absences(rule["absence"]) >= num * pl.col("possible"))
+    return high.join(terms, on=["family_id", "term_id"]).select("family_id", "person_id")
 
 
 def families_with_lookback(plan: Plan, families: pl.DataFrame) -> pl.DataFrame:

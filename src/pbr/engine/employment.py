@@ -51,8 +51,10 @@ def continuous_employment(plan: Plan, families: pl.DataFrame, records: Records) 
         "within": [r.within_weeks for r in rules.values()]})
     qualifying = benefits.filter(covers_a).join(rule_table, on="episode_type").group_by(
         "family_id", "person_id", "episode_type", "weeks", "within").agg(
+        pl.col("start_date", "end_date").first()).select(
+        "family_id", "person_id", "episode_type", "weeks", "within",
         (pl.col("episode_type") + pl.lit(" ") + iso(pl.col("start_date")) + pl.lit("..")
-         + pl.col("end_date").dt.strftime("%Y-%m-%d").fill_null("open")).first().alias("benefit_text"))
+         + pl.col("end_date").dt.strftime("%Y-%m-%d").fill_null("open")).alias("benefit_text"))
     people = qualifying.select("family_id", "person_id").unique().join(attached, on="family_id")
 
     people = people.with_row_index("pid").with_columns(pl.col("pid").cast(pl.Int64))

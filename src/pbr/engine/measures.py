@@ -200,10 +200,10 @@ def no_episodes(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     joined = points.select(*POINT_KEYS, "window_start").join(episodes, on="family_id").filter(
         (pl.col("start_date") <= pl.col("at"))
         & (pl.col("end_date").is_null() | (pl.col("end_date") > pl.col("window_start"))))
+    which = (pl.col("person_id") + pl.lit(" ") + pl.col("episode_type") + pl.lit(" ") + iso(pl.col("start_date"))
+             + pl.lit("..") + pl.col("end_date").dt.strftime("%Y-%m-%d").fill_null("open")).sort().str.join(", ")
     described = joined.group_by(POINT_KEYS).agg(
-        pl.len().alias("overlapping"),
-        (pl.col("person_id") + pl.lit(" ") + pl.col("episode_type") + pl.lit(" ") + iso(pl.col("start_date"))
-         + pl.lit("..") + pl.col("end_date").dt.strftime("%Y-%m-%d").fill_null("open")).sort().str.join(", ").alias("which"))
+        pl.len().alias("overlapping"), (which if ctx.with_evidence else pl.lit(None, pl.String)).alias("which"))
     frame = points.join(described, on=POINT_KEYS, how="left").with_columns(pl.col("overlapping").fill_null(0))
     types = "/".join(ctx.rule["episode_types"])
     evidence = pl.when(~pl.col("complete")).then(_incomplete_text(ctx)).otherwise(
@@ -249,14 +249,15 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     )
     measured = terms.filter(pl.col("term_id").is_not_null()).select(*POINT_KEYS, "term_id", "term_start")
 
-    flagged = ctx.flagged.join(records.members, on=["family_id", "person_id"], how="left")
+    flagged = ctx.flagged.join(records.members.select("person_id", "date_of_birth"), on="person_id", how="left")
     needed = measured.join(flagged, on="family_id").filter(
         pl.col("date_of_birth").is_null() | school_age(pl.col("date_of_birth"), pl.col("term_start"))).select(*POINT_KEYS, "person_id", "term_id")
     # only the measured terms' records matter: a few terms out of years of them
     attendance = records.attendance.filter(pl.col("term_id").is_in(measured.get_column("term_id").unique().implode())).select(
         "family_id", "person_id", "term_id", "possible", "authorised", "unauthorised",
         absences(rule["absence"]).alias("absent"))
-    missing = needed.join(attendance, on=["family_id", "person_id", "term_id"], how="anti").group_by(POINT_KEYS).agg(
+    # a person is in one family: the person and term find the record
+    missing = needed.join(attendance, on=["person_id", "term_id"], how="anti").group_by(POINT_KEYS).agg(
         listing(pl.col("person_id") + pl.lit(" ") + pl.col("term_id"), "missing"))
 
     scoped = ctx.in_scope(attendance)

@@ -69,29 +69,45 @@ def _repeated(names: list[str]) -> str | None:
     return f"column {', '.join(dupes)} appears more than once" if dupes else None
 
 
-def _csv_header(path: Path) -> list[str]:
-    """The header as written; polars renames a repeated name (`x_duplicated_0`), which would hide it."""
+def _csv_header(path: Path) -> list[str] | None:
+    """The header as written, or None where the file's start is not UTF-8 text.
+
+    polars renames a repeated name (`x_duplicated_0`), which would hide it, and reads a header that is not UTF-8
+    without complaint, so that a column named there seems to be missing."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             return next(csv.reader(handle), [])
-    except (UnicodeDecodeError, csv.Error):
+    except UnicodeDecodeError:
+        return None
+    except csv.Error:
         return []
 
 
-def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Series | None = None) -> SourceFile | str:
-    """Trim names and values, drop blank rows, check required columns. Returns an error text on rejection.
+def _trimming(frame: pl.LazyFrame, table: str) -> tuple[pl.LazyFrame, list[str], list[str]] | str:
+    """The query trimming names and values, with the table's own and its ignored columns; or the rejection.
 
-    The readers have refused a header that names a column twice, where they still see it as written."""
-    names = column_names(frame.columns)
-    frame = frame.rename(dict(zip(frame.columns, names)))
+    Every column is kept in the query, ignored ones too: a reader that skipped a column would not see a row
+    holding more values than the header names. The readers have refused a header that names a column twice,
+    where they still see it as written."""
+    as_read = frame.collect_schema().names()
+    names = column_names(as_read)
     contract = contracts()[table]
-    missing = [c for c in contract.required if c not in frame.columns]
+    missing = [c for c in contract.required if c not in names]
     if missing:
         return f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
-    own = [c for c in contract.columns if c in frame.columns]
-    ignored = [c for c in frame.columns if c not in contract.columns]
+    own = [c for c in contract.columns if c in names]
+    ignored = [c for c in names if c not in contract.columns]
+    query = frame.select([pl.col(raw).cast(pl.String).str.strip_chars().alias(name) if name in own else pl.col(raw)
+                          for raw, name in zip(as_read, names)])
+    return query, own, ignored
+
+
+def _finished(trimmed: pl.DataFrame, table: str, source: str, own: list[str], ignored: list[str],
+              first_row: pl.Series | None = None) -> SourceFile:
+    """Empty values as null, row numbers and source added, blank rows dropped, the contract's columns in order."""
+    contract = contracts()[table]
+    frame = trimmed.select(own)
     rows = first_row if first_row is not None else pl.int_range(2, frame.height + 2, eager=True)
-    frame = frame.select([pl.col(c).cast(pl.String).str.strip_chars() for c in own])
     # an empty field reads as null already; only a value of spaces alone is left empty by trimming
     emptied = [c for c in own if frame.select((pl.col(c).str.len_bytes() == 0).any()).item()]
     frame = frame.with_columns([pl.col(c).replace("", None) for c in emptied]).with_columns(
@@ -107,10 +123,22 @@ def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Serie
     return SourceFile(source=source, table=table, path=Path(), sha256="", frame=frame, ignored_columns=ignored)
 
 
+def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Series | None = None) -> SourceFile | str:
+    """Trim names and values, drop blank rows, check required columns. Returns an error text on rejection."""
+    trimming = _trimming(frame.lazy(), table)
+    if isinstance(trimming, str):
+        return trimming
+    query, own, ignored = trimming
+    return _finished(query.collect(), table, source, own, ignored, first_row)
+
+
 def read_csv(path: Path, table: str, digest: Future[tuple[str, bool]] | None = None) -> SourceFile:
     """One CSV; `digest`, when given, is `_digest(path)` already under way in another thread."""
     problems = None
+    header = _csv_header(path)
     try:
+        if header is None:
+            raise UnicodeError("the file is not UTF-8 text")
         raw = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
     except Exception as error:  # polars raises several types for unreadable input
         recovered = _read_with_long_rows(path)
@@ -118,12 +146,47 @@ def read_csv(path: Path, table: str, digest: Future[tuple[str, bool]] | None = N
             sha, _ = digest.result() if digest else _digest(path)
             return SourceFile(path.name, table, path, sha, rejected=f"cannot be read as CSV: {_unreadable(path, error)}")
         raw, problems = recovered
-    result = _repeated(column_names(_csv_header(path) or raw.columns)) or _normalise(raw, table, path.name)
+    result = _repeated(column_names(header or raw.columns)) or _normalise(raw, table, path.name)
+    return _with_file(result, path, table, raw.columns, digest, problems)
+
+
+def _with_file(result: SourceFile | str, path: Path, table: str, header: list[str],
+               digest: Future[tuple[str, bool]] | None, problems: pl.DataFrame | None = None) -> SourceFile:
+    """The file's rows, or its rejection, with the file's path and SHA-256."""
     sha, nul = digest.result() if digest else _digest(path)
     if isinstance(result, str):
-        return SourceFile(path.name, table, path, sha, rejected=result + _separator_hint(raw.columns))
+        return SourceFile(path.name, table, path, sha, rejected=result + _separator_hint(header))
     result.path, result.sha256, result.row_problems, result.may_hold_nul = path, sha, problems, nul
     return result
+
+
+def _read_csvs(tables: dict[Path, str], digests: dict[Path, Future]) -> dict[Path, SourceFile]:
+    """Several CSVs read side by side in one polars query; any file polars cannot read whole is read on its own,
+    which finds its long rows or says why it cannot be read."""
+    queries: dict[Path, tuple[pl.LazyFrame, list[str], list[str]]] = {}
+    read: dict[Path, SourceFile] = {}
+    for path, table in tables.items():
+        header = _csv_header(path)
+        try:
+            if header is None:
+                raise UnicodeError("the file is not UTF-8 text")
+            scan = pl.scan_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
+            trimming = _repeated(column_names(header or scan.collect_schema().names())) or _trimming(scan, table)
+        except Exception:  # polars raises several types for unreadable input
+            read[path] = read_csv(path, table, digests.get(path))
+            continue
+        if isinstance(trimming, str):
+            read[path] = _with_file(trimming, path, table, scan.collect_schema().names(), digests.get(path))
+        else:
+            queries[path] = trimming
+    try:
+        frames = pl.collect_all([query for query, _, _ in queries.values()])
+    except Exception:  # polars raises several types for unreadable input
+        return read | {path: read_csv(path, tables[path], digests.get(path)) for path in queries}
+    for (path, (_, own, ignored)), frame in zip(queries.items(), frames):
+        read[path] = _with_file(_finished(frame, tables[path], path.name, own, ignored), path, tables[path],
+                                frame.columns, digests.get(path))
+    return read
 
 
 def _separator_hint(header: list[str]) -> str:
@@ -272,6 +335,9 @@ def read_path(path: str | Path) -> ReadResult:
 
 
 def _read_candidates(candidates: list[Path], digests: dict[Path, Future]) -> ReadResult:
+    csv_tables = {c: table for c in candidates if c.suffix.lower() == ".csv" and not is_lock_file(c)
+                  and (table := table_for_stem(c.stem)) is not None}
+    csv_read = _read_csvs(csv_tables, digests)
     files: list[SourceFile] = []
     ignored: list[str] = []
     for candidate in candidates:
@@ -282,12 +348,8 @@ def _read_candidates(candidates: list[Path], digests: dict[Path, Future]) -> Rea
             sheets, skipped = read_workbook(candidate)
             files += sheets
             ignored += skipped
-        elif suffix == ".csv":
-            table = table_for_stem(candidate.stem)
-            if table is None:
-                ignored.append(candidate.name)
-            else:
-                files.append(read_csv(candidate, table, digests.get(candidate)))
+        elif candidate in csv_read:
+            files.append(csv_read[candidate])
         else:
             ignored.append(candidate.name)
     return ReadResult(files=files, ignored=ignored)

@@ -16,6 +16,7 @@ from pbr.feeds.read import ROW, SOURCE, SourceFile
 from pbr.resources import vocabularies
 
 INDEX = "__i"
+REPEATED_KEY = "__repeated_key"
 NUL = "\x00"
 PERSONAL_WITHHELD = "(personal data, not shown)"
 DECIMAL = pl.Decimal(38, 9)
@@ -209,11 +210,10 @@ def _failure_reasons(frame: pl.DataFrame, failures: pl.DataFrame, rules: list[Ro
 
 
 def _duplicate_keys(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
-    keyed = frame.select(INDEX, ROW, *key)
-    if any(keyed.get_column(k).null_count() for k in key):
-        keyed = keyed.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
-    # the listing of rows is built for duplicated keys only: they are few, and a listing over every key is not cheap
-    keyed = keyed.filter(pl.len().over(key) > 1)
+    """Rows whose key appears more than once; `frame` marks them REPEATED_KEY (a null key part counts as a value)."""
+    # the listing of rows is built for repeated keys only: they are few, and a listing over every key is not cheap
+    keyed = frame.filter(pl.col(REPEATED_KEY)).select(INDEX, ROW, *key)
+    keyed = keyed.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
     counted = keyed.with_columns(
         pl.len().over(key).alias("__n"),
         pl.col(ROW).cast(pl.String).implode().over(key).list.join(", ").alias("__rows"),
@@ -301,16 +301,22 @@ def validate(files: list[SourceFile], themes: list[str], today: dt.date | None =
             if f.row_problems is not None and f.row_problems.height:
                 read_problems.setdefault(f.table, []).append(f.row_problems.with_columns(pl.lit(f.source).alias(SOURCE)))
 
+    def typing(name: str, contract: TableContract) -> pl.LazyFrame:
+        frames = by_table.get(name)
+        frame = (pl.concat(frames, how="vertical") if frames
+                 else pl.DataFrame(schema={**{c: pl.String for c in contract.columns}, ROW: pl.Int64, SOURCE: pl.String}))
+        repeated = [(pl.len().over(list(contract.key)) > 1).alias(REPEATED_KEY)] if contract.key else []
+        return frame.lazy().with_row_index(INDEX).with_columns(pl.col(INDEX).cast(pl.Int64)).with_columns(
+            [_typed(spec).alias(_t(spec.name)) for spec in contract.columns.values()] + repeated)
+
+    # every table's values are typed, and its repeated keys found, side by side: neither needs another table
+    typed_frames = dict(zip(contracts(), pl.collect_all([typing(n, c) for n, c in contracts().items()])))
     parents = _Parents()
     member_families = [known.members]  # person -> family, for linking quarantined rows to families
     tables: dict[str, pl.DataFrame] = {}
     quarantine_parts: list[pl.DataFrame] = []
     for name, contract in contracts().items():
-        frames = by_table.get(name)
-        frame = (pl.concat(frames, how="vertical") if frames
-                 else pl.DataFrame(schema={**{c: pl.String for c in contract.columns}, ROW: pl.Int64, SOURCE: pl.String}))
-        frame = frame.with_row_index(INDEX).with_columns(pl.col(INDEX).cast(pl.Int64))
-        frame = frame.with_columns([_typed(spec).alias(_t(spec.name)) for spec in contract.columns.values()])
+        frame = typed_frames[name]
 
         # each looked for in one pass first: a rule in every file would cost a pass each for what is rare
         with_nul = frozenset(c for c in contract.columns if name in may_hold_nul
