@@ -176,23 +176,26 @@ def _pandera_failures(frame: pl.DataFrame, rules: list[RowRule]) -> pl.DataFrame
     pandera runs its checks one after another over the rows it is given, so it is given only the rows that
     fail at least one rule, found first in one pass of every rule at once: a rule looks at its own row only.
     """
-    import pandera.polars as pa  # here, so commands that validate nothing start without it
-
     if not rules:
         return pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
     frame = frame.filter(~pl.all_horizontal([rule.ok.fill_null(False) for rule in rules]))
     if frame.height == 0:
         return pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
+    import pandera.polars as pa  # here, so that commands validating nothing, or only good rows, start without it
     checks = [pa.Check(lambda data, ok=rule.ok: data.lazyframe.select(ok.fill_null(False)), name=rule.name)
               for rule in rules]
     schema = pa.DataFrameSchema(checks=checks)
     try:
         schema.validate(frame, lazy=True)
+        failures = pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases.select(pl.col("index").cast(pl.Int64).alias("__position"), pl.col("check").alias("rule"))
         positions = frame.select(INDEX).with_row_index("__position").with_columns(pl.col("__position").cast(pl.Int64))
-        return cases.drop_nulls().join(positions, on="__position").select(INDEX, "rule")
-    return pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
+        failures = cases.drop_nulls().join(positions, on="__position").select(INDEX, "rule")
+    # every row handed over fails some rule: one pandera did not name would otherwise pass as good
+    if frame.height != failures.get_column(INDEX).n_unique():
+        raise RuntimeError("pandera named no failing rule for some rows that fail one")
+    return failures
 
 
 def _failure_reasons(frame: pl.DataFrame, failures: pl.DataFrame, rules: list[RowRule]) -> pl.DataFrame:
