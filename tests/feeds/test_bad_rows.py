@@ -278,3 +278,15 @@ def test_a_workbook_number_reads_as_excel_shows_it(tmp_path):
     assert [str(s) for s in result.tables["assessments"]["score"].to_list()] == ["7.100000000"]
     bad = result.quarantine.row(0, named=True)
     assert result.quarantine.height == 1 and (bad["row"], bad["column"], bad["value"]) == (3, "amount", "12.345")
+
+
+def test_a_row_failing_a_rule_is_never_passed_as_good_even_if_pandera_names_no_failure(tmp_path, monkeypatch):
+    import pandera.polars as pa
+
+    write_dataset(tmp_path, families=[FAMILY], members=MEMBERS)
+    write_feed(tmp_path, "events", [{"person_id": "C1", "event_type": "offence", "event_date": "2017-1-5"}])
+    files = read_path(tmp_path).files
+    assert quarantine_of(tmp_path).height == 1  # pandera names the fault
+    monkeypatch.setattr(pa.DataFrameSchema, "validate", lambda self, frame, **options: frame)
+    with pytest.raises(RuntimeError, match="pandera named no failing rule"):
+        validate(files, THEMES, today=TODAY)
