@@ -29,7 +29,7 @@ def main() -> None:
     plain, _ = run_measured([PYTHON, "-c", PLAIN_READ, str(data)])
     polars_only, _ = run_measured([PYTHON, "-c", "import polars"])
     with_cli, _ = run_measured([PYTHON, "-c", "import pbr.cli"])
-    stages: list[tuple[str, float]] = [("imports beyond polars (pbr, typer, rich, pandera, yaml)", with_cli - polars_only)]
+    stages: list[tuple[str, float]] = [("imports beyond polars (pbr, typer, rich, yaml)", with_cli - polars_only)]
 
     def timed(name: str, work):
         started = time.perf_counter()
