@@ -108,3 +108,26 @@ def test_a_table_read_in_small_batches_is_the_same_table(tmp_path, db_url):
 def test_a_percent_sign_in_the_query_text_stays_one_percent_sign(db_url):
     frame = Store(db_url).read(text("SELECT 'at or over 10%' AS reason"), schema={"reason": pl.String})
     assert frame.get_column("reason").to_list() == ["at or over 10%"]
+
+
+def test_an_empty_text_stays_empty_and_a_null_stays_null(db_url):
+    frame = Store(db_url).read(text("SELECT '' AS empty, NULL AS missing, 0 AS zero"),
+                               schema={"empty": pl.String, "missing": pl.String, "zero": pl.Int64})
+    assert frame.rows() == [("", None, 0)]
+
+
+def test_dates_read_right_whatever_the_server_s_date_style(db_url):
+    schema = {"day": pl.Date}
+    with Store(db_url).engine.connect() as connection:
+        if connection.dialect.name == "postgresql":  # a server set up the American way writes 03/04/2016
+            connection.exec_driver_sql("SET DateStyle TO 'SQL, MDY'")
+            query = text("SELECT date '2016-03-04' AS day UNION ALL SELECT date '2016-12-31'")
+        else:
+            query = text("SELECT '2016-03-04' AS day UNION ALL SELECT '2016-12-31'")
+        frame = read_through_cursor(connection, query, schema)
+    assert frame.get_column("day").to_list() == [dt.date(2016, 3, 4), dt.date(2016, 12, 31)]
+
+
+def test_a_type_csv_text_does_not_carry_exactly_is_read_row_by_row(db_url):
+    frame = Store(db_url).read(text("SELECT 1 = 1 AS yes, 1 = 0 AS no"), schema={"yes": pl.Boolean, "no": pl.Boolean})
+    assert frame.rows() == [(True, False)]
