@@ -83,6 +83,14 @@ def _csv_header(path: Path) -> list[str] | None:
         return []
 
 
+def _utf8_header(path: Path) -> list[str]:
+    """The header as written; raises where the file's start is not UTF-8, which polars would read regardless."""
+    header = _csv_header(path)
+    if header is None:
+        raise UnicodeError("the file is not UTF-8 text")
+    return header
+
+
 def _trimming(frame: pl.LazyFrame, table: str) -> tuple[pl.LazyFrame, list[str], list[str]] | str:
     """The query trimming names and values, with the table's own and its ignored columns; or the rejection.
 
@@ -134,11 +142,9 @@ def _normalise(frame: pl.DataFrame, table: str, source: str, first_row: pl.Serie
 
 def read_csv(path: Path, table: str, digest: Future[tuple[str, bool]] | None = None) -> SourceFile:
     """One CSV; `digest`, when given, is `_digest(path)` already under way in another thread."""
-    problems = None
-    header = _csv_header(path)
+    problems, header = None, None
     try:
-        if header is None:
-            raise UnicodeError("the file is not UTF-8 text")
+        header = _utf8_header(path)
         raw = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
     except Exception as error:  # polars raises several types for unreadable input
         recovered = _read_with_long_rows(path)
@@ -166,17 +172,16 @@ def _read_csvs(tables: dict[Path, str], digests: dict[Path, Future]) -> dict[Pat
     queries: dict[Path, tuple[pl.LazyFrame, list[str], list[str]]] = {}
     read: dict[Path, SourceFile] = {}
     for path, table in tables.items():
-        header = _csv_header(path)
         try:
-            if header is None:
-                raise UnicodeError("the file is not UTF-8 text")
+            header = _utf8_header(path)
             scan = pl.scan_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
-            trimming = _repeated(column_names(header or scan.collect_schema().names())) or _trimming(scan, table)
+            names = scan.collect_schema().names()
+            trimming = _repeated(column_names(header or names)) or _trimming(scan, table)
         except Exception:  # polars raises several types for unreadable input
             read[path] = read_csv(path, table, digests.get(path))
             continue
         if isinstance(trimming, str):
-            read[path] = _with_file(trimming, path, table, scan.collect_schema().names(), digests.get(path))
+            read[path] = _with_file(trimming, path, table, names, digests.get(path))
         else:
             queries[path] = trimming
     try:

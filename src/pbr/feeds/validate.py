@@ -176,18 +176,19 @@ def _pandera_failures(frame: pl.DataFrame, rules: list[RowRule]) -> pl.DataFrame
     pandera runs its checks one after another over the rows it is given, so it is given only the rows that
     fail at least one rule, found first in one pass of every rule at once: a rule looks at its own row only.
     """
+    none = pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
     if not rules:
-        return pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
+        return none
     frame = frame.filter(~pl.all_horizontal([rule.ok.fill_null(False) for rule in rules]))
     if frame.height == 0:
-        return pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
+        return none
     import pandera.polars as pa  # here, so that commands validating nothing, or only good rows, start without it
     checks = [pa.Check(lambda data, ok=rule.ok: data.lazyframe.select(ok.fill_null(False)), name=rule.name)
               for rule in rules]
     schema = pa.DataFrameSchema(checks=checks)
     try:
         schema.validate(frame, lazy=True)
-        failures = pl.DataFrame(schema={INDEX: pl.Int64, "rule": pl.String})
+        failures = none
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases.select(pl.col("index").cast(pl.Int64).alias("__position"), pl.col("check").alias("rule"))
         positions = frame.select(INDEX).with_row_index("__position").with_columns(pl.col("__position").cast(pl.Int64))
