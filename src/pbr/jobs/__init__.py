@@ -1,7 +1,9 @@
 """Scheduled jobs: APScheduler 3 with its job store in pbr's own database, so jobs survive restarts."""
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 
 import polars as pl
@@ -61,13 +63,25 @@ def run_scheduler(store: Store, config_path: str | None, say=print) -> None:
         # no job starts and none schedules a retry; the running ones finish before shutdown takes its locks
         runner.stop_retries()
         scheduler.pause()
-        runner.wait_until_idle()
-        scheduler.shutdown()
+        if runner.wait_until_idle(config.stop_grace_seconds):
+            scheduler.shutdown()
+            return
+        # a service manager kills a process that ignores SIGTERM: stop now, with the run log saying what was cut
+        reason = f"stopped by {stopping_on[0]} before it finished; what it had not committed was rolled back"
+        interrupted = runner.interrupt_running(reason)
+        say(f"interrupted after {config.stop_grace_seconds:g} s: {', '.join(interrupted)} "
+            "(its next scheduled run stands)")
+        say("scheduler stopped")
+        sys.stdout.flush()
+        os._exit(0)
+
+    stopping_on: list[str] = []
 
     def stop(signum, _frame):
         if not stopping.is_set():
             stopping.set()
-            say(f"stopping on {signal.Signals(signum).name}")
+            stopping_on.append(signal.Signals(signum).name)
+            say(f"stopping on {stopping_on[0]}")
             threading.Thread(target=halt, daemon=True).start()
 
     def after_start():

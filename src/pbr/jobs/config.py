@@ -50,11 +50,13 @@ class JobsConfig:
     reports: Path = Path("reports")
     max_attempts: int = 3
     retry_delay_seconds: float = 300
+    stop_grace_seconds: float = 3  # SIGTERM waits this long for running jobs, then cuts them
     raw: dict = field(default_factory=dict, compare=False)
 
 
 JOB_SECTIONS = {"inbox": "inbox", "nightly_evaluation": "nightly-evaluation",
                 "claim_preparation": "claim-preparation", "progress_return": "progress-return"}
+SETTING_SECTIONS = ("retry", "shutdown")
 DEFAULTS = {"inbox": {"every_seconds": 60}, "nightly_evaluation": {"cron": "0 2 * * *"}}
 
 
@@ -94,9 +96,10 @@ def load_config(path: str | Path | None) -> JobsConfig:
         base = path.parent.resolve()
     if not isinstance(data, dict):
         raise ConfigError("the configuration must be a YAML mapping")
-    unknown = set(data) - set(JOB_SECTIONS) - {"retry"}
+    unknown = set(data) - set(JOB_SECTIONS) - set(SETTING_SECTIONS)
     if unknown:
-        raise ConfigError(f"unknown section {', '.join(sorted(unknown))} (known: {', '.join([*JOB_SECTIONS, 'retry'])})")
+        raise ConfigError(f"unknown section {', '.join(sorted(unknown))} "
+                          f"(known: {', '.join([*JOB_SECTIONS, *SETTING_SECTIONS])})")
     schedules = {JOB_SECTIONS[s]: _schedule(s, data[s] or {}) for s in JOB_SECTIONS if s in data}
     inbox = data.get("inbox") or {}
     claim = data.get("claim_preparation") or {}
@@ -112,7 +115,8 @@ def load_config(path: str | Path | None) -> JobsConfig:
         days_before_close=int(_number(claim, "days_before_close", 14, "claim_preparation", whole=True)),
         reports=base / (data.get("progress_return") or {}).get("folder", "reports"),
         max_attempts=int(_number(retry, "max_attempts", 3, "retry", whole=True, least=1)),
-        retry_delay_seconds=_number(retry, "delay_seconds", 300, "retry"), raw=data)
+        retry_delay_seconds=_number(retry, "delay_seconds", 300, "retry"),
+        stop_grace_seconds=_number(data.get("shutdown") or {}, "grace_seconds", 3, "shutdown"), raw=data)
 
 
 def _flag(section: dict, key: str, path: str) -> bool:

@@ -11,7 +11,7 @@ import traceback
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
-from pbr.jobs.config import load_config
+from pbr.jobs.config import JobsConfig, load_config
 from pbr.jobs.tasks import TASKS
 from pbr.store import Store
 from pbr.store.models import JobLease, JobRun
@@ -28,7 +28,8 @@ scheduler = None  # the running scheduler, for retries; None for `pbr jobs run`
 _retry_lock = threading.Lock()
 _stopping = False
 _active = threading.Condition()
-_active_runs = 0
+_active_jobs = 0  # jobs of this process between their start and their end
+_active_runs: dict[int, tuple[str, Store]] = {}  # run id -> (job id, its store), once the run is recorded
 
 
 def attach(running) -> None:
@@ -45,10 +46,25 @@ def stop_retries() -> None:
         _stopping = True
 
 
-def wait_until_idle() -> None:
-    """Return once no job of this process is running."""
+def wait_until_idle(timeout: float | None = None) -> bool:
+    """Whether no job of this process is running, waiting at most `timeout` seconds for the running ones."""
     with _active:
-        _active.wait_for(lambda: _active_runs == 0)
+        return _active.wait_for(lambda: _active_jobs == 0, timeout)
+
+
+def interrupt_running(reason: str) -> list[str]:
+    """Record every job still running in this process as interrupted and free its lease; returns their ids.
+
+    The process exits next, so the database rolls back whatever the job had not committed.
+    """
+    with _active:
+        running = dict(_active_runs)
+    for run_id, (job_id, store) in running.items():
+        with store.engine.begin() as connection:
+            connection.execute(update(RUNS).where((RUNS.c.id == run_id) & (RUNS.c.outcome == "running")).values(
+                finished_at=_now(), outcome="interrupted", error=reason))
+        _release(store, job_id)
+    return [job_id for job_id, _ in running.values()]
 
 
 def _now() -> dt.datetime:
@@ -77,23 +93,28 @@ def _release(store: Store, job_id: str) -> None:
 
 def run_job(job_id: str, config_path: str | None, database_url: str, attempt: int = 1) -> str:
     """Run a job once and record it; returns its outcome (ok, failed, skipped)."""
-    global _active_runs
+    global _active_jobs
     with _active:
-        _active_runs += 1
+        _active_jobs += 1
+    run_id = None
     try:
-        return _run_recorded(job_id, config_path, database_url, attempt)
+        store = Store(database_url)
+        config = load_config(config_path)
+        with store.engine.begin() as connection:
+            run_id = connection.execute(insert(RUNS).values(job_id=job_id, attempt=attempt, started_at=_now(),
+                                                            outcome="running", host=OWNER)).inserted_primary_key[0]
+        with _active:
+            _active_runs[run_id] = (job_id, store)
+        return _run_recorded(job_id, config_path, database_url, store, config, run_id, attempt)
     finally:
         with _active:
-            _active_runs -= 1
+            _active_jobs -= 1
+            _active_runs.pop(run_id, None)
             _active.notify_all()
 
 
-def _run_recorded(job_id: str, config_path: str | None, database_url: str, attempt: int) -> str:
-    store = Store(database_url)
-    config = load_config(config_path)
-    with store.engine.begin() as connection:
-        run_id = connection.execute(insert(RUNS).values(job_id=job_id, attempt=attempt, started_at=_now(),
-                                                        outcome="running", host=OWNER)).inserted_primary_key[0]
+def _run_recorded(job_id: str, config_path: str | None, database_url: str, store: Store, config: JobsConfig,
+                  run_id: int, attempt: int) -> str:
     if not _acquire(store, job_id):
         _finish(store, run_id, "skipped", None, "another scheduler is running this job")
         return "skipped"

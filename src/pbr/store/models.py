@@ -253,7 +253,7 @@ class JobRun(SQLModel, table=True):
     attempt: int = 1
     started_at: dt.datetime
     finished_at: Optional[dt.datetime] = None
-    outcome: str = Field(max_length=20)  # running, ok, failed, skipped
+    outcome: str = Field(max_length=20)  # running, ok, failed, skipped, interrupted
     counts: Optional[str] = Field(default=None, sa_column=Column(Text))
     error: Optional[str] = Field(default=None, sa_column=Column(Text))
     host: Optional[str] = Field(default=None, max_length=200)
