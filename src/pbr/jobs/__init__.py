@@ -69,7 +69,7 @@ def run_scheduler(store: Store, config_path: str | None, say=print) -> None:
         # a service manager kills a process that ignores SIGTERM: stop now, with the run log saying what was cut
         reason = f"stopped by {stopping_on[0]} before it finished; what it had not committed was rolled back"
         interrupted = runner.interrupt_running(reason)
-        say(f"interrupted after {config.stop_grace_seconds:g} s: {', '.join(interrupted)} "
+        say(f"interrupted after {config.stop_grace_seconds:g} s: {', '.join(interrupted) or 'a job still starting'} "
             "(its next scheduled run stands)")
         say("scheduler stopped")
         sys.stdout.flush()
