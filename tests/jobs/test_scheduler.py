@@ -139,7 +139,8 @@ def test_a_failing_job_is_retried_and_never_stops_the_scheduler(tmp_path, db_url
         wait_for(lambda: "scheduler started" in log_of(tmp_path))
         subprocess.run([*PBR, "--db", db_url, "jobs", "run", "progress-return", "--config", str(tmp_path / "cfg.yaml")],
                        capture_output=True, text=True, timeout=120)
-        wait_for(lambda: any(r["attempt"] == 2 for r in runs(db_url, "progress-return")), seconds=60)
+        wait_for(lambda: any(r["attempt"] == 2 and r["outcome"] != "running" for r in runs(db_url, "progress-return")),
+                 seconds=60)
         inbox_runs = len(runs(db_url, "inbox"))
         wait_for(lambda: len(runs(db_url, "inbox")) > inbox_runs + 1)
         assert process.poll() is None
