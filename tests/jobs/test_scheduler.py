@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from sqlalchemy import select, text
 
@@ -40,6 +41,19 @@ def wait_for(condition, seconds: float = 30) -> None:
             return
         time.sleep(0.2)
     raise AssertionError("timed out waiting")
+
+
+def stop_while_running(folder: Path, db: str, config: str, pause_seconds: float) -> SimpleNamespace:
+    """Start the scheduler with each job held `pause_seconds`, send SIGTERM while progress-return runs."""
+    Store(db)
+    process = start(folder, db, config, {"PBR_JOB_PAUSE_SECONDS": str(pause_seconds)})
+    try:
+        wait_for(lambda: any(r["outcome"] == "running" for r in runs(db, "progress-return")))
+        stopped_in = stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return SimpleNamespace(stopped_in=stopped_in, returncode=process.returncode)
 
 
 def runs(db: str, job: str | None = None) -> list[dict]:
@@ -159,14 +173,7 @@ def test_sigterm_while_a_job_is_failing_stops_without_waiting_for_its_retry(tmp_
     (tmp_path / "reports").write_text("a file where the reports folder should be")
     config = ("progress_return: {every_seconds: 1, folder: reports}\nretry: {max_attempts: 3, delay_seconds: 1}\n"
               "shutdown: {grace_seconds: 10}\n")  # the job fails inside the grace, not cut by it
-    Store(db_url)
-    process = start(tmp_path, db_url, config, {"PBR_JOB_PAUSE_SECONDS": "2"})
-    try:
-        wait_for(lambda: any(r["outcome"] == "running" for r in runs(db_url, "progress-return")))
-        assert stop(process) < 15
-    finally:
-        if process.poll() is None:
-            process.kill()
+    assert stop_while_running(tmp_path, db_url, config, pause_seconds=2).stopped_in < 15
     last = runs(db_url, "progress-return")[-1]
     assert last["outcome"] == "failed" and last["finished_at"]
     assert "progress-return: no retry scheduled, the scheduler is stopping" in log_of(tmp_path)
@@ -175,15 +182,9 @@ def test_sigterm_while_a_job_is_failing_stops_without_waiting_for_its_retry(tmp_
 
 def test_sigterm_cuts_a_job_that_outlasts_the_grace_and_records_it_as_interrupted(tmp_path, db_url):
     config = "progress_return: {every_seconds: 1, folder: reports}\n"
-    Store(db_url)
-    process = start(tmp_path, db_url, config, {"PBR_JOB_PAUSE_SECONDS": "60"})
-    try:
-        wait_for(lambda: any(r["outcome"] == "running" for r in runs(db_url, "progress-return")))
-        assert stop(process) < 5
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0
+    stopped = stop_while_running(tmp_path, db_url, config, pause_seconds=60)
+    assert stopped.stopped_in < 5
+    assert stopped.returncode == 0
     held = runs(db_url, "progress-return")
     assert len(held) == 1 and held[0]["outcome"] == "interrupted" and held[0]["finished_at"]
     assert "stopped by SIGTERM before it finished" in held[0]["error"]
