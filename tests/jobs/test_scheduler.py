@@ -5,17 +5,21 @@ import datetime as dt
 import os
 import shutil
 import signal
+import socket
+import sqlite3
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
 from sqlalchemy import select, text
 
 from conftest import EXAMPLES, PBR
+from pbr.jobs.runner import recover_abandoned
 from pbr.jobs.tasks import ready_files
 from pbr.store import Store
-from pbr.store.models import JobRun
+from pbr.store.models import JobLease, JobRun
 
 BASIC = EXAMPLES / "basic"
 
@@ -194,6 +198,78 @@ def test_sigterm_cuts_a_job_that_outlasts_the_grace_and_records_it_as_interrupte
     log = log_of(tmp_path)
     assert "interrupted after 3 s: progress-return" in log and "scheduler stopped" in log
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+@contextmanager
+def writes_held(db: str):
+    """Another writer holding the run log, as a long load on SQLite holds the whole database."""
+    if db.startswith("sqlite"):
+        connection = sqlite3.connect(db.removeprefix("sqlite:///"), isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            connection.rollback()
+            connection.close()
+        return
+    with Store(db).engine.connect() as connection:
+        connection.execute(text("LOCK TABLE job_runs, job_leases IN EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            connection.rollback()
+
+
+def test_a_stop_while_the_database_is_busy_exits_in_time_and_the_next_start_records_the_cut_run(tmp_path, db_url):
+    config = "progress_return: {every_seconds: 1, folder: reports}\n"
+    Store(db_url)
+    process = start(tmp_path, db_url, config, {"PBR_JOB_PAUSE_SECONDS": "60"})
+    try:
+        wait_for(lambda: any(r["outcome"] == "running" for r in runs(db_url, "progress-return")))
+        with writes_held(db_url):
+            stopped_in = stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert stopped_in < 5 and process.returncode == 0
+    assert "the database was too busy to record that now" in log_of(tmp_path)
+    [cut] = runs(db_url, "progress-return")
+    assert cut["outcome"] == "running"  # the process is gone: nothing could say otherwise yet
+
+    process = start(tmp_path, db_url, config)
+    try:
+        wait_for(lambda: "scheduler started" in log_of(tmp_path).split("scheduler stopped")[-1])
+        stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    recorded = runs(db_url, "progress-return")[0]
+    assert recorded["id"] == cut["id"] and recorded["outcome"] == "interrupted" and recorded["finished_at"]
+    assert f"({cut['host']}) ended before it finished" in recorded["error"]
+    assert "recorded as interrupted, left running by a scheduler that has gone: progress-return" in log_of(tmp_path)
+    # the lease the dead process held was freed at the start, so the job ran again at once
+    assert any(r["outcome"] == "ok" for r in runs(db_url, "progress-return")[1:])
+
+
+def test_only_runs_of_gone_processes_of_this_host_are_recovered(db_url):
+    store = Store(db_url)
+    child = subprocess.Popen(["true"])
+    child.wait()  # reaped: its pid runs nothing now
+    gone = f"{socket.gethostname()}:{child.pid}"
+    here = f"{socket.gethostname()}:{os.getpid()}"
+    elsewhere = "another-host:1"
+    now = dt.datetime.now(dt.timezone.utc)
+    with store.engine.begin() as connection:
+        for job, host in (("inbox", gone), ("nightly-evaluation", here), ("progress-return", elsewhere)):
+            connection.execute(JobRun.__table__.insert().values(job_id=job, attempt=1, started_at=now,
+                                                                outcome="running", host=host))
+            connection.execute(JobLease.__table__.insert().values(job_id=job, owner=host, until=now))
+    assert recover_abandoned(store) == ["inbox"]
+    outcomes = {r["job_id"]: r["outcome"] for r in runs(db_url)}
+    assert outcomes == {"inbox": "interrupted", "nightly-evaluation": "running", "progress-return": "running"}
+    with store.engine.connect() as connection:
+        owners = dict(connection.execute(text("SELECT job_id, owner FROM job_leases")).all())
+    assert owners == {"inbox": None, "nightly-evaluation": here, "progress-return": elsewhere}
 
 
 def test_two_schedulers_on_one_database_never_run_a_job_twice_at_once(tmp_path, db_url):

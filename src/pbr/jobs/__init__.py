@@ -14,6 +14,7 @@ from pbr.store import Store
 from pbr.store.models import JobRun
 
 JOB_FUNCTION = "pbr.jobs.runner:run_job"
+RECORD_SECONDS = 1.5  # after the grace, the most the stop waits to record what it cut
 
 
 def build_scheduler(store: Store):
@@ -55,6 +56,9 @@ def run_scheduler(store: Store, config_path: str | None, say=print) -> None:
 
     config = load_config(config_path)
     config.inbox.mkdir(parents=True, exist_ok=True)
+    abandoned = runner.recover_abandoned(store)
+    if abandoned:
+        say(f"recorded as interrupted, left running by a scheduler that has gone: {', '.join(abandoned)}")
     scheduler = build_scheduler(store)
     runner.attach(scheduler)
     stopping = threading.Event()
@@ -68,9 +72,12 @@ def run_scheduler(store: Store, config_path: str | None, say=print) -> None:
             return
         # a service manager kills a process that ignores SIGTERM: stop now, with the run log saying what was cut
         reason = f"stopped by {stopping_on[0]} before it finished; what it had not committed was rolled back"
-        interrupted = runner.interrupt_running(reason)
+        interrupted, recorded = runner.interrupt_running(reason, within=RECORD_SECONDS)
         say(f"interrupted after {config.stop_grace_seconds:g} s: {', '.join(interrupted) or 'a job still starting'} "
             "(its next scheduled run stands)")
+        if not recorded:
+            say("the database was too busy to record that now: the next scheduler to start on it records the run "
+                "as interrupted and frees its lease")
         say("scheduler stopped")
         sys.stdout.flush()
         os._exit(0)

@@ -8,7 +8,7 @@ import socket
 import threading
 import traceback
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pbr.jobs.config import JobsConfig, load_config
@@ -52,19 +52,65 @@ def wait_until_idle(timeout: float | None = None) -> bool:
         return _active.wait_for(lambda: _active_jobs == 0, timeout)
 
 
-def interrupt_running(reason: str) -> list[str]:
-    """Record every job still running in this process as interrupted and free its lease; returns their ids.
+def interrupt_running(reason: str, within: float) -> tuple[list[str], bool]:
+    """Record every job still running in this process as interrupted and free its lease, taking at most
+    `within` seconds; returns their ids and whether the record was written.
 
-    The process exits next, so the database rolls back whatever the job had not committed.
+    The process exits next, so the database rolls back whatever the job had not committed. A database too busy
+    to take the record in time (SQLite while another writer holds it) leaves the runs for `recover_abandoned`.
     """
     with _active:
         running = dict(_active_runs)
-    for run_id, (job_id, store) in running.items():
-        with store.engine.begin() as connection:
-            connection.execute(update(RUNS).where((RUNS.c.id == run_id) & (RUNS.c.outcome == "running")).values(
-                finished_at=_now(), outcome="interrupted", error=reason))
-        _release(store, job_id)
-    return [job_id for job_id, _ in running.values()]
+    written = threading.Event()
+
+    def record() -> None:
+        for run_id, (job_id, store) in running.items():
+            with store.engine.begin() as connection:
+                connection.execute(update(RUNS).where((RUNS.c.id == run_id) & (RUNS.c.outcome == "running")).values(
+                    finished_at=_now(), outcome="interrupted", error=reason))
+            _release(store, job_id)
+        written.set()
+
+    threading.Thread(target=record, daemon=True).start()
+    written.wait(within)
+    return [job_id for job_id, _ in running.values()], written.is_set()
+
+
+def recover_abandoned(store: Store) -> list[str]:
+    """Runs left `running` by a process of this host that is gone (killed, or stopped while the database was
+    busy): record them as interrupted and free their leases, so the jobs run again now, not when a lease expires.
+    Returns their job ids. A run of another host is left to its lease's expiry: its process cannot be seen here."""
+    host = socket.gethostname()
+    with store.engine.begin() as connection:
+        running = connection.execute(select(RUNS.c.id, RUNS.c.job_id, RUNS.c.host).where(
+            (RUNS.c.outcome == "running") & RUNS.c.host.startswith(f"{host}:", autoescape=True))).all()
+        held = connection.execute(select(LEASE.c.job_id, LEASE.c.owner).where(
+            LEASE.c.owner.startswith(f"{host}:", autoescape=True))).all()
+        gone = [r for r in running if not _alive(r.host)]
+        for run in gone:
+            connection.execute(update(RUNS).where((RUNS.c.id == run.id) & (RUNS.c.outcome == "running")).values(
+                finished_at=_now(), outcome="interrupted",
+                error=f"the scheduler process running it ({run.host}) ended before it finished; recorded when a "
+                      "scheduler next started; what it had not committed was rolled back"))
+        for lease in held:
+            if not _alive(lease.owner):
+                connection.execute(update(LEASE).where((LEASE.c.job_id == lease.job_id) & (
+                    LEASE.c.owner == lease.owner)).values(owner=None, until=None))
+    return [r.job_id for r in gone]
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process `host:pid` of this host still runs."""
+    pid = owner.rpartition(":")[2]
+    if not pid.isdigit():
+        return True  # not written by pbr: leave it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _now() -> dt.datetime:
