@@ -67,7 +67,8 @@ def distinct_outputs(outputs: dict[str, Optional[Path]], inputs: tuple[Path, ...
         seen[where] = label
 
 
-PLAN_HELP = "outcome plan YAML (default: pbr --plan or PBR_PLAN, else the shipped plan)"
+PLAN_HELP = ("outcome plan: a YAML file or a shipped plan's name, see `pbr plan list` (default: pbr --plan or "
+             "PBR_PLAN, else the shipped plan)")
 
 
 @app.callback()
@@ -79,9 +80,15 @@ def main(db: Optional[str] = typer.Option(None, "--db", envvar="PBR_DATABASE_URL
                   "(a YAML file like schemas/vocabularies.yaml)"),
          plan: Optional[Path] = typer.Option(
              None, "--plan", envvar="PBR_PLAN",
-             help="the council's outcome plan: the default of every command's --plan, the scheduler's jobs and the "
-                  "web app (default: the shipped plan)")) -> None:
-    from pbr.resources import PLAN_ENV, VOCABULARIES_ENV, VocabularyError, vocabularies as code_lists
+             help="the council's outcome plan, a file or a shipped plan's name: the default of every command's "
+                  "--plan, the scheduler's jobs and the web app (default: the shipped plan)"),
+         parameters: Optional[Path] = typer.Option(
+             None, "--parameters", envvar="PBR_FINANCIAL_PARAMETERS",
+             help="the council's dated money parameters, in place of the shipped ones (a YAML file like "
+                  "schemas/financial_parameters.yaml)")) -> None:
+    from pbr.plan import PlanError, load_parameters
+    from pbr.resources import (PARAMETERS_ENV, PLAN_ENV, VOCABULARIES_ENV, VocabularyError, plan_location,
+                               vocabularies as code_lists)
 
     state["db"] = db
     # the library reads these variables, so the scheduler's jobs and the web app see the same lists and plan
@@ -92,8 +99,14 @@ def main(db: Optional[str] = typer.Option(None, "--db", envvar="PBR_DATABASE_URL
         except VocabularyError as error:
             fail(str(error))
     if plan is not None:  # checked against the lists above: a plan that cannot be used is refused before any work
-        os.environ[PLAN_ENV] = str(plan.resolve())
+        os.environ[PLAN_ENV] = str(plan_location(plan).resolve())
         _plan(None)
+    if parameters is not None:
+        os.environ[PARAMETERS_ENV] = str(parameters.resolve())
+        try:
+            load_parameters()
+        except PlanError as error:
+            fail(f"financial parameters refused: {error}")
 
 
 def _date(value: Optional[str], name: str) -> Optional[dt.date]:
@@ -292,6 +305,47 @@ def demo(families: int = typer.Option(2000, help="how many synthetic families"),
     if state["db"] is None:
         state["db"] = f"sqlite:///{folder / 'pbr.db'}"
     run_demo(folder, families, seed, _store(), _date(as_of, "--as-of"), out)
+
+
+plan_app = typer.Typer(help="Outcome plans: the shipped ones, and checking a council's own.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.command("list")
+def plan_list() -> None:
+    """The plans pbr ships: name one with --plan, or start the council's own from one (`pbr plan show`)."""
+    from pbr.resources import SHIPPED_PLAN, shipped_plans
+
+    table = Table(title="Shipped outcome plans", title_justify="left")
+    for column in ("name", "themes", "needs", "continuous employment", "description"):
+        table.add_column(column)
+    for name, path in shipped_plans().items():
+        plan = _plan(path)
+        table.add_row(name + (" (default)" if name == SHIPPED_PLAN else ""), str(len(plan.themes)),
+                      str(plan.min_themes), "yes" if plan.benefit_rules else "no", plan.description)
+    out.print(table)
+
+
+@plan_app.command("check")
+def plan_check(plan: Optional[Path] = typer.Argument(None, help="a plan file or a shipped plan's name "
+                                                                  "(default: pbr --plan or PBR_PLAN, else the shipped plan)")) -> None:
+    """Check a plan and say what it decides; a plan that cannot be used is refused with the path of the mistake."""
+    from pbr.plan import summary
+
+    lines = summary(_plan(plan))
+    out.print("\n".join(escape(line) for line in lines), highlight=False)
+    out.print("plan ok", highlight=False)
+
+
+@plan_app.command("show")
+def plan_show(plan: str = typer.Argument(..., help="a shipped plan's name, e.g. supporting-families-2022")) -> None:
+    """Print a plan's YAML, to start the council's own: `pbr plan show NAME > our-plan.yaml`."""
+    from pbr.resources import shipped_plans
+
+    shipped = shipped_plans()
+    if plan not in shipped:
+        fail(f"pbr ships no plan named {plan!r} (it ships: {', '.join(shipped)})")
+    sys.stdout.write(shipped[plan].read_text(encoding="utf-8"))
 
 
 claim_app = typer.Typer(help="Claims: prepare, sample, verdicts, submit, payment, recovery, workbook.",

@@ -10,6 +10,7 @@ import yaml
 
 # A council's own code lists, added to the shipped ones: the path of a YAML file like schemas/vocabularies.yaml.
 PLAN_ENV = "PBR_PLAN"
+PARAMETERS_ENV = "PBR_FINANCIAL_PARAMETERS"  # the council's dated money parameters
 VOCABULARIES_ENV = "PBR_VOCABULARIES"
 # Only these lists may grow: the others carry meaning in pbr itself (grant kinds are reconciled by kind,
 # sex codes are those of the impact-study return).
@@ -48,15 +49,31 @@ def load_yaml(*parts: str) -> dict:
         return yaml.safe_load(handle)
 
 
+SHIPPED_PLAN = "troubled-families-2015"  # the default: the programme the spec describes
+
+
+def shipped_plans() -> dict[str, Path]:
+    """The plans pbr ships, by name (the file's stem, which is also the plan's `name`)."""
+    return {path.stem: path for path in sorted(schema_path("outcome_plans").glob("*.yaml"))}
+
+
 def shipped_plan_path() -> Path:
-    return schema_path("outcome_plans", "troubled-families-2015.yaml")
+    return shipped_plans()[SHIPPED_PLAN]
+
+
+def plan_location(reference: str | Path) -> Path:
+    """A plan file, or a shipped plan named without a folder or suffix (`--plan supporting-families-2022`)."""
+    path = Path(reference)
+    if path.exists() or path.suffix or len(path.parts) != 1:
+        return path
+    return shipped_plans().get(str(reference), path)
 
 
 def default_plan_path() -> Path:
     """The council's plan named by PBR_PLAN (or `pbr --plan`), so the scheduler and the web app decide by it too;
     else the shipped plan."""
     council_plan = os.environ.get(PLAN_ENV)
-    return Path(council_plan) if council_plan else shipped_plan_path()
+    return plan_location(council_plan) if council_plan else shipped_plan_path()
 
 
 class VocabularyError(ValueError):

@@ -127,6 +127,50 @@ def test_the_council_plan_is_every_command_s_default_and_a_bad_one_is_refused_fi
     assert "missing.yaml" in refused.stderr and refused.stdout == ""
 
 
+def test_plan_list_check_and_show_and_a_shipped_plan_named_by_its_name(tmp_path):
+    listed = run_pbr("plan", "list", check=True).stdout
+    assert "troubled-families-2015 (default)" in listed and "supporting-families-2022" in listed
+    checked = run_pbr("plan", "check", "supporting-families-2022", check=True).stdout
+    assert "a family needs 3 of 10 themes" in checked and "(no continuous-employment route)" in checked
+    assert "crime: Crime prevention and tackling crime" in checked and checked.rstrip().endswith("plan ok")
+    shown = run_pbr("plan", "show", "supporting-families-2022", check=True).stdout
+    (tmp_path / "ours.yaml").write_text(shown.replace("min_themes: 3", "min_themes: 4"))
+    ours = run_pbr("plan", "check", str(tmp_path / "ours.yaml"), check=True).stdout
+    assert "a family needs 4 of 10 themes" in ours
+    (tmp_path / "bad.yaml").write_text(shown.replace("terms: 2", "terms: two"))
+    refused = run_pbr("plan", "check", str(tmp_path / "bad.yaml"))
+    assert refused.returncode == 2 and "themes.education.progress[0].terms: must be a whole number >= 1" in refused.stderr
+    unknown = run_pbr("--plan", "sure-start", "plan", "check")
+    assert unknown.returncode == 2
+    assert "nor is it a plan pbr ships: supporting-families-2022, troubled-families-2015" in unknown.stderr
+    run_pbr("--plan", "supporting-families-2022", "evaluate", "--data", str(EXAMPLES / "basic"), "--as-of",
+            "2017-10-31", "--out", str(tmp_path / "d.csv"), check=True)
+    assert json.loads((tmp_path / "d.csv.json").read_text())["plan"]["name"] == "supporting-families-2022"
+    assert "needs 3" in pl.read_csv(tmp_path / "d.csv", infer_schema=False)["reason"][0]
+
+
+def test_the_council_s_money_parameters_price_its_claims_and_a_bad_file_is_refused_first(tmp_path, sqlite_url):
+    db = {"PBR_DATABASE_URL": sqlite_url}
+    run_pbr("ingest", str(EXAMPLES / "basic"), env=db, check=True)
+    prepare = ("claim", "prepare", "--window", "2017-Q4", "--evidence-date", "2017-10-31")
+
+    def total(*options: str) -> str:
+        return run_pbr(*options, *prepare, env=db, check=True).stdout.split("total ")[1].split()[0]
+
+    shipped = total()
+    families = int(shipped.strip("£").replace(",", "").split(".")[0]) // 800
+    (tmp_path / "rates.yaml").write_text(
+        "attachment_fee_pence:\n  reference: the council's grant letter\n  values: {2015-04-01: 100000}\n"
+        "results_payment_pence:\n  reference: the council's grant letter\n"
+        "  values: {2015-04-01: 80000, 2017-10-01: 90050}\n")
+    pence = families * 90050
+    assert families and total("--parameters", str(tmp_path / "rates.yaml")) == f"£{pence // 100:,}.{pence % 100:02d}"
+    (tmp_path / "bad.yaml").write_text("attachment_fee_pence:\n  reference: x\n  values: {2015-04-01: 1000.5}\n")
+    refused = run_pbr("--parameters", str(tmp_path / "bad.yaml"), *prepare, env=db)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "financial parameters refused: attachment_fee_pence.values.2015-04-01: must be a whole number of pence" in refused.stderr
+
+
 def test_a_complete_extract_closes_an_episode_the_last_one_had_open(tmp_path, sqlite_url):
     db = {"PBR_DATABASE_URL": sqlite_url}
     run_pbr("ingest", str(EXAMPLES / "basic"), env=db, check=True)

@@ -26,6 +26,23 @@ def test_the_shipped_plan_means_the_same_as_the_spec_plan():
     assert shipped.reference  # every parameter carries its source
 
 
+def test_every_shipped_plan_loads_under_its_own_name_with_its_source():
+    from pbr.resources import shipped_plans
+
+    plans = shipped_plans()
+    assert {"troubled-families-2015", "supporting-families-2022"} <= set(plans)
+    for name, path in plans.items():
+        plan = load_plan(name)
+        assert plan.name == name and plan.sha256 == load_plan(path).sha256 and plan.reference
+
+
+def test_a_file_beside_the_command_wins_over_a_shipped_plan_of_the_same_name(tmp_path, monkeypatch):
+    own = base() | {"name": "ours"}
+    (tmp_path / "supporting-families-2022").write_text(yaml.safe_dump(own))
+    monkeypatch.chdir(tmp_path)
+    assert load_plan("supporting-families-2022").name == "ours"
+
+
 @pytest.mark.parametrize("change,message", [
     (lambda p: p["themes"]["education"]["progress"][0].update(terms=0),
      "themes.education.progress[0].terms: must be a whole number >= 1"),
@@ -107,9 +124,17 @@ def test_dated_parameters_are_looked_up_by_date_and_carry_their_source(tmp_path)
     with pytest.raises(PlanError, match="no value in force on 2015-03-31"):
         fee.at(dt.date(2015, 3, 31))
     path = tmp_path / "money.yaml"
-    path.write_text("fee:\n  reference: a council letter\n  values:\n    2015-04-01: 100000\n    2017-10-01: 90000\n")
-    changed = load_parameters(path)["fee"]
+    result = "results_payment_pence:\n  reference: a council letter\n  values: {2015-04-01: 80000}\n"
+    path.write_text("attachment_fee_pence:\n  reference: a council letter\n  values:\n    2015-04-01: 100000\n"
+                    "    2017-10-01: 90000\n" + result)
+    changed = load_parameters(path)["attachment_fee_pence"]
     assert (changed.at(dt.date(2017, 9, 30)), changed.at(dt.date(2017, 10, 1))) == (100000, 90000)
     path.write_text("fee:\n  values:\n    2015-04-01: 1.5\n")
     with pytest.raises(PlanError, match="fee.reference"):
+        load_parameters(path)
+    path.write_text(result)
+    with pytest.raises(PlanError, match="money.yaml: missing attachment_fee_pence"):
+        load_parameters(path)
+    path.write_text(result + "attachment_fee_pence:\n  reference: a council letter\n  values: {}\n")
+    with pytest.raises(PlanError, match="attachment_fee_pence.values: give at least one date and value"):
         load_parameters(path)

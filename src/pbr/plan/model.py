@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from pbr.plan.kinds import COMMON_KEYS, ELIGIBILITY_KINDS, PROGRESS_KINDS, Param, ParamError, _whole
-from pbr.resources import default_plan_path, parse_yaml, vocabularies
+from pbr.resources import default_plan_path, parse_yaml, plan_location, shipped_plans, vocabularies
 
 
 THEME_CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -191,11 +191,12 @@ def parse_plan(data: Any, source: str = "<plan>", sha256: str = "") -> Plan:
 
 def load_plan(path: str | Path | None = None) -> Plan:
     """Load and check an outcome plan; the shipped six-theme plan when no path is given."""
-    plan_path = Path(path) if path else default_plan_path()
+    plan_path = plan_location(path) if path else default_plan_path()
     try:
         content = plan_path.read_bytes()
     except OSError as error:
-        raise PlanError(f"cannot read plan {plan_path}: {error.strerror}") from None
+        shipped = "" if plan_path.suffix else f" (nor is it a plan pbr ships: {', '.join(shipped_plans())})"
+        raise PlanError(f"cannot read plan {plan_path}: {error.strerror}{shipped}") from None
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
@@ -211,3 +212,23 @@ def plan_from_text(text: str, source: str) -> Plan:
         raise PlanError(f"{Path(source).name}: not valid YAML: {error}") from None
     plan = parse_plan(data, source=source, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
     return replace(plan, text=text)
+
+
+def summary(plan: Plan) -> list[str]:
+    """What a plan decides, in a few lines a coordinator can check against the council's framework."""
+    child = " and a dependent child" if plan.require_dependent_child else ""
+    if plan.benefit_rules:
+        employment = ", or continuous employment (" + ", ".join(
+            f"{b.benefit} {b.weeks_employed} weeks in {b.within_weeks}" for b in plan.benefit_rules) + ")"
+    else:
+        employment = " (no continuous-employment route)"
+    lines = [f"{plan.name} (SHA-256 {plan.sha256[:12]}): {plan.description}".rstrip(": "),
+             f"a family needs {plan.min_themes} of {len(plan.themes)} themes in the "
+             f"{plan.eligibility_lookback_months} months to attachment{child}",
+             f"a result: progress on every theme present{employment}"]
+    for theme in plan.themes:
+        progress = ", ".join(rule.kind + (" after closure" if rule.params.get("window_after") == "closure" else "")
+                             for rule in theme.progress) or "none (met)"
+        found_by = ", ".join(dict.fromkeys(rule.kind for rule in theme.eligibility))
+        lines.append(f"  {theme.code}: {theme.title}; found by {found_by}; progress: {progress}")
+    return lines

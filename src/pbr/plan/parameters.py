@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import polars as pl
 import yaml
 
 from pbr.plan.model import PlanError
-from pbr.resources import parse_yaml, schema_path
+from pbr.resources import PARAMETERS_ENV, parse_yaml, schema_path
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,14 @@ class DatedParameter:
         return expr
 
 
+REQUIRED = ("attachment_fee_pence", "results_payment_pence")
+
+
 def load_parameters(path: str | Path | None = None) -> dict[str, DatedParameter]:
-    source = Path(path) if path else schema_path("financial_parameters.yaml")
+    """The dated money parameters: the council's file named by PBR_FINANCIAL_PARAMETERS (`pbr --parameters`),
+    else the shipped ones."""
+    named = path or os.environ.get(PARAMETERS_ENV)
+    source = Path(named) if named else schema_path("financial_parameters.yaml")
     try:
         data = parse_yaml(source.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
@@ -46,6 +53,8 @@ def load_parameters(path: str | Path | None = None) -> dict[str, DatedParameter]
             raise PlanError(f"{name}.values: missing")
         if not body.get("reference"):
             raise PlanError(f"{name}.reference: every parameter needs its source")
+        if not isinstance(body["values"], dict):
+            raise PlanError(f"{name}.values: must map each date YYYY-MM-DD to a whole number of pence")
         values = []
         for start, value in body["values"].items():
             if not isinstance(start, dt.date):
@@ -53,5 +62,10 @@ def load_parameters(path: str | Path | None = None) -> dict[str, DatedParameter]
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise PlanError(f"{name}.values.{start}: must be a whole number of pence >= 0")
             values.append((start, value))
+        if not values:
+            raise PlanError(f"{name}.values: give at least one date and value")
         parameters[name] = DatedParameter(name, body["reference"], tuple(sorted(values)))
+    missing = [name for name in REQUIRED if name not in parameters]
+    if missing:
+        raise PlanError(f"{source.name}: missing {', '.join(missing)}")
     return parameters
