@@ -6,10 +6,11 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from conftest import write_council_plan
 from pbr.store import Store
+from pbr.store.models import Family
 from pbr.web.app import create_app
 from pbr.web.auth import UserError, add_user
 from web.support import PASSWORD, web_db  # noqa: F401 (fixture)
@@ -127,6 +128,42 @@ def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved(app, web_db
                      r'is before start_date 2017-09-01', response.text)
     with Store(web_db).engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM episodes WHERE person_id = 'F01-C1'")).scalar_one() == 0
+    # the rejected form keeps its values; the other forms do not take them
+    incident = re.search(r'<form[^>]*id="form-events".*?</form>', response.text, re.S)[0]
+    assert "selected" not in incident and 'value="2017-09-01"' not in response.text.split('id="form-episodes"')[0]
+
+
+def test_a_keyworker_records_the_case_closure_and_nothing_else_of_the_family_row(app, web_db):
+    client = signed_in(app, "kw1")
+    family = Family.__table__.c
+
+    def close(day: str, **more: str):
+        return client.post("/families/F01/records/families", data={"closure_date": day, "csrf_token": client.csrf, **more})
+
+    def stored() -> tuple:
+        with Store(web_db).engine.connect() as connection:
+            return tuple(connection.execute(select(family.attachment_date, family.keyworker_id, family.closure_date)
+                                            .where(family.family_id == "F01")).one())
+
+    # the form changes the closure only: a keyworker cannot hand the family to another or move its attachment
+    assert close("2017-06-30", keyworker_id="KW2", attachment_date="2016-01-01").status_code == 303
+    assert stored() == (dt.date(2016, 9, 15), "KW1", dt.date(2017, 6, 30))
+    page = client.get("/families/F01").text
+    assert "keyworker KW1 · closed 2017-06-30" in page
+    assert re.search(r'id="form-families".*?name="closure_date" type="date" value="2017-06-30"', page, re.S)
+    with Store(web_db).engine.connect() as connection:
+        assert connection.execute(text("SELECT actor FROM audit_log WHERE action = 'record families'")).scalar_one() == "kw1"
+        change = connection.execute(text("SELECT before, after FROM corrections WHERE table_name = 'families'")).one()
+    assert "2017-06-30" in change.after and "2017-06-30" not in change.before  # logged as a correction
+
+    refused = close("2016-09-01")
+    assert refused.status_code == 422
+    assert re.search(r'name="closure_date" type="date" value="2016-09-01">\s*<span class="field-error" role="alert">'
+                     r'closure_date 2016-09-01 is before attachment_date 2016-09-15', refused.text)
+    assert stored()[2] == dt.date(2017, 6, 30)  # nothing saved
+    assert close("").status_code == 303 and stored()[2] is None  # reopened
+    assert client.post("/families/F02/records/families", data={
+        "closure_date": "2017-06-30", "csrf_token": client.csrf}).status_code == 404  # not kw1's family
 
 
 def test_roles_guard_claim_actions(app):

@@ -34,7 +34,8 @@ from pbr.web.auth import authenticate, csrf_ok, csrf_token, user_by_name
 from pbr.web.cache import DecisionCache
 
 HERE = Path(__file__).parent
-FORM_TABLES = {"events": "an incident", "episodes": "an episode", "indicators": "a problem", "assessments": "an assessment"}
+FORM_TABLES = {"events": "an incident", "episodes": "an episode", "indicators": "a problem", "assessments": "an assessment",
+               "families": "the case's closure"}
 CASE_ROLES = ("keyworker", "coordinator", "auditor")
 QUARANTINE_PAGE_ROWS = 500
 
@@ -263,7 +264,10 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             raise HTTPException(404, f"no form for {table}")
         if user["role"] not in ("keyworker", "coordinator"):
             raise Forbidden("only keyworkers and coordinators record outcomes")
-        allowed_family(user, family_id)
+        family = allowed_family(user, family_id)
+        if table == "families":  # the closure form: the rest of the family's row is the case system's, kept as stored
+            values = {"family_id": family_id, "attachment_date": family["attachment_date"].isoformat(),
+                      "keyworker_id": family["keyworker_id"] or "", "closure_date": values.get("closure_date", "")}
         if "person_id" in contracts()[table].columns:
             person = values.get("person_id", "")
             member = Member.__table__.c
