@@ -8,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
+PLAN_ENV = "PBR_PLAN"  # the council's outcome plan: a file, or a shipped plan's name
+PARAMETERS_ENV = "PBR_FINANCIAL_PARAMETERS"  # the council's dated money parameters, in place of the shipped ones
 # A council's own code lists, added to the shipped ones: the path of a YAML file like schemas/vocabularies.yaml.
-PLAN_ENV = "PBR_PLAN"
-PARAMETERS_ENV = "PBR_FINANCIAL_PARAMETERS"  # the council's dated money parameters
 VOCABULARIES_ENV = "PBR_VOCABULARIES"
 # Only these lists may grow: the others carry meaning in pbr itself (grant kinds are reconciled by kind,
 # sex codes are those of the impact-study return).
