@@ -134,6 +134,18 @@ def test_a_keyworker_sees_the_error_next_to_the_field(browser, server):
     page.close()
 
 
+def test_a_keyworker_closes_a_case_and_sees_it_on_the_family_page(browser, server):
+    page = sign_in(browser, server, "kw1")
+    page.goto(f"{server}/families/F04")
+    assert "closed" not in page.inner_text("p.muted >> nth=0")
+    fill(page, "#form-families", closure_date="2017-06-30")
+    assert "closed 2017-06-30" in page.inner_text("p.muted >> nth=0")
+    assert page.locator("#form-families input[name=closure_date]").input_value() == "2017-06-30"
+    assert "closed 2017-06-30" in page.text_content("svg.timeline") and page.locator("svg.timeline line.closure").count() == 1
+    page.screenshot(path=str(SHOTS / "family-closed.png"), full_page=True)
+    page.close()
+
+
 def test_a_coordinator_prepares_a_claim_and_an_auditor_records_a_verdict(browser, server):
     page = sign_in(browser, server, "coord")
     assert page.locator("svg.claims-chart, .card p.muted").count() >= 1

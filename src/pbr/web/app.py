@@ -247,10 +247,12 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             + [{"date": a["assessment_date"], "who": "family",
                 "what": f"{a['tool']} {a['domain']} score {str(a['score']).rstrip('0').rstrip('.')}"}
                for a in assessments], key=lambda r: r["date"], reverse=True)
+        closed = family["closure_date"] if family["closure_date"] and family["closure_date"] <= day else None  # known at D
         return {
             "family": family, "decision": decision[0] if decision else None, "detail": detail,
             "members": members.to_dicts(), "records": records, "people": people,
-            "timeline": charts.timeline(timeline_start, max(day, attached), attached, people, events, episodes, windows),
+            "timeline": charts.timeline(timeline_start, max(day, attached), attached, people, events, episodes, windows,
+                                        closed=closed),
             "attendance": charts.attendance_bars(bars), "vocab": vocabularies(), "themes": plan.theme_codes,
             "errors": {}, "form_table": None, "values": {}, "held": store.quarantine_frame(family_id).to_dicts(),
         }

@@ -11,7 +11,7 @@ EPISODE_COLOURS = {"employment": "#2e7d32", "cin": "#c62828", "cp": "#ad1457", "
 
 
 def timeline(start: dt.date, end: dt.date, attached: dt.date, people: list[str], events: list[dict],
-             episodes: list[dict], windows: list[tuple[str, dt.date, dt.date]]) -> str:
+             episodes: list[dict], windows: list[tuple[str, dt.date, dt.date]], closed: dt.date | None = None) -> str:
     width, left, row_height, top = 900, 110, 26, 30
     height = top + row_height * max(1, len(people)) + 40
     span = max(1, (end - start).days)
@@ -26,6 +26,10 @@ def timeline(start: dt.date, end: dt.date, attached: dt.date, people: list[str],
     parts.append(f'<line x1="{x(attached):.1f}" y1="{top - 14}" x2="{x(attached):.1f}" y2="{height - 20}" '
                  f'stroke="#333" stroke-dasharray="4 3"/><text x="{x(attached) + 3:.1f}" y="{top - 16}" '
                  f'font-size="11">attached {attached}</text>')
+    if closed is not None:  # labelled to the left of its line, so it does not run into the attachment's label
+        parts.append(f'<line class="closure" x1="{x(closed):.1f}" y1="{top - 14}" x2="{x(closed):.1f}" y2="{height - 20}" '
+                     f'stroke="#333" stroke-dasharray="1 3"/><text x="{x(closed) - 3:.1f}" y="{top - 16}" '
+                     f'font-size="11" text-anchor="end">closed {closed}</text>')
     for i, person in enumerate(people):
         y = top + i * row_height + row_height / 2
         parts.append(f'<text x="4" y="{y + 4:.1f}" font-size="11">{escape(person)}</text>')
