@@ -298,13 +298,18 @@ def template(out_file: Path = typer.Option(..., "--out", callback=output_file,
 def demo(families: int = typer.Option(2000, help="how many synthetic families"),
          seed: int = typer.Option(2017, help="random seed: the same seed gives the same council"),
          folder: Path = typer.Option(Path("pbr-demo"), help="where the demo's data, database and reports go"),
-         as_of: str = typer.Option("2018-12-31", "--as-of", help="the as-of date for the demo's decisions")) -> None:
+         as_of: str = typer.Option("2018-12-31", "--as-of", help="the as-of date for the demo's decisions"),
+         plan: str = typer.Option("troubled-families-2015", "--plan",
+                                  help="the shipped plan the synthetic council works to: troubled-families-2015 or "
+                                       "supporting-families-2022")) -> None:
     """A synthetic council end to end: ingest, evaluate, claim, returns and reports."""
-    from pbr.demo import run_demo
+    from pbr.demo import DEMO_PLANS, run_demo
 
+    if plan not in DEMO_PLANS:
+        fail(f"the demo's synthetic council is made for a shipped plan: {', '.join(DEMO_PLANS)} (not {plan!r})")
     if state["db"] is None:
         state["db"] = f"sqlite:///{folder / 'pbr.db'}"
-    run_demo(folder, families, seed, _store(), _date(as_of, "--as-of"), out)
+    run_demo(folder, families, seed, _store(), _date(as_of, "--as-of"), out, plan_name=plan)
 
 
 plan_app = typer.Typer(help="Outcome plans: the shipped ones, and checking a council's own.", no_args_is_help=True)

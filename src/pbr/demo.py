@@ -14,8 +14,21 @@ import polars as pl
 from pbr.engine.dates import school_age
 from pbr.resources import schema_path
 
-THEMES = ["crime_asb", "education", "children_need_help", "worklessness", "domestic_abuse", "health"]
-THEME_WEIGHTS = [0.45, 0.45, 0.35, 0.55, 0.3, 0.4]
+# For each shipped plan: its themes in order, how often a family has each, and how the council records it (the
+# `_Council` method that writes its records; a domain name means a practitioner's scored assessment of it).
+THEMES_BY_PLAN: dict[str, list[tuple[str, float, str]]] = {
+    "troubled-families-2015": [
+        ("crime_asb", 0.45, "crime_asb"), ("education", 0.45, "education"),
+        ("children_need_help", 0.35, "children_need_help"), ("worklessness", 0.55, "worklessness"),
+        ("domestic_abuse", 0.3, "domestic_abuse"), ("health", 0.4, "health")],
+    "supporting-families-2022": [
+        ("education", 0.45, "education"), ("early_years", 0.3, "domain:early_years"), ("health", 0.4, "health"),
+        ("substance_use", 0.25, "domain:substance_use"), ("family_relationships", 0.45, "domain:family_relationships"),
+        ("children_safe", 0.35, "children_need_help"), ("crime", 0.45, "crime_asb"),
+        ("domestic_abuse", 0.3, "domestic_abuse"), ("housing", 0.3, "domain:housing"),
+        ("financial_stability", 0.55, "worklessness")],
+}
+DEMO_PLANS = tuple(THEMES_BY_PLAN)
 GIVEN = ["Alex", "Sam", "Jo", "Chris", "Robin", "Jamie", "Kim", "Lee", "Morgan", "Ash", "Toni", "Rowan", "Kit", "Nico"]
 FAMILY = ["Ashdown", "Brackley", "Corran", "Dunmore", "Elsworth", "Farrow", "Glenholm", "Harwell", "Ivesley", "Jarrow"]
 COLUMNS = {
@@ -35,8 +48,9 @@ def _d(day: dt.date) -> str:
 
 
 class _Council:
-    def __init__(self, seed: int, first: dt.date, last: dt.date, extract: dt.date):
+    def __init__(self, seed: int, first: dt.date, last: dt.date, extract: dt.date, plan: str):
         self.r = random.Random(seed)
+        self.themes = THEMES_BY_PLAN[plan]
         self.first, self.span, self.extract = first, (last - first).days, extract
         self.rows: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
         self.children: list[tuple] = []
@@ -67,15 +81,18 @@ class _Council:
             born = self.day(attached, -365 * 17, -200)
             ages[pid] = born
             self.rows["members"].append((pid, fid, _d(born), r.choice("FM"), r.choice(GIVEN), surname, None))
-        chosen = [t for t, w in zip(THEMES, THEME_WEIGHTS) if r.random() < w] or [r.choice(THEMES)]
+        chosen = [t for t in self.themes if r.random() < t[1]] or [r.choice(self.themes)]
         doing_well = r.random() < 0.55
         relapse = r.random() < 0.15
         people = adults + children
         kids = children or adults
         for pid in children:
-            self.children.append((pid, attached, ages[pid], "education" in chosen, doing_well))
-        for theme in chosen:
-            getattr(self, theme)(fid, attached, adults, kids, people, ages, doing_well, relapse)
+            self.children.append((pid, attached, ages[pid], any(t[2] == "education" for t in chosen), doing_well))
+        for theme, _, recorded_by in chosen:
+            if recorded_by.startswith("domain:"):
+                self.scored(fid, attached, adults, theme, recorded_by.removeprefix("domain:"), doing_well)
+            else:
+                getattr(self, recorded_by)(fid, attached, adults, kids, people, ages, doing_well, relapse)
             if r.random() < 0.2:
                 self.rows["indicators"].append((r.choice(people), f"{theme}.recorded", _d(self.day(attached, -200, 0))))
 
@@ -135,13 +152,17 @@ class _Council:
             self.event(r.choice(adults), "dv_incident", self.day(attached, 30, 700))
 
     def health(self, fid, attached, adults, kids, people, ages, well, relapse):
+        self.scored(fid, attached, adults, "health", "health", well, detail="mental_health")
+
+    def scored(self, fid, attached, adults, theme: str, domain: str, well: bool, detail: str = "identified") -> None:
+        """A need a keyworker identifies and then scores on the family star every few months."""
         r = self.r
-        self.rows["indicators"].append((r.choice(adults), "health.mental_health", _d(self.day(attached, -200, 0))))
+        self.rows["indicators"].append((r.choice(adults), f"{theme}.{detail}", _d(self.day(attached, -200, 0))))
         day = self.day(attached, -40, 25)
         score = r.randint(2, 5)
         for _ in range(r.randint(2, 5)):
             if self.keep(day):
-                self.rows["assessments"].append((fid, "family_star", "health", _d(day), str(score)))
+                self.rows["assessments"].append((fid, "family_star", domain, _d(day), str(score)))
             day = self.day(day, 90, 200)
             score = min(10, max(1, score + (r.choice([1, 1, 2]) if well else r.choice([-1, 0, 1]))))
 
@@ -187,9 +208,9 @@ class _Council:
 
 
 def generate(families: int, seed: int = 2017, first: dt.date = dt.date(2015, 6, 1), last: dt.date = dt.date(2018, 6, 30),
-             extract: dt.date = dt.date(2018, 12, 31)) -> dict[str, pl.DataFrame]:
-    """Synthetic feed tables as text frames (the shape of a council's CSV extract)."""
-    council = _Council(seed, first, last, extract)
+             extract: dt.date = dt.date(2018, 12, 31), plan: str = "troubled-families-2015") -> dict[str, pl.DataFrame]:
+    """Synthetic feed tables as text frames (the shape of a council's CSV extract), for one of `DEMO_PLANS`."""
+    council = _Council(seed, first, last, extract, plan)
     for i in range(families):
         council.family(i)
     council.payments()
@@ -221,15 +242,17 @@ def with_mistakes(frames: dict[str, pl.DataFrame], seed: int) -> dict[str, pl.Da
     return {**frames, "events": events}
 
 
-def run_demo(folder: Path, families: int, seed: int, store, as_of: dt.date, console) -> None:
+def run_demo(folder: Path, families: int, seed: int, store, as_of: dt.date, console,
+             plan_name: str = "troubled-families-2015") -> None:
     from pbr.evaluate import evaluate, write_decisions
     from pbr.feeds.ingest import ingest
     from pbr.plan import load_plan
-    from pbr.resources import shipped_plan_path
+    from pbr.resources import shipped_plans
 
-    plan = load_plan(shipped_plan_path())  # the synthetic council follows the shipped plan, whatever PBR_PLAN says
-    console.print(f"[bold]pbr demo[/]: a synthetic council of {families} families (seed {seed})")
-    data = write_csvs(with_mistakes(generate(families, seed), seed), folder / "data")
+    # the synthetic council is made for a shipped plan, whatever PBR_PLAN says
+    plan = load_plan(shipped_plans()[plan_name])
+    console.print(f"[bold]pbr demo[/]: a synthetic council of {families} families (seed {seed}), plan {plan.name}")
+    data = write_csvs(with_mistakes(generate(families, seed, plan=plan_name), seed), folder / "data")
     console.print(f"  generated the council's extract in {data}", highlight=False)
     result = ingest(data, store, plan.theme_codes)
     from pbr.cli import print_file_table

@@ -275,6 +275,25 @@ def test_demo_runs_end_to_end_on_a_small_council(tmp_path):
     assert list((tmp_path / "demo" / "claims").glob("*.xlsx")) == workbooks
 
 
+def test_demo_of_a_supporting_families_council(tmp_path):
+    folder = tmp_path / "sf"
+    result = run_pbr("demo", "--families", "400", "--plan", "supporting-families-2022", "--folder", str(folder),
+                     cwd=tmp_path, check=True)
+    assert "plan supporting-families-2022" in result.stdout
+    assert "loaded" in result.stdout and "quarantined 3 rows" in result.stdout  # only the demo's planted mistakes
+    run = json.loads((folder / "reports" / "decisions.csv.json").read_text())
+    assert run["plan"]["name"] == "supporting-families-2022"
+    decisions = pl.read_csv(folder / "reports" / "decisions.csv", infer_schema=False)
+    themes = set(";".join(decisions["themes_at_attachment"]).split(";")) - {""}
+    assert themes == set(load_plan("supporting-families-2022").theme_codes)  # every need occurs, none other
+    claimable = decisions.filter(pl.col("claimable") == "true")
+    assert claimable.height and set(claimable["claim_route"]) == {"ssp"} and set(decisions["ce_met"]) == {"false"}
+    eligible = decisions.filter(pl.col("eligible") == "true")
+    assert eligible["themes_at_attachment"].str.count_matches(";").min() >= 2  # three needs or more
+    refused = run_pbr("demo", "--plan", "our-own", "--folder", str(tmp_path / "x"), cwd=tmp_path)
+    assert refused.returncode == 2 and "made for a shipped plan: troubled-families-2015, supporting-families-2022" in refused.stderr
+
+
 def test_attendance_without_a_term_calendar_is_refused_in_one_line(tmp_path):
     write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS,
                   attendance=[{"person_id": "C1", "term_id": "2016-17-autumn", "possible_sessions": "100",
