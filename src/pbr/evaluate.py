@@ -66,6 +66,12 @@ def evaluate_tables(tables: dict[str, pl.DataFrame], quarantine: pl.DataFrame, a
         tables = {**tables, "terms": default_terms()}
         warnings.append("no term calendar in the data: the shipped default calendar (schemas/terms.csv) is used")
     result = decide(plan, tables, as_of, quarantine)
+    foreign = (tables["indicators"].select(pl.col("indicator").str.split(".").list.first().alias("theme"))
+               .filter(~pl.col("theme").is_in(plan.theme_codes)))
+    if foreign.height:  # loaded under another plan: ingest checks themes against the plan in use at the time
+        themes = ", ".join(foreign["theme"].unique().sort().to_list())
+        warnings.append(f"{foreign.height} indicator(s) name a theme plan {plan.name} does not have ({themes}): "
+                        "they take no part in these decisions")
     newest = newest_record(tables)
     if newest is not None and as_of > newest:
         warnings.append(f"the as-of date {as_of} is after the newest dated record ({newest}): the decisions assume "

@@ -55,3 +55,15 @@ def test_progress_counts_only_six_months_after_the_case_closed_and_work_is_no_ro
     # the same records under the 2015 programme: the job is a continuous-employment result already
     troubled = _evaluate(tmp_path, "2019-06-30", pbr.load_plan("troubled-families-2015"))["F1"]
     assert troubled["ce_met"] is True and troubled["claim_route"] == "ce"
+
+
+def test_indicators_loaded_under_another_plan_are_named_in_a_warning(sqlite_url):
+    from conftest import EXAMPLES
+    from pbr.feeds.ingest import ingest
+    from pbr.store import Store
+
+    ingest(EXAMPLES / "basic", Store(sqlite_url), pbr.load_plan().theme_codes)  # one crime_asb indicator
+    under_sf = pbr.evaluate(as_of="2017-10-31", plan="supporting-families-2022", database_url=sqlite_url)
+    assert ("1 indicator(s) name a theme plan supporting-families-2022 does not have (crime_asb): they take no part "
+            "in these decisions") in under_sf.warnings
+    assert not any("indicator(s) name a theme" in w for w in pbr.evaluate(as_of="2017-10-31", database_url=sqlite_url).warnings)
