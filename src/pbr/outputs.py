@@ -2,10 +2,32 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
+from glob import escape as glob_escape
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+
+def partials_of(path: str | Path) -> list[Path]:
+    """The temporary files `written_whole` leaves beside `path` when its process is killed mid-write."""
+    path = Path(path)
+    return sorted(path.parent.glob(f".{glob_escape(path.name)}.*.partial")) if path.parent.is_dir() else []
+
+
+def remove_stale_partials(path: str | Path, older_than_seconds: float) -> int:
+    """Remove what writes of `path` cut short left behind (none younger than `older_than_seconds`: a write still
+    going on); returns how many."""
+    removed = 0
+    for partial in partials_of(path):
+        try:
+            if time.time() - partial.stat().st_mtime > older_than_seconds:
+                partial.unlink()
+                removed += 1
+        except FileNotFoundError:  # finished or removed meanwhile
+            pass
+    return removed
 
 
 @contextmanager

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 
 import openpyxl
 from sqlalchemy import text
@@ -82,6 +84,21 @@ def test_progress_return_after_a_quarter_ends_once(tmp_path, db_url):
     assert progress_return(config, store, today=dt.date(2018, 1, 2)) == {"written": 0}
     book = openpyxl.load_workbook(tmp_path / "out" / "progress-return-2017-Q4.xlsx")
     assert book["Families"].max_row == 21
+
+
+def test_progress_return_clears_what_a_cut_run_left_but_not_a_write_going_on(tmp_path, db_url):
+    store, config = setup(tmp_path, db_url)
+    (tmp_path / "out").mkdir()
+    cut = tmp_path / "out" / ".progress-return-2017-Q4.xlsx.0badf00d.partial"
+    going_on = tmp_path / "out" / ".progress-return-2017-Q4.xlsx.1c0ffee1.partial"
+    for partial in (cut, going_on):
+        partial.write_bytes(b"PK half a workbook")
+    hour_ago = time.time() - 3600
+    os.utime(cut, (hour_ago, hour_ago))
+    ran = progress_return(config, store, today=dt.date(2018, 1, 1))
+    assert ran == {"written": 1, "file": "progress-return-2017-Q4.xlsx", "cleared": 1}
+    assert not cut.exists() and going_on.exists()
+    assert openpyxl.load_workbook(tmp_path / "out" / "progress-return-2017-Q4.xlsx")["Families"].max_row == 21
 
 
 def test_the_jobs_decide_by_the_council_plan(tmp_path, db_url, monkeypatch):

@@ -13,11 +13,13 @@ from sqlalchemy import insert, select
 from pbr.feeds.contract import contracts, table_for_stem
 from pbr.feeds.read import file_sha256, is_lock_file
 from pbr.jobs.config import JobsConfig
+from pbr.outputs import remove_stale_partials
 from pbr.plan import load_plan
 from pbr.store import Store, insert_frame
 from pbr.store.models import DecisionSnapshot, DecisionSnapshotRow, IngestRun
 
 FEED_SUFFIXES = {".csv", ".xlsx"}
+STALE_PARTIAL_SECONDS = 600  # older than any write of a return takes
 
 
 def ready_files(folder: Path, stable_seconds: float) -> list[Path]:
@@ -123,10 +125,12 @@ def progress_return(config: JobsConfig, store: Store, today: dt.date | None = No
     q = (day.month - 1) // 3  # the quarter just ended
     year, quarter = (day.year - 1, 4) if q == 0 else (day.year, q)
     path = config.reports / f"progress-return-{year}-Q{quarter}.xlsx"
+    # a run the scheduler's stop cut short left its temporary file; the job's lease means no other run is writing
+    cleared = remove_stale_partials(path, older_than_seconds=STALE_PARTIAL_SECONDS)
     if path.exists():
-        return {"written": 0}
+        return {"written": 0, **({"cleared": cleared} if cleared else {})}
     write_progress_return(store, load_plan(), f"{year}-Q{quarter}", path)
-    return {"written": 1, "file": os.fspath(path.name)}
+    return {"written": 1, "file": os.fspath(path.name), **({"cleared": cleared} if cleared else {})}
 
 
 TASKS = {"inbox": inbox, "nightly-evaluation": nightly_evaluation, "claim-preparation": claim_preparation,
