@@ -116,6 +116,10 @@ def test_the_app_decides_by_the_council_plan(web_db, tmp_path, monkeypatch):
     monkeypatch.setenv("PBR_PLAN", str(own))
     client = signed_in(create_app(web_db, as_of=AS_OF, secret_key="test-secret"), "kw2")
     assert client.get("/api/families/F02").json()["decision"]["claimable"] is True
+    monkeypatch.setenv("PBR_PLAN", "supporting-families-2022")  # a shipped plan, by its name
+    client = signed_in(create_app(web_db, as_of=AS_OF, secret_key="test-secret"), "kw2")
+    decision = client.get("/api/families/F02").json()["decision"]
+    assert decision["themes_at_attachment"] == "crime;domestic_abuse" and decision["eligible"] is False
 
 
 def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved(app, web_db):
