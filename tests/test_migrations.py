@@ -77,3 +77,21 @@ def test_0005_goes_down_and_up_again_keeping_claims_frozen(db_url):
             with store.engine.begin() as connection:
                 connection.execute(text(f"UPDATE claims SET status = 'paid', closes = '2030-01-01' "
                                         f"WHERE ref = 'R-{target}'"))
+
+
+def test_0006_goes_down_and_up_again_and_existing_users_start_enabled(db_url):
+    store = Store(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(pbr.store.__file__).parent / "migrations"))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    assert not {"disabled_at", "session_epoch"} & {c["name"] for c in inspect(store.engine).get_columns("users")}
+    with store.engine.begin() as connection:
+        connection.execute(text("INSERT INTO users (name, role, password_hash, created_at) "
+                                "VALUES ('jo', 'coordinator', 'x', '2017-11-01 00:00:00')"))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT disabled_at, session_epoch FROM users WHERE name = 'jo'")).one() == (None, 0)

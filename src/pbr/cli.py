@@ -647,6 +647,55 @@ def users_add(name: str = typer.Argument(...),
     print(f"added {name} ({role})")
 
 
+@users_app.command("list")
+def users_list() -> None:
+    """Every account: role, keyworker id, when it was added and whether it is disabled."""
+    from pbr.web.auth import list_users
+
+    table = Table(title="Web app users", title_justify="left")
+    for column in ("name", "role", "keyworker id", "added", "disabled"):
+        table.add_column(column)
+    for user in list_users(_store()):
+        table.add_row(escape(user["name"]), user["role"], escape(user["keyworker_id"] or ""),
+                      f"{user['created_at']:%Y-%m-%d}",
+                      f"{user['disabled_at']:%Y-%m-%d %H:%M}" if user["disabled_at"] else "")
+    out.print(table)
+
+
+def _user_call(fn, name: str, *args) -> None:
+    from pbr.web.auth import UserError
+    try:
+        fn(_store(), name, *args)
+    except UserError as error:
+        fail(str(error), code=1)
+
+
+@users_app.command("password")
+def users_password(name: str = typer.Argument(...),
+                   password: str = typer.Option(..., "--password", prompt="New password", hide_input=True,
+                                                confirmation_prompt=True, envvar="PBR_NEW_PASSWORD")) -> None:
+    """Set a user's password; the sessions signed in with the old one end."""
+    from pbr.web.auth import set_password
+    _user_call(set_password, name, password)
+    print(f"password changed for {name}; their open sessions have ended")
+
+
+@users_app.command("disable")
+def users_disable(name: str = typer.Argument(...)) -> None:
+    """Stop a user signing in (someone who left); their open sessions end, their history stays."""
+    from pbr.web.auth import disable_user
+    _user_call(disable_user, name)
+    print(f"disabled {name}; their open sessions have ended")
+
+
+@users_app.command("enable")
+def users_enable(name: str = typer.Argument(...)) -> None:
+    """Let a disabled user sign in again."""
+    from pbr.web.auth import enable_user
+    _user_call(enable_user, name)
+    print(f"enabled {name}")
+
+
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
           as_of: Optional[str] = typer.Option(None, "--as-of", help="default decision date for pages (default today)")) -> None:

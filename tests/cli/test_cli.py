@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -292,6 +293,28 @@ def test_demo_of_a_supporting_families_council(tmp_path):
     assert eligible["themes_at_attachment"].str.count_matches(";").min() >= 2  # three needs or more
     refused = run_pbr("demo", "--plan", "our-own", "--folder", str(tmp_path / "x"), cwd=tmp_path)
     assert refused.returncode == 2 and "made for a shipped plan: troubled-families-2015, supporting-families-2022" in refused.stderr
+
+
+def test_users_are_added_listed_given_a_new_password_disabled_and_enabled(sqlite_url):
+    from pbr.web.auth import authenticate
+
+    db = {"PBR_DATABASE_URL": sqlite_url, "PBR_NEW_PASSWORD": "first passphrase"}
+    assert run_pbr("users", "add", "jo", "--role", "keyworker", "--keyworker-id", "KW7", env=db,
+                   check=True).stdout.strip() == "added jo (keyworker)"
+    again = run_pbr("users", "add", "jo", "--role", "keyworker", env=db)
+    assert again.returncode == 1 and "user 'jo' exists already" in again.stderr
+    run_pbr("users", "password", "jo", env={**db, "PBR_NEW_PASSWORD": "second passphrase"}, check=True)
+    store = Store(sqlite_url)
+    assert authenticate(store, "jo", "first passphrase") is None and authenticate(store, "jo", "second passphrase")
+    disabled = run_pbr("users", "disable", "jo", env=db, check=True)
+    assert disabled.stdout.strip() == "disabled jo; their open sessions have ended"
+    assert authenticate(store, "jo", "second passphrase") is None
+    row = [line for line in run_pbr("users", "list", env=db, check=True).stdout.splitlines() if " jo " in line][0]
+    assert "keyworker" in row and "KW7" in row and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)  # when disabled
+    run_pbr("users", "enable", "jo", env=db, check=True)
+    assert authenticate(store, "jo", "second passphrase")["role"] == "keyworker"
+    missing = run_pbr("users", "disable", "nobody", env=db)
+    assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr
 
 
 def test_attendance_without_a_term_calendar_is_refused_in_one_line(tmp_path):

@@ -12,7 +12,7 @@ from conftest import write_council_plan
 from pbr.store import Store
 from pbr.store.models import Family
 from pbr.web.app import create_app
-from pbr.web.auth import UserError, add_user
+from pbr.web.auth import UserError, add_user, disable_user, enable_user, set_password
 from web.support import PASSWORD, web_db  # noqa: F401 (fixture)
 
 AS_OF = dt.date(2017, 10, 31)
@@ -23,13 +23,43 @@ def app(web_db):
     return create_app(web_db, as_of=AS_OF, secret_key="test-secret")
 
 
-def signed_in(app, name: str) -> TestClient:
+def sign_in(app, name: str, password: str = PASSWORD) -> tuple[TestClient, object]:
     client = TestClient(app, follow_redirects=False)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)[1]
-    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    return client, client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+
+
+def signed_in(app, name: str, password: str = PASSWORD) -> TestClient:
+    client, response = sign_in(app, name, password)
     assert response.status_code == 303, response.text
     client.csrf = client.get("/api/session").json()["csrf_token"]
     return client
+
+
+def test_disabling_a_user_or_changing_their_password_ends_their_open_sessions(app, web_db):
+    store = Store(web_db)
+    keyworker, coordinator = signed_in(app, "kw1"), signed_in(app, "coord")
+    set_password(store, "kw1", "a new passphrase")
+    assert keyworker.get("/api/families").status_code == 401  # signed in with the old password
+    assert keyworker.get("/families").headers["location"] == "/login"
+    assert sign_in(app, "kw1")[1].status_code == 401
+    keyworker = signed_in(app, "kw1", "a new passphrase")
+    assert keyworker.get("/api/families").status_code == 200
+
+    disable_user(store, "kw1")  # the keyworker has left
+    assert keyworker.get("/api/families").status_code == 401
+    refused = sign_in(app, "kw1", "a new passphrase")[1]
+    assert refused.status_code == 401 and "Wrong name or password." in refused.text
+    assert coordinator.get("/api/families").status_code == 200  # nobody else is signed out
+    enable_user(store, "kw1")
+    assert signed_in(app, "kw1", "a new passphrase").get("/api/families").status_code == 200
+    with store.engine.connect() as connection:
+        actions = connection.execute(text("SELECT action FROM audit_log WHERE entity_id = 'kw1' ORDER BY id")).scalars().all()
+    assert actions[-3:] == ["set password", "disable user", "enable user"]
+    with pytest.raises(UserError, match="no user 'nobody'"):
+        disable_user(store, "nobody")
+    with pytest.raises(UserError, match="at least 8 characters"):
+        set_password(store, "kw1", "short")
 
 
 def test_a_wrong_password_is_refused(app):

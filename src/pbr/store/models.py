@@ -300,3 +300,7 @@ class User(SQLModel, table=True):
     keyworker_id: Optional[str] = Field(default=None, max_length=100)
     password_hash: str = Field(max_length=300)
     created_at: dt.datetime
+    # a sign-in is refused from this moment (someone who left); their open sessions end at their next request
+    disabled_at: Optional[dt.datetime] = None
+    # moves on each password change or disabling: a session holds the value it signed in under, so older ones end
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

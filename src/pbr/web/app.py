@@ -96,7 +96,9 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
     def current_user(request: Request) -> dict:
         name = request.session.get("user")
         user = user_by_name(store, name) if name else None
-        if user is None:
+        if user is None or request.session.get("epoch") != user["session_epoch"]:
+            if name:  # the account was disabled, or its password changed since this session signed in: it ends
+                request.session.clear()
             if request.url.path.startswith("/api/"):
                 raise HTTPException(401, "sign in first")
             raise HTTPException(303, headers={"Location": "/login"})
@@ -190,6 +192,7 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             return page(request, "login.html", None, status_code=401, error="Wrong name or password.")
         request.session.clear()
         request.session["user"] = user["name"]
+        request.session["epoch"] = user["session_epoch"]
         csrf_token(request.session)
         home = {"keyworker": "/families", "coordinator": "/dashboard", "auditor": "/claims", "finance": "/finance"}
         return RedirectResponse(home[user["role"]], status_code=303)

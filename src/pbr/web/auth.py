@@ -7,7 +7,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError, InvalidHashError
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from pbr.store import Store
 from pbr.store.models import User
@@ -28,8 +28,7 @@ def add_user(store: Store, name: str, role: str, password: str, keyworker_id: st
         # the name is also the keyworker id when none is given: both are stored in columns of 100 characters
         if value is not None and (not value.strip() or value != value.strip() or len(value) > 100):
             raise UserError(f"{what} is 1 to 100 characters, without spaces at either end: {value!r}")
-    if len(password) < 8:
-        raise UserError("a password needs at least 8 characters")
+    _check_password(password)
     with store.engine.begin() as connection:
         if connection.execute(select(USERS.c.id).where(USERS.c.name == name)).first():
             raise UserError(f"user {name!r} exists already")
@@ -39,7 +38,18 @@ def add_user(store: Store, name: str, role: str, password: str, keyworker_id: st
         store.audit(connection, "pbr", "add user", "user", name, f"role {role}")
 
 
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise UserError("a password needs at least 8 characters")
+
+
+def _account(row) -> dict:
+    return {"name": row["name"], "role": row["role"], "keyworker_id": row["keyworker_id"],
+            "session_epoch": row["session_epoch"]}
+
+
 def authenticate(store: Store, name: str, password: str) -> dict | None:
+    """The account, when the name and password match an account that is not disabled."""
     if "\x00" in name:  # no stored name holds one, and PostgreSQL refuses the query
         _hasher.hash(password)
         return None
@@ -52,13 +62,47 @@ def authenticate(store: Store, name: str, password: str) -> dict | None:
         _hasher.verify(row["password_hash"], password)
     except (VerificationError, InvalidHashError):
         return None
-    return {"name": row["name"], "role": row["role"], "keyworker_id": row["keyworker_id"]}
+    return None if row["disabled_at"] is not None else _account(row)
 
 
 def user_by_name(store: Store, name: str) -> dict | None:
+    """An account that may use the app now: None once it is disabled."""
     with store.engine.connect() as connection:
         row = connection.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
-    return None if row is None else {"name": row["name"], "role": row["role"], "keyworker_id": row["keyworker_id"]}
+    return None if row is None or row["disabled_at"] is not None else _account(row)
+
+
+def list_users(store: Store) -> list[dict]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(USERS.c.name, USERS.c.role, USERS.c.keyworker_id, USERS.c.created_at,
+                                         USERS.c.disabled_at).order_by(USERS.c.name)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _change(store: Store, name: str, action: str, detail: str, **values) -> None:
+    """Change one account and end its open sessions, in one transaction with its audit entry."""
+    with store.engine.begin() as connection:
+        changed = connection.execute(update(USERS).where(USERS.c.name == name).values(
+            session_epoch=USERS.c.session_epoch + 1, **values))
+        if changed.rowcount != 1:
+            raise UserError(f"no user {name!r}")
+        store.audit(connection, "pbr", action, "user", name, detail)
+
+
+def set_password(store: Store, name: str, password: str) -> None:
+    """A new password; the sessions signed in with the old one end."""
+    _check_password(password)
+    _change(store, name, "set password", "password changed; open sessions ended",
+            password_hash=_hasher.hash(password))
+
+
+def disable_user(store: Store, name: str) -> None:
+    """No sign-in from now on, and the account's open sessions end; its history stays."""
+    _change(store, name, "disable user", "disabled; open sessions ended", disabled_at=dt.datetime.now(dt.timezone.utc))
+
+
+def enable_user(store: Store, name: str) -> None:
+    _change(store, name, "enable user", "enabled", disabled_at=None)
 
 
 def csrf_token(session: dict) -> str:
