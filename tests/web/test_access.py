@@ -12,7 +12,7 @@ from conftest import write_council_plan
 from pbr.store import Store
 from pbr.store.models import Family
 from pbr.web.app import create_app
-from pbr.web.auth import UserError, add_user, disable_user, enable_user, set_password
+from pbr.web.auth import SignInThrottle, UserError, add_user, disable_user, enable_user, set_password
 from web.support import PASSWORD, web_db  # noqa: F401 (fixture)
 
 AS_OF = dt.date(2017, 10, 31)
@@ -70,6 +70,33 @@ def test_a_wrong_password_is_refused(app):
     assert client.get("/families").status_code == 303
     hostile = client.post("/login", data={"name": "kw1\x00", "password": PASSWORD, "csrf_token": token})
     assert hostile.status_code == 401 and "Wrong name or password" in hostile.text  # PostgreSQL refuses a NUL
+
+
+def test_guessing_a_password_is_slowed_per_name(web_db):
+    now = [0.0]
+    app = create_app(web_db, as_of=AS_OF, secret_key="test-secret",
+                     throttle=SignInThrottle(limit=3, window=900, clock=lambda: now[0]))
+    for _ in range(3):
+        assert sign_in(app, "kw1", "a wrong guess")[1].status_code == 401
+    refused = sign_in(app, "kw1")[1]  # the right password, but too soon
+    assert refused.status_code == 429 and "Too many failed sign-ins for this name: try again in 15 minute(s)." in refused.text
+    assert sign_in(app, "kw2")[1].status_code == 303  # another name is not slowed
+    for _ in range(3):
+        sign_in(app, "nobody-here", "a wrong guess")
+    assert sign_in(app, "nobody-here")[1].status_code == 429  # a name without an account is slowed alike
+    now[0] = 899.0
+    assert "try again in 1 minute(s)" in sign_in(app, "kw1")[1].text
+    now[0] = 900.0
+    assert sign_in(app, "kw1")[1].status_code == 303
+    assert sign_in(app, "kw1", "a wrong guess")[1].status_code == 401  # a success starts the count again
+
+
+def test_the_sign_in_throttle_keeps_a_bounded_number_of_names():
+    throttle = SignInThrottle(limit=2, window=900, clock=lambda: 0.0, names_kept=3)
+    for name in ("a", "b", "c", "d"):
+        throttle.failed(name)
+        throttle.failed(name)
+    assert [throttle.wait_seconds(n) for n in ("a", "b", "c", "d")] == [0.0, 900.0, 900.0, 900.0]
 
 
 def test_the_session_cookie_is_https_only_when_the_council_says_so(web_db, monkeypatch):

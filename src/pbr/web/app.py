@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import secrets
@@ -30,7 +31,7 @@ from pbr.settings import council
 from pbr.store import Store
 from pbr.store.models import Family, Member
 from pbr.web import charts
-from pbr.web.auth import authenticate, csrf_ok, csrf_token, user_by_name
+from pbr.web.auth import SignInThrottle, authenticate, csrf_ok, csrf_token, user_by_name
 from pbr.web.cache import DecisionCache
 
 HERE = Path(__file__).parent
@@ -72,8 +73,10 @@ class Forbidden(HTTPException):
         super().__init__(status_code=403, detail=detail)
 
 
-def create_app(database_url: str | None = None, as_of: dt.date | None = None, secret_key: str | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, as_of: dt.date | None = None, secret_key: str | None = None,
+               throttle: SignInThrottle | None = None) -> FastAPI:
     store = Store(database_url)
+    throttle = throttle or SignInThrottle()
     plan = load_plan()
     app = FastAPI(title="pbr", description="Outcomes tracking and payment-by-results claims", version="0.1.0")
     # behind HTTPS the session cookie is sent over HTTPS only; a key of the council's own keeps sessions across restarts
@@ -187,9 +190,16 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
 
     @app.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
     def login(request: Request, name: str = Form(...), password: str = Form(...)):
+        wait = throttle.wait_seconds(name)
+        if wait:
+            minutes = math.ceil(wait / 60)
+            return page(request, "login.html", None, status_code=429,
+                        error=f"Too many failed sign-ins for this name: try again in {minutes} minute(s).")
         user = authenticate(store, name, password)
         if user is None:
+            throttle.failed(name)
             return page(request, "login.html", None, status_code=401, error="Wrong name or password.")
+        throttle.succeeded(name)
         request.session.clear()
         request.session["user"] = user["name"]
         request.session["epoch"] = user["session_epoch"]

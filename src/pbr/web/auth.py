@@ -4,6 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+import threading
+import time
+from collections import OrderedDict, deque
+from typing import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError, InvalidHashError
@@ -114,3 +118,45 @@ def csrf_token(session: dict) -> str:
 def csrf_ok(session: dict, token: str | None) -> bool:
     expected = session.get("csrf")
     return bool(expected and token and hmac.compare_digest(expected, token))
+
+
+class SignInThrottle:
+    """Slows password guessing: after `limit` failed sign-ins for one name within `window` seconds, that name is
+    refused until `window` seconds after its latest failure, whatever password is given.
+
+    NCSC password guidance: allow about ten attempts before locking out. Kept in the app's memory, so a restart
+    forgets it; names are counted whether or not an account holds them, so a refusal says nothing of which do.
+    """
+
+    def __init__(self, limit: int = 10, window: float = 900.0, clock: Callable[[], float] = time.monotonic,
+                 names_kept: int = 10_000):
+        self.limit, self.window, self.clock, self.names_kept = limit, window, clock, names_kept
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, name: str, now: float) -> deque[float]:
+        failures = self._failures.get(name, deque())
+        while failures and now - failures[0] >= self.window:
+            failures.popleft()
+        return failures
+
+    def wait_seconds(self, name: str) -> float:
+        """How long `name` must wait before its next attempt is checked (0: it may try now)."""
+        with self._lock:
+            now = self.clock()
+            failures = self._recent(name, now)
+            return self.window - (now - failures[-1]) if len(failures) >= self.limit else 0.0
+
+    def failed(self, name: str) -> None:
+        with self._lock:
+            now = self.clock()
+            failures = self._recent(name, now)
+            failures.append(now)
+            self._failures[name] = failures
+            self._failures.move_to_end(name)
+            while len(self._failures) > self.names_kept:  # guessing at many names cannot fill the memory
+                self._failures.popitem(last=False)
+
+    def succeeded(self, name: str) -> None:
+        with self._lock:
+            self._failures.pop(name, None)
