@@ -255,6 +255,58 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
     print(f"wrote {out_path}")
 
 
+@app.command()
+def explain(family_id: str = typer.Argument(..., help="the family to explain"),
+            as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-of date D (default today)"),
+            data: Optional[Path] = typer.Option(None, "--data", help="CSV folder or .xlsx workbook (default: the database)"),
+            plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP)) -> None:
+    """One family's decision at D with the evidence of every measure, as an auditor would check it."""
+    from pbr.evaluate import evaluate as run_evaluate
+    from pbr.feeds import DatasetError
+
+    day = _date(as_of, "--as-of") or dt.date.today()
+    the_plan = _plan(plan)
+    if data is not None and not data.exists():
+        fail(f"{data}: no such file or folder")
+    with working(f"evaluating as of {day}"):
+        try:
+            evaluation = run_evaluate(data=data, as_of=day, plan=the_plan, database_url=state["db"])
+        except DatasetError as error:
+            fail(str(error))
+    found = evaluation.decisions.filter(evaluation.decisions["family_id"] == family_id)
+    if found.height == 0:
+        fail(f"no family {family_id!r} among the {evaluation.decisions.height} evaluated; a family row held in "
+             "quarantine is not evaluated (see pbr quarantine)", code=1)
+    decision = found.row(0, named=True)
+
+    def yes(value: bool) -> str:
+        return "yes" if value else "no"
+
+    def listed(themes: str) -> str:
+        return themes.replace(";", ", ") or "none"
+
+    lines = [f"[bold]Family {escape(family_id)}[/] as of {day}, plan {escape(the_plan.name)}",
+             f"attached {decision['attachment_date']}; eligible: {yes(decision['eligible'])}; "
+             f"themes at attachment: {escape(listed(decision['themes_at_attachment']))}",
+             f"progress met: {escape(listed(decision['themes_progress_met']))}; continuous employment: "
+             f"{yes(decision['ce_met'])}; claimable: {yes(decision['claimable'])}"
+             + (f", route {decision['claim_route']}" if decision["claim_route"] else ""),
+             f"reason: {escape(decision['reason'])}"]
+    if decision["quarantined_records"]:
+        lines.append(f"[yellow]held from claims[/]: {decision['quarantined_records']} of its rows are in quarantine "
+                     "(see pbr quarantine)")
+    if decision["claimed_in"]:
+        lines.append(f"claimed in {escape(decision['claimed_in'])}")
+    out.print("\n".join(lines), highlight=False)
+    table = Table(title="Evidence, one row per measure", title_justify="left")
+    for column in ("theme", "measure", "met", "evidence", "flagged members"):
+        table.add_column(column, overflow="fold")
+    for row in evaluation.detail.filter(evaluation.detail["family_id"] == family_id).iter_rows(named=True):
+        table.add_row(escape(row["theme"]), escape(row["measure"]), yes(row["met"]), escape(row["evidence"]),
+                      escape(row["flagged_members"] or ""))
+    out.print(table)
+
+
 def working(text: str):
     """A spinner saying what is being done, on a terminal; nothing where output goes to a log or a pipe."""
     return console.status(text, spinner="dots") if console.is_terminal else _Null()

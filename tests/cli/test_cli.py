@@ -317,6 +317,28 @@ def test_users_are_added_listed_given_a_new_password_disabled_and_enabled(sqlite
     assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr
 
 
+def test_explain_shows_one_family_s_decision_and_the_evidence_of_each_measure(tmp_path, sqlite_url):
+    basic = ("--data", str(EXAMPLES / "basic"), "--as-of", "2017-10-31")
+    shown = run_pbr("explain", "F02", *basic, check=True).stdout
+    assert "Family F02 as of 2017-10-31, plan troubled-families-2015" in shown
+    assert "eligible: yes; themes at attachment: crime_asb, domestic_abuse" in shown
+    assert "claimable: no" in shown and "Forecast claimable on 2017-11-02" in shown
+    rows = [line for line in shown.splitlines() if line.startswith("│ crime_asb") and "progress[0]:events_reduced" in line]
+    assert rows and "│ no " in rows[0] and "after=3 (2017-05-02, 2017-06-01, 2017-09-09)" in shown.replace("\n", " ")
+    missing = run_pbr("explain", "F99", *basic)
+    assert missing.returncode == 1 and "no family 'F99' among the 20 evaluated" in missing.stderr
+
+    # from the database, a family with a row in quarantine is said to be held
+    data = tmp_path / "held"
+    data.mkdir()
+    for name in ("families", "members"):
+        (data / f"{name}.csv").write_text((EXAMPLES / "basic" / f"{name}.csv").read_text())
+    (data / "events.csv").write_text("person_id,event_type,event_date\nF01-C1,Offence,2017-01-01\n")
+    run_pbr("--db", sqlite_url, "ingest", str(data), check=True)
+    held = run_pbr("--db", sqlite_url, "explain", "F01", "--as-of", "2017-10-31", check=True).stdout
+    assert "held from claims: 1 of its rows are in quarantine" in held
+
+
 def test_attendance_without_a_term_calendar_is_refused_in_one_line(tmp_path):
     write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS,
                   attendance=[{"person_id": "C1", "term_id": "2016-17-autumn", "possible_sessions": "100",
