@@ -231,8 +231,7 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
              xlsx: Optional[Path] = typer.Option(None, "--xlsx", callback=output_file,
                                                  help="decisions and detail as a workbook")) -> None:
     """Decide eligibility, progress, continuous employment and claimability for every family at D."""
-    from pbr.evaluate import evaluate as run_evaluate, write_decisions
-    from pbr.feeds import DatasetError
+    from pbr.evaluate import write_decisions
 
     day = _date(as_of, "--as-of") or dt.date.today()
     the_plan = _plan(plan)
@@ -241,10 +240,7 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
     distinct_outputs({"--out": out_path, "the run record of --out": Path(f"{out_path}.json"), "--detail": detail,
                       "--xlsx": xlsx}, inputs=(*feed_files(data), *([plan] if plan else [])))
     with working("evaluating") as status:
-        try:
-            evaluation = run_evaluate(data=data, as_of=day, plan=the_plan, database_url=state["db"])
-        except DatasetError as error:
-            fail(str(error))
+        evaluation = _evaluation(data, day, the_plan)
         write_decisions(evaluation, out_path, detail=detail, xlsx=xlsx, progress=status.update)
     for warning in evaluation.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
@@ -255,24 +251,28 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
     print(f"wrote {out_path}")
 
 
+def _evaluation(data: Optional[Path], day: dt.date, plan):
+    """Every family's decisions at `day`, from `data` or the database; a data set that cannot be used ends the run."""
+    from pbr.evaluate import evaluate as run_evaluate
+    from pbr.feeds import DatasetError
+    try:
+        return run_evaluate(data=data, as_of=day, plan=plan, database_url=state["db"])
+    except DatasetError as error:
+        fail(str(error))
+
+
 @app.command()
 def explain(family_id: str = typer.Argument(..., help="the family to explain"),
             as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-of date D (default today)"),
             data: Optional[Path] = typer.Option(None, "--data", help="CSV folder or .xlsx workbook (default: the database)"),
             plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP)) -> None:
     """One family's decision at D with the evidence of every measure, as an auditor would check it."""
-    from pbr.evaluate import evaluate as run_evaluate
-    from pbr.feeds import DatasetError
-
     day = _date(as_of, "--as-of") or dt.date.today()
     the_plan = _plan(plan)
     if data is not None and not data.exists():
         fail(f"{data}: no such file or folder")
     with working(f"evaluating as of {day}"):
-        try:
-            evaluation = run_evaluate(data=data, as_of=day, plan=the_plan, database_url=state["db"])
-        except DatasetError as error:
-            fail(str(error))
+        evaluation = _evaluation(data, day, the_plan)
     found = evaluation.decisions.filter(evaluation.decisions["family_id"] == family_id)
     if found.height == 0:
         fail(f"no family {family_id!r} among the {evaluation.decisions.height} evaluated; a family row held in "
