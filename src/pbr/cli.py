@@ -672,7 +672,7 @@ def jobs_list(config: Optional[Path] = typer.Option(None, "--config", help=CONFI
 
 
 @jobs_app.command("run")
-def jobs_run(job_id: str = typer.Argument(..., help="inbox, nightly-evaluation, claim-preparation, progress-return"),
+def jobs_run(job_id: str = typer.Argument(..., help="inbox, nightly-evaluation, claim-preparation, progress-return, retention"),
              config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP)) -> None:
     """Run one job now, recorded in the history like a scheduled run."""
     from pbr.jobs.runner import run_job

@@ -19,6 +19,8 @@ CLAIMS = 'claim_preparation: {cron: "0 3 * * *", windows: [%s]}'
     ("[1, 2]", "the configuration must be a YAML mapping"),
     ("retry: {max_attempts: 0}", "retry.max_attempts: 0 must be a whole number >= 1"),
     ("shutdown: {grace_seconds: -1}", "shutdown.grace_seconds: -1 must be a number >= 0"),
+    ('retention: {cron: "0 5 * * 0"}', "retention.years_after_closure: missing"),
+    ('retention: {cron: "0 5 * * 0", years_after_closure: 0}', "retention.years_after_closure: 0 must be a whole number >= 1"),
     ("inbox: {every_seconds: 5, complete_extracts: yes please}", "inbox.complete_extracts: 'yes please' must be true or false"),
     ('claim_preparation: {cron: "0 3 * * *", days_before_close: 2.5}', "days_before_close: 2.5 must be a whole number"),
     ('claim_preparation: {cron: "0 3 * * *", windows: x}', "claim_preparation.windows: must be a list of windows"),
@@ -45,4 +47,5 @@ def test_the_shipped_example_configuration_loads():
         "2017-Q3", dt.date(2017, 9, 30), dt.date(2017, 10, 1), dt.date(2017, 10, 31))
     assert (config.days_before_close, config.max_attempts, config.retry_delay_seconds) == (14, 3, 300)
     assert config.stop_grace_seconds == 3
+    assert config.retention_years == 6 and config.schedules["retention"].cron == "0 5 * * 0"
     assert config.complete_extracts is False

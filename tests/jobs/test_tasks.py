@@ -12,7 +12,7 @@ import pbr.claims as claims
 from conftest import EXAMPLES, write_council_plan
 from pbr.feeds.ingest import ingest
 from pbr.jobs.config import load_config
-from pbr.jobs.tasks import claim_preparation, inbox, nightly_evaluation, progress_return
+from pbr.jobs.tasks import claim_preparation, inbox, nightly_evaluation, progress_return, retention
 from pbr.plan import load_plan
 from pbr.store import Store
 
@@ -127,3 +127,25 @@ def test_the_inbox_takes_complete_extracts_when_configured(tmp_path, db_url):
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM episodes WHERE person_id = 'F03-P1' "
                                        "AND episode_type = 'employment' AND end_date IS NULL")).scalar_one() == 0
+
+
+def test_retention_removes_names_of_cases_closed_longer_ago_than_the_period(tmp_path, db_url):
+    store = Store(db_url)
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "families.csv").write_text("family_id,attachment_date,closure_date\n"
+                                         "F1,2015-06-01,2016-02-29\nF2,2015-06-01,2016-03-01\n")
+    (folder / "members.csv").write_text("person_id,family_id,given_name,postcode\n"
+                                        "F1-P1,F1,Robin,ZZ99 1AB\nF2-P1,F2,Sam,ZZ99 1AB\n")
+    ingest(folder, store, load_plan().theme_codes)
+    (tmp_path / "cfg.yaml").write_text('retention: {cron: "0 5 * * 0", years_after_closure: 6}\n')
+    config = load_config(tmp_path / "cfg.yaml")
+    # six years before 1 March 2022 is 1 March 2016: the case closed on 29 February 2016 goes, 1 March stays
+    assert retention(config, store, today=dt.date(2022, 3, 1)) == {"closed_before": "2016-03-01", "families": 1,
+                                                                   "people": 1}
+    with store.engine.connect() as connection:
+        names = dict(connection.execute(text("SELECT person_id, given_name FROM members")).all())
+    assert names == {"F1-P1": None, "F2-P1": "Sam"}
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT actor FROM audit_log WHERE action = 'redact personal data'")).scalar_one() \
+            == "scheduler"

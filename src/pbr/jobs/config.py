@@ -51,11 +51,12 @@ class JobsConfig:
     max_attempts: int = 3
     retry_delay_seconds: float = 300
     stop_grace_seconds: float = 3  # SIGTERM waits this long for running jobs, then cuts them
+    retention_years: int | None = None  # names and postcodes go this many years after a case closed
     raw: dict = field(default_factory=dict, compare=False)
 
 
 JOB_SECTIONS = {"inbox": "inbox", "nightly_evaluation": "nightly-evaluation",
-                "claim_preparation": "claim-preparation", "progress_return": "progress-return"}
+                "claim_preparation": "claim-preparation", "progress_return": "progress-return", "retention": "retention"}
 SETTING_SECTIONS = ("retry", "shutdown")
 DEFAULTS = {"inbox": {"every_seconds": 60}, "nightly_evaluation": {"cron": "0 2 * * *"}}
 
@@ -107,6 +108,9 @@ def load_config(path: str | Path | None) -> JobsConfig:
     if not isinstance(windows, list):
         raise ConfigError("claim_preparation.windows: must be a list of windows")
     retry = data.get("retry") or {}
+    retention = data.get("retention")
+    if retention is not None and "years_after_closure" not in (retention or {}):
+        raise ConfigError("retention.years_after_closure: missing (how many years after a case closed its names go)")
     return JobsConfig(
         base=base, schedules=schedules,
         inbox=base / inbox.get("folder", "inbox"), stable_seconds=_number(inbox, "stable_seconds", 10, "inbox"),
@@ -116,7 +120,10 @@ def load_config(path: str | Path | None) -> JobsConfig:
         reports=base / (data.get("progress_return") or {}).get("folder", "reports"),
         max_attempts=int(_number(retry, "max_attempts", 3, "retry", whole=True, least=1)),
         retry_delay_seconds=_number(retry, "delay_seconds", 300, "retry"),
-        stop_grace_seconds=_number(data.get("shutdown") or {}, "grace_seconds", 3, "shutdown"), raw=data)
+        stop_grace_seconds=_number(data.get("shutdown") or {}, "grace_seconds", 3, "shutdown"),
+        retention_years=None if retention is None else int(_number(retention, "years_after_closure", 0, "retention",
+                                                                   whole=True, least=1)),
+        raw=data)
 
 
 def _flag(section: dict, key: str, path: str) -> bool:

@@ -133,5 +133,17 @@ def progress_return(config: JobsConfig, store: Store, today: dt.date | None = No
     return {"written": 1, "file": os.fspath(path.name), **({"cleared": cleared} if cleared else {})}
 
 
+def retention(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
+    from pbr.store.retention import redact_closed_before
+
+    if config.retention_years is None:
+        raise ValueError("retention is not configured: give retention.years_after_closure in the configuration")
+    day = today or dt.date.today()
+    # the same day-of-month that many years back; 29 February falls back to the 28th
+    closed_before = (pl.Series([day]).dt.offset_by(f"-{config.retention_years}y"))[0]
+    done = redact_closed_before(store, closed_before, actor="scheduler")
+    return {"closed_before": closed_before.isoformat(), "families": done.families, "people": done.people}
+
+
 TASKS = {"inbox": inbox, "nightly-evaluation": nightly_evaluation, "claim-preparation": claim_preparation,
-         "progress-return": progress_return}
+         "progress-return": progress_return, "retention": retention}
