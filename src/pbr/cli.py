@@ -251,29 +251,6 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
     print(f"wrote {out_path}")
 
 
-@app.command()
-def redact(closed_before: str = typer.Option(..., "--closed-before",
-                                            help="families whose case closed before this day YYYY-MM-DD"),
-           by: str = typer.Option(..., "--by", help="who does it (audit log)"),
-           yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation")) -> None:
-    """Remove names and postcodes of families whose case closed before a day (the council's retention period)."""
-    from pbr.store.retention import personal_columns, redact_closed_before
-
-    day = _date(closed_before, "--closed-before")
-    store = _store()
-    planned = redact_closed_before(store, day, by, dry_run=True)
-    what = ", ".join(personal_columns())
-    if planned.people == 0:
-        print(f"nothing to remove: no named member in the {planned.families} families closed before {day}")
-        return
-    if not yes and not typer.confirm(f"Remove {what} of {planned.people} people in the {planned.families} families "
-                                     f"closed before {day}? This cannot be undone", err=True):
-        fail("nothing removed", code=1)
-    done = redact_closed_before(store, day, by)
-    print(f"removed {what} of {done.people} people in {done.families} families closed before {day}; "
-          "their records, decisions and claims stay")
-
-
 def _evaluation(data: Optional[Path], day: dt.date, plan):
     """Every family's decisions at `day`, from `data` or the database; a data set that cannot be used ends the run."""
     from pbr.evaluate import evaluate as run_evaluate
@@ -700,6 +677,29 @@ def jobs_history(limit: int = typer.Option(20, "--limit")) -> None:
                       str(row["finished_at"] or "")[:19], row["outcome"], row["counts"] or "",
                       (row["error"] or "").splitlines()[0] if row["error"] else "")
     out.print(table)
+
+
+@app.command()
+def redact(closed_before: str = typer.Option(..., "--closed-before",
+                                            help="families whose case closed before this day YYYY-MM-DD"),
+           by: str = typer.Option(..., "--by", help="who does it (audit log)"),
+           yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation")) -> None:
+    """Remove names and postcodes of families whose case closed before a day (the council's retention period)."""
+    from pbr.store.retention import personal_columns, redact_closed_before
+
+    day = _date(closed_before, "--closed-before")
+    store = _store()
+    planned = redact_closed_before(store, day, by, dry_run=True)
+    what = ", ".join(personal_columns())
+    if planned.people == 0:
+        print(f"nothing to remove: no named member in the {planned.families} families closed before {day}")
+        return
+    if not yes and not typer.confirm(f"Remove {what} of {planned.people} people in the {planned.families} families "
+                                     f"closed before {day}? This cannot be undone", err=True):
+        fail("nothing removed", code=1)
+    done = redact_closed_before(store, day, by)
+    print(f"removed {what} of {done.people} people in {done.families} families closed before {day}; "
+          "their records, decisions and claims stay")
 
 
 users_app = typer.Typer(help="Web app accounts.", no_args_is_help=True)
