@@ -160,8 +160,11 @@ def plans(draw):
             elif rule["kind"] == "score_improved":
                 rule.update(min_improvement=draw(st.sampled_from([0, 1, 1.5, 2])), months=draw(st.integers(0, 6)),
                             baseline_grace_days=draw(st.integers(0, 40)))
-    benefits = draw(st.sets(st.sampled_from(["jsa", "esa", "ib", "is", "uc"]), min_size=1))
+    # sometimes no employment route at all, as in the Supporting Families framework
+    benefits = draw(st.sets(st.sampled_from(["jsa", "esa", "ib", "is", "uc"]), min_size=0))
     plan["continuous_employment"] = {"benefit_types": {}}
+    if not benefits:
+        del plan["continuous_employment"]
     for benefit in sorted(benefits):
         weeks = draw(st.integers(1, 12))
         plan["continuous_employment"]["benefit_types"][benefit] = {
