@@ -702,6 +702,63 @@ def redact(closed_before: str = typer.Option(..., "--closed-before",
           "their records, decisions and claims stay")
 
 
+snapshots_app = typer.Typer(help="The nightly decision snapshots, and what changed between them.", no_args_is_help=True)
+app.add_typer(snapshots_app, name="snapshots")
+
+
+@snapshots_app.command("list")
+def snapshots_list() -> None:
+    """Every stored snapshot: its as-of day, when it was taken and its counts."""
+    from pbr.snapshots import list_snapshots
+
+    table = Table(title="Decision snapshots", title_justify="left")
+    for column in ("id", "as of", "taken", "plan", "families", "eligible", "claimable"):
+        table.add_column(column, justify="right" if column in ("id", "families", "eligible", "claimable") else "left")
+    for row in list_snapshots(_store()).iter_rows(named=True):
+        table.add_row(str(row["id"]), str(row["as_of"]), f"{row['taken_at']:%Y-%m-%d %H:%M}", row["plan_sha256"][:12],
+                      str(row["families"]), str(row["eligible"]), str(row["claimable"]))
+    out.print(table)
+
+
+@snapshots_app.command("changes")
+def snapshots_changes(before: Optional[int] = typer.Option(None, "--from", help="snapshot id (default: the one before --to)"),
+                      after: Optional[int] = typer.Option(None, "--to", help="snapshot id (default: the latest)"),
+                      csv: Optional[Path] = typer.Option(None, "--csv", callback=output_file,
+                                                         help="write every changed family to this CSV")) -> None:
+    """Families that became claimable, stopped being claimable, changed route, or were held or released."""
+    import polars as pl
+
+    from pbr.outputs import written_whole
+    from pbr.snapshots import SnapshotError, changes
+
+    try:
+        found = changes(_store(), before, after)
+    except SnapshotError as error:
+        fail(str(error), code=1)
+    was, now = found.before, found.after
+    out.print(f"snapshot {was['id']} (as of {was['as_of']}) to snapshot {now['id']} (as of {now['as_of']}): "
+              f"claimable {was['claimable']} -> {now['claimable']}, {found.families.height} families changed",
+              highlight=False)
+    if found.plan_changed:
+        console.print("[yellow]warning:[/] the outcome plan changed between these snapshots: some changes may come "
+                      "from the plan, not the records", highlight=False)
+    counts = found.families.group_by(pl.col("change").str.replace(r" \(.*| ->.*", "")).len().sort("len", descending=True)
+    for change, n in counts.iter_rows():
+        out.print(f"  {change}: {n}", highlight=False)
+    table = Table(title="Changed families", title_justify="left")
+    for column in ("family", "change", "earliest claimable now"):
+        table.add_column(column)
+    for row in found.families.head(50).iter_rows(named=True):
+        table.add_row(escape(row["family_id"]), row["change"], str(row["earliest_claimable_date_after"] or ""))
+    out.print(table)
+    if found.families.height > 50:
+        out.print(f"... {found.families.height - 50} more; write them all with --csv FILE", highlight=False)
+    if csv is not None:
+        with written_whole(csv) as partial:
+            found.families.with_columns(pl.col(pl.String).replace("", None)).write_csv(partial)
+        print(f"wrote {csv}")
+
+
 users_app = typer.Typer(help="Web app accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 

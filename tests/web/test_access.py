@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from conftest import write_council_plan
+from pbr.jobs.config import load_config
+from pbr.jobs.tasks import nightly_evaluation
 from pbr.store import Store
 from pbr.store.models import Family
 from pbr.web.app import create_app
@@ -225,6 +227,17 @@ def test_a_keyworker_records_the_case_closure_and_nothing_else_of_the_family_row
     assert close("").status_code == 303 and stored()[2] is None  # reopened
     assert client.post("/families/F02/records/families", data={
         "closure_date": "2017-06-30", "csrf_token": client.csrf}).status_code == 404  # not kw1's family
+
+
+def test_the_dashboard_shows_what_changed_between_the_last_two_snapshots(app, web_db):
+    coordinator = signed_in(app, "coord")
+    assert 'id="changes"' not in coordinator.get("/dashboard").text  # no snapshots yet
+    for day in (dt.date(2017, 10, 31), dt.date(2017, 11, 2)):
+        nightly_evaluation(load_config(None), Store(web_db), today=day)
+    page = coordinator.get("/dashboard").text
+    section = re.search(r'<section class="card" id="changes">.*?</section>', page, re.S)[0]
+    assert "As of 2017-10-31 and as of 2017-11-02: claimable 6 → 7." in section
+    assert re.search(r'<a href="/families/F02\?as_of=2017-10-31">F02</a></td><td>became claimable \(ssp\)', section)
 
 
 def test_roles_guard_claim_actions(app):

@@ -31,6 +31,7 @@ from pbr.settings import council
 from pbr.store import Store
 from pbr.store.models import Family, Member
 from pbr.web import charts
+from pbr.snapshots import SnapshotError, changes
 from pbr.web.auth import SignInThrottle, authenticate, csrf_ok, csrf_token, user_by_name
 from pbr.web.cache import DecisionCache
 
@@ -331,7 +332,11 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         claimed = claims.claims_frame(store).filter(pl.col("status").is_in(["submitted", "paid"]))
         chart = charts.claims_against_target(list(claimed.select("window_id", "live_lines").iter_rows()),
                                              council().target_per_year)
-        context = {"counts": counts, "families": shown.head(500).to_dicts(), "shown": shown.height,
+        try:  # what the two latest nightly snapshots say changed, for a coordinator to act on before a window
+            latest = changes(store)
+        except SnapshotError:
+            latest = None
+        context = {"counts": counts, "families": shown.head(500).to_dicts(), "shown": shown.height, "latest": latest,
                    "statuses": ["not eligible", "in progress", "claimable by date", "claimable now", "held", "claimed"],
                    "keyworkers": sorted(k for k in rows["keyworker_id"].unique().to_list() if k),
                    "themes": plan.theme_codes, "filters": {"status": status, "keyworker": keyworker, "theme": theme},
