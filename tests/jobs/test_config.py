@@ -20,6 +20,7 @@ CLAIMS = 'claim_preparation: {cron: "0 3 * * *", windows: [%s]}'
     ("retry: {max_attempts: 0}", "retry.max_attempts: 0 must be a whole number >= 1"),
     ("shutdown: {grace_seconds: -1}", "shutdown.grace_seconds: -1 must be a number >= 0"),
     ('retention: {cron: "0 5 * * 0"}', "retention.years_after_closure: missing"),
+    ('nightly_evaluation: {cron: "0 2 * * *", keep_days: 0}', "nightly_evaluation.keep_days: 0 must be a whole number >= 1"),
     ('retention: {cron: "0 5 * * 0", years_after_closure: 0}', "retention.years_after_closure: 0 must be a whole number >= 1"),
     ("inbox: {every_seconds: 5, complete_extracts: yes please}", "inbox.complete_extracts: 'yes please' must be true or false"),
     ('claim_preparation: {cron: "0 3 * * *", days_before_close: 2.5}', "days_before_close: 2.5 must be a whole number"),
@@ -48,4 +49,5 @@ def test_the_shipped_example_configuration_loads():
     assert (config.days_before_close, config.max_attempts, config.retry_delay_seconds) == (14, 3, 300)
     assert config.stop_grace_seconds == 3
     assert config.retention_years == 6 and config.schedules["retention"].cron == "0 5 * * 0"
+    assert config.snapshot_keep_days == 92
     assert config.complete_extracts is False

@@ -149,3 +149,20 @@ def test_retention_removes_names_of_cases_closed_longer_ago_than_the_period(tmp_
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT actor FROM audit_log WHERE action = 'redact personal data'")).scalar_one() \
             == "scheduler"
+
+
+def test_old_snapshots_are_pruned_keeping_the_first_of_each_month(tmp_path, db_url):
+    store, _ = setup(tmp_path, db_url)
+    (tmp_path / "keep.yaml").write_text('nightly_evaluation: {cron: "0 2 * * *", keep_days: 10}\n')
+    config = load_config(tmp_path / "keep.yaml")
+    days = [dt.date(2017, 9, 29), dt.date(2017, 9, 30), dt.date(2017, 10, 2), dt.date(2017, 10, 3),
+            dt.date(2017, 10, 20), dt.date(2017, 10, 31)]
+    counts = [nightly_evaluation(config, store, today=day) for day in days]
+    assert "pruned" not in counts[3]
+    assert counts[4]["pruned"] == 2  # on 20 Oct: 30 Sept and 3 Oct, older than 10 days and not first in their month
+    assert counts[5]["pruned"] == 1  # on 31 Oct: 20 Oct
+    with store.engine.connect() as connection:
+        kept = [str(d) for d in connection.execute(text("SELECT as_of FROM decision_snapshots ORDER BY as_of")).scalars()]
+        orphans = connection.execute(text("SELECT COUNT(*) FROM decision_snapshot_rows WHERE snapshot_id NOT IN "
+                                          "(SELECT id FROM decision_snapshots)")).scalar_one()
+    assert kept == ["2017-09-29", "2017-10-02", "2017-10-31"] and orphans == 0

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from pbr.feeds.contract import contracts, table_for_stem
 from pbr.feeds.read import file_sha256, is_lock_file
@@ -92,7 +92,22 @@ def nightly_evaluation(config: JobsConfig, store: Store, today: dt.date | None =
         rows = decisions.select("family_id", "eligible", "ssp_met", "ce_met", "claimable",
                                 pl.col("claim_route").replace("", None), "earliest_claimable_date", "quarantined_records")
         insert_frame(connection, DecisionSnapshotRow.__table__, rows, {"snapshot_id": snapshot})
-    return {"snapshot": snapshot, "families": decisions.height}
+        pruned = prune_snapshots(connection, day - dt.timedelta(days=config.snapshot_keep_days))
+    return {"snapshot": snapshot, "families": decisions.height, **({"pruned": pruned} if pruned else {})}
+
+
+def prune_snapshots(connection, before: dt.date) -> int:
+    """Remove the snapshots taken as of a day before `before`, keeping the first of each month: a year of nightly
+    snapshots of every family would otherwise grow without end. Returns how many went."""
+    snapshots = DecisionSnapshot.__table__
+    taken = pl.DataFrame(connection.execute(select(snapshots.c.id, snapshots.c.as_of)).all(), schema={
+        "id": pl.Int64, "as_of": pl.Date}, orient="row")
+    first_of_month = taken.group_by(pl.col("as_of").dt.truncate("1mo")).agg(pl.col("id").min())["id"]
+    old = taken.filter((pl.col("as_of") < before) & ~pl.col("id").is_in(first_of_month.to_list()))["id"].to_list()
+    if old:
+        connection.execute(delete(DecisionSnapshotRow.__table__).where(DecisionSnapshotRow.__table__.c.snapshot_id.in_(old)))
+        connection.execute(delete(snapshots).where(snapshots.c.id.in_(old)))
+    return len(old)
 
 
 def claim_preparation(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
