@@ -134,6 +134,16 @@ def test_a_keyworker_sees_the_error_next_to_the_field(browser, server):
     page.close()
 
 
+def test_the_first_tab_offers_a_skip_past_the_navigation(browser, server):
+    page = sign_in(browser, server, "coord")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => [document.activeElement.className, document.activeElement.getAttribute('href')]")
+    assert focused == ["skip", "#main"] and page.locator("a.skip").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    page.close()
+
+
 def test_a_keyworker_closes_a_case_and_sees_it_on_the_family_page(browser, server):
     page = sign_in(browser, server, "kw1")
     page.goto(f"{server}/families/F04")
