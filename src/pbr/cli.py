@@ -13,6 +13,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pbr.money import pounds
+
 app = typer.Typer(help="pbr: outcomes tracking and payment-by-results claims.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
 console = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
@@ -438,7 +440,7 @@ def claim_prepare(window: str = typer.Option(..., "--window", help="claim window
     routes = ", ".join(f"{route} {n}" for route, n in result.by_route.items()) or "none"
     out.print(f"{'rebuilt' if result.rebuilt else 'prepared'} claim {result.ref}: families by route: {routes}; "
               f"held by quarantine: {result.held}; " + (f"held after a recovery: {result.recovered}; "
-              if result.recovered else "") + f"total £{result.total_pence / 100:,.2f}", highlight=False)
+              if result.recovered else "") + f"total {pounds(result.total_pence)}", highlight=False)
     print(result.ref)
 
 
@@ -485,7 +487,7 @@ def claim_paid(claim: str = typer.Option(..., "--claim"), amount: str = typer.Op
     claims = _claims()
     pence = _claim_call(claims.pounds_to_pence, amount)
     _claim_call(claims.paid, _store(), claim, pence, reference)
-    print(f"{claim} paid £{pence / 100:,.2f} ({reference})")
+    print(f"{claim} paid {pounds(pence)} ({reference})")
 
 
 @claim_app.command("recover")
@@ -494,7 +496,7 @@ def claim_recover(claim: str = typer.Option(..., "--claim"), family: str = typer
                   booked_on: Optional[str] = typer.Option(None, "--booked-on", help="booking day (default today)")) -> None:
     """Book a recovery against a line found invalid after submission; the family may be claimed afresh later."""
     amount = _claim_call(_claims().recover, _store(), claim, family, reason, by, _date(booked_on, "--booked-on"))
-    print(f"recovered £{-amount / 100:,.2f} for {family} in {claim}")
+    print(f"recovered {pounds(-amount)} for {family} in {claim}")
 
 
 @claim_app.command("workbook")
@@ -518,7 +520,7 @@ def claim_list() -> None:
     for row in frame.iter_rows(named=True):
         plan = f"{row['plan_name']} ({row['plan_sha256'][:12]})" if row["plan_name"] else "not recorded"
         table.add_row(row["ref"], row["window_id"], str(row["evidence_date"]), row["status"], str(row["live_lines"]),
-                      f"{row['total_pence'] / 100:,.2f}", plan)
+                      pounds(row['total_pence']), plan)
     out.print(table)
     log = Table(title="Audit log", title_justify="left")
     for column in ("at", "who", "action", "claim", "detail"):
@@ -580,7 +582,7 @@ def reconcile(financial_year: int = typer.Option(..., "--financial-year", help="
     for column in ("kind", "expected (£)", "received (£)", "variance (£)"):
         table.add_column(column, justify="right" if column != "kind" else "left")
     for kind, expected, received, variance in result.summary.iter_rows():
-        table.add_row(kind, f"{expected / 100:,.2f}", f"{received / 100:,.2f}", f"{variance / 100:,.2f}")
+        table.add_row(kind, pounds(expected), pounds(received), pounds(variance))
     out.print(table)
     if result.unallocated.height:
         out.print(f"{result.unallocated.height} results payment(s) name no known claim: see sheet 'Unallocated payments'",

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from pbr.engine.dates import school_age
+from pbr.money import pounds
 from pbr.resources import schema_path
 
 # For each shipped plan: its themes in order, how often a family has each, and how the council records it (the
@@ -310,6 +311,6 @@ def claim_demo(store, plan, as_of: dt.date, folder: Path, console) -> None:
     claims.submit(store, prepared.ref, "demo coordinator", late="demonstration on synthetic historical data")
     path = write_claim_workbook(store, prepared.ref, folder / "claims" / f"{prepared.ref}.xlsx")
     console.print(f"  claim {prepared.ref}: {sum(prepared.by_route.values())} families "
-                  f"({', '.join(f'{r} {n}' for r, n in prepared.by_route.items())}), £{prepared.total_pence / 100:,.2f}; "
+                  f"({', '.join(f'{r} {n}' for r, n in prepared.by_route.items())}), {pounds(prepared.total_pence)}; "
                   f"{len(chosen)} sampled and passed; {prepared.held} held by quarantine; submitted; workbook {path}",
                   highlight=False)

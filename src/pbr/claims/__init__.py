@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pbr.evaluate import evaluate
 from pbr.feeds.contract import MAX_INTEGER
+from pbr.money import pounds
 from pbr.plan import Plan, PlanError, load_parameters, plan_from_text
 from pbr.store import Store
 from pbr.store.models import (AuditLog, Claim, ClaimHeld, ClaimLine, ClaimPayment, FamilyResult, QuarantineEntry,
@@ -90,7 +91,7 @@ def pounds_to_pence(text: str) -> int:
     if value != value.quantize(Decimal("0.01")):
         raise ClaimError(f"amount {text!r} has more than 2 decimal places")
     if abs(value * 100) > MAX_INTEGER:
-        raise ClaimError(f"amount {text!r} is more than £{MAX_INTEGER / 100:,.2f} either way, the most pbr stores")
+        raise ClaimError(f"amount {text!r} is more than {pounds(MAX_INTEGER)} either way, the most pbr stores")
     return int(value * 100)
 
 
@@ -392,7 +393,7 @@ def paid(store: Store, ref: str, amount_pence: int, reference: str, actor: str =
                                                    recorded_at=_now()))
         if claim["status"] == "submitted":
             connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(status="paid"))
-        _audit(connection, actor, "paid", ref, f"£{amount_pence / 100:,.2f} reference {reference}")
+        _audit(connection, actor, "paid", ref, f"{pounds(amount_pence)} reference {reference}")
 
 
 def recover(store: Store, ref: str, family: str, reason: str, by: str, booked_on: dt.date | None = None) -> int:

@@ -13,6 +13,7 @@ import polars as pl
 
 from pbr.feeds.contract import MAX_INTEGER, ColumnSpec, TableContract, contracts
 from pbr.feeds.read import ROW, SOURCE, SourceFile
+from pbr.money import pounds
 from pbr.resources import vocabularies
 
 INDEX = "__i"
@@ -124,7 +125,7 @@ def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_
         elif spec.type == "money":
             rules.append(RowRule(f"{spec.name}|money", spec.name, raw.is_null() | typed.is_not_null(),
                                  pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(raw.str.contains(_PATTERNS["money"])).then(
-                                     pl.lit(f" is more than £{MAX_INTEGER / 100:,.2f} either way, the most pbr stores"))
+                                     pl.lit(f" is more than {pounds(MAX_INTEGER)} either way, the most pbr stores"))
                                  .otherwise(pl.lit(" is not an amount in pounds with at most 2 decimal places"))))
         elif spec.type == "code":
             codes = vocab[spec.vocabulary]

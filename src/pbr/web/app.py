@@ -31,6 +31,7 @@ from pbr.settings import council
 from pbr.store import Store
 from pbr.store.models import Family, Member
 from pbr.web import charts
+from pbr.money import pounds
 from pbr.snapshots import SnapshotError, changes
 from pbr.web.auth import SignInThrottle, authenticate, csrf_ok, csrf_token, user_by_name
 from pbr.web.cache import DecisionCache
@@ -86,6 +87,7 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
                        same_site="strict", https_only=secure, max_age=8 * 3600)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["pounds"] = pounds
     default_as_of = as_of
 
     def day_of(request: Request) -> dt.date:
