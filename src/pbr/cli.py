@@ -704,6 +704,22 @@ def redact(closed_before: str = typer.Option(..., "--closed-before",
           "their records, decisions and claims stay")
 
 
+@app.command()
+def doctor(config: Optional[Path] = typer.Option(None, "--config", help="a scheduler configuration to check too")) -> None:
+    """Is this installation ready? The database, plan, money parameters, users, jobs and web settings, checked."""
+    from pbr.doctor import FAULT, OK, run_checks
+
+    checks = run_checks(state["db"], config)
+    marks = {OK: "[green]ok[/]     ", FAULT: "[red]FAULT[/]  "}
+    for check in checks:
+        out.print(f"{marks.get(check.status, '[yellow]warning[/]')} {check.name}: {escape(check.message)}",
+                  highlight=False)
+    faults = [c.name for c in checks if c.status == FAULT]
+    if faults:
+        fail(f"not ready: {', '.join(faults)}", code=1)
+    out.print("ready" + (" (see the warnings)" if any(c.status != OK for c in checks) else ""), highlight=False)
+
+
 snapshots_app = typer.Typer(help="The nightly decision snapshots, and what changed between them.", no_args_is_help=True)
 app.add_typer(snapshots_app, name="snapshots")
 

@@ -339,6 +339,31 @@ def test_explain_shows_one_family_s_decision_and_the_evidence_of_each_measure(tm
     assert "held from claims: 1 of its rows are in quarantine" in held
 
 
+def test_doctor_checks_the_installation_and_fails_on_a_fault(tmp_path, sqlite_url):
+    env = {"PBR_DATABASE_URL": sqlite_url, "PBR_SECRET_KEY": "", "PBR_SECURE_COOKIES": ""}
+    fresh = run_pbr("doctor", env=env)
+    assert fresh.returncode == 0 and fresh.stdout.rstrip().endswith("ready (see the warnings)")
+    lines = {line.split(":")[0].split(None, 1)[1]: line for line in fresh.stdout.splitlines() if ":" in line}
+    assert lines["database"].startswith("ok") and "schema at migration 0006" in lines["database"]
+    assert lines["records"].startswith("warning") and "no families loaded yet" in lines["records"]
+    assert lines["web users"].startswith("warning") and lines["web sessions"].startswith("warning")
+
+    run_pbr("ingest", str(EXAMPLES / "basic"), env=env, check=True)
+    run_pbr("users", "add", "coord", "--role", "coordinator", env={**env, "PBR_NEW_PASSWORD": "a passphrase"}, check=True)
+    (tmp_path / "cfg.yaml").write_text("retry: {max_attempts: 0}\n")
+    faulty = run_pbr("doctor", "--config", str(tmp_path / "cfg.yaml"),
+                     env={**env, "PBR_SECRET_KEY": "k" * 40, "PBR_SECURE_COOKIES": "1"})
+    assert faulty.returncode == 1 and "not ready: scheduler configuration" in faulty.stderr
+    lines = {line.split(":")[0].split(None, 1)[1]: line for line in faulty.stdout.splitlines() if ":" in line}
+    assert lines["records"].startswith("ok") and "20 families" in lines["records"]
+    assert lines["web users"].startswith("ok") and lines["web sessions"].startswith("ok")
+    assert lines["scheduler configuration"].startswith("FAULT") and "retry.max_attempts" in lines["scheduler configuration"]
+
+    unreachable = run_pbr("--db", "postgresql://nobody@127.0.0.1:9/none", "doctor", env={**env, "PBR_DATABASE_URL": ""})
+    assert unreachable.returncode == 1 and "FAULT   database: cannot open it" in unreachable.stdout
+    assert "ok      outcome plan" in unreachable.stdout  # the other checks still run
+
+
 def test_attendance_without_a_term_calendar_is_refused_in_one_line(tmp_path):
     write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS,
                   attendance=[{"person_id": "C1", "term_id": "2016-17-autumn", "possible_sessions": "100",
