@@ -259,6 +259,42 @@ def test_roles_guard_claim_actions(app):
     assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
 
 
+def test_a_claim_goes_from_preparation_to_payment_and_recovery_in_the_app(app, web_db):
+    coordinator, auditor, finance = signed_in(app, "coord"), signed_in(app, "audit"), signed_in(app, "money")
+    coordinator.post("/claims/prepare", data={"window": "2017-Q4", "evidence_date": "2017-10-31",
+                                              "csrf_token": coordinator.csrf})
+    coordinator.post("/claims/2017-Q4-1/sample", data={"seed": "7", "csrf_token": coordinator.csrf})
+    sampled = re.findall(r'name="family_id" value="(F\d+)"', auditor.get("/claims?ref=2017-Q4-1").text)
+    assert len(sampled) == 5
+    for family in sampled:  # two of five fail: more than one in five, so the whole claim needs a full review
+        verdict = "fail" if family in sampled[:2] else "pass"
+        auditor.post("/claims/2017-Q4-1/verdict", data={"family_id": family, "verdict": verdict,
+                                                        "csrf_token": auditor.csrf})
+    refused = coordinator.post("/claims/2017-Q4-1/submit", data={"late": "test", "csrf_token": coordinator.csrf})
+    assert "the+whole+claim+needs+a+full+review" in refused.headers["location"].replace("%20", "+")
+    assert 'id="review"' in coordinator.get("/claims?ref=2017-Q4-1").text
+    assert auditor.post("/claims/2017-Q4-1/review", data={"note": "x", "csrf_token": auditor.csrf}).status_code == 403
+    coordinator.post("/claims/2017-Q4-1/review", data={"note": "every line checked again: the rest stand",
+                                                       "csrf_token": coordinator.csrf})
+    submitted = coordinator.post("/claims/2017-Q4-1/submit", data={"late": "test", "csrf_token": coordinator.csrf})
+    assert "error" not in submitted.headers["location"]
+    page = finance.get("/claims?ref=2017-Q4-1").text
+    assert 'id="paid"' in page and 'id="recover"' not in page  # finance records money, never a recovery
+    bad = finance.post("/claims/2017-Q4-1/paid", data={"amount": "12.345", "reference": "BACS 1",
+                                                      "csrf_token": finance.csrf})
+    assert "has+more+than+2+decimal+places" in bad.headers["location"].replace("%20", "+")
+    live = [f for f in re.findall(r"<tr><td>(F\d+)</td><td>\w+</td><td>£800\.00</td><td>live</td>", page)]
+    finance.post("/claims/2017-Q4-1/paid", data={"amount": f"{800 * len(live):,}.00", "reference": "BACS 1",
+                                                 "csrf_token": finance.csrf})
+    recovered = live[0]
+    coordinator.post("/claims/2017-Q4-1/recover", data={"family_id": recovered, "reason": "a later offence came to light",
+                                                        "csrf_token": coordinator.csrf})
+    page = coordinator.get("/claims?ref=2017-Q4-1").text
+    assert re.search(rf"<tr><td>{recovered}</td><td>\w+</td><td>£800\.00</td><td>recovered</td>", page)
+    assert "coord · full review: every line checked again" in page and "money · paid: £" in page
+    assert "coord · recover" in page and "a later offence came to light" in page
+
+
 def test_the_api_is_described_by_openapi(app):
     spec = TestClient(app).get("/openapi.json").json()
     assert "/api/families" in spec["paths"] and "/api/families/{family_id}" in spec["paths"]

@@ -393,6 +393,22 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
     def claim_submit(ref: str, late: str = Form(""), user: dict = Depends(require("coordinator"))):
         return claim_action(claims.submit, store, ref, user["name"], late or None, ref=ref)
 
+    @app.post("/claims/{ref}/review", dependencies=[Depends(check_csrf)])
+    def claim_review(ref: str, note: str = Form(""), user: dict = Depends(require("coordinator"))):
+        return claim_action(claims.review, store, ref, user["name"], note, ref=ref)
+
+    @app.post("/claims/{ref}/paid", dependencies=[Depends(check_csrf)])
+    def claim_paid(ref: str, amount: str = Form(...), reference: str = Form(""),
+                   user: dict = Depends(require("finance", "coordinator"))):
+        def record() -> None:  # the amount's mistakes are said like the claim's
+            claims.paid(store, ref, claims.pounds_to_pence(amount), reference, actor=user["name"])
+        return claim_action(record, ref=ref)
+
+    @app.post("/claims/{ref}/recover", dependencies=[Depends(check_csrf)])
+    def claim_recover(ref: str, family_id: str = Form(...), reason: str = Form(""),
+                      user: dict = Depends(require("coordinator"))):
+        return claim_action(claims.recover, store, ref, family_id, reason, user["name"], ref=ref)
+
     @app.get("/claims/{ref}/workbook.xlsx")
     def claim_workbook(ref: str, user: dict = Depends(require("coordinator", "auditor", "finance"))):
         from pbr.claims.workbook import write_claim_workbook
