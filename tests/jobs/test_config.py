@@ -47,7 +47,7 @@ def test_the_shipped_example_configuration_loads():
     assert (window.window, window.evidence_date, window.opens, window.closes) == (
         "2017-Q3", dt.date(2017, 9, 30), dt.date(2017, 10, 1), dt.date(2017, 10, 31))
     assert (config.days_before_close, config.max_attempts, config.retry_delay_seconds) == (14, 3, 300)
-    assert config.stop_grace_seconds == 3
+    assert config.stop_grace_seconds == 2
     assert config.retention_years == 6 and config.schedules["retention"].cron == "0 5 * * 0"
     assert config.snapshot_keep_days == 92
     assert config.complete_extracts is False

@@ -196,7 +196,7 @@ def test_sigterm_cuts_a_job_that_outlasts_the_grace_and_records_it_as_interrupte
         owners = connection.execute(text("SELECT owner FROM job_leases WHERE job_id = 'progress-return'")).scalars().all()
     assert owners == [None]  # another scheduler may run it at once
     log = log_of(tmp_path)
-    assert "interrupted after 3 s: progress-return" in log and "scheduler stopped" in log
+    assert "interrupted after 2 s: progress-return" in log and "scheduler stopped" in log
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
 
 

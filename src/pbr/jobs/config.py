@@ -50,7 +50,7 @@ class JobsConfig:
     reports: Path = Path("reports")
     max_attempts: int = 3
     retry_delay_seconds: float = 300
-    stop_grace_seconds: float = 3  # SIGTERM waits this long for running jobs, then cuts them
+    stop_grace_seconds: float = 2  # SIGTERM waits this long for running jobs, then cuts them: stopped within 5 s
     retention_years: int | None = None  # names and postcodes go this many years after a case closed
     snapshot_keep_days: int = 92  # daily snapshots older than this go, but the first of each month stays
     raw: dict = field(default_factory=dict, compare=False)
@@ -121,7 +121,7 @@ def load_config(path: str | Path | None) -> JobsConfig:
         reports=base / (data.get("progress_return") or {}).get("folder", "reports"),
         max_attempts=int(_number(retry, "max_attempts", 3, "retry", whole=True, least=1)),
         retry_delay_seconds=_number(retry, "delay_seconds", 300, "retry"),
-        stop_grace_seconds=_number(data.get("shutdown") or {}, "grace_seconds", 3, "shutdown"),
+        stop_grace_seconds=_number(data.get("shutdown") or {}, "grace_seconds", 2, "shutdown"),
         snapshot_keep_days=int(_number(data.get("nightly_evaluation") or {}, "keep_days", 92, "nightly_evaluation",
                                        whole=True, least=1)),
         retention_years=None if retention is None else int(_number(retention, "years_after_closure", 0, "retention",
