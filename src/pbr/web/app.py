@@ -226,7 +226,17 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         day = day_of(request)
         mine = families_of(user)
         rows = status_of(decisions(day).decisions).join(mine.select("family_id", "keyworker_id"), on="family_id")
-        return page(request, "families.html", user, families=rows.to_dicts())
+        latest = latest_changes()
+        if latest is not None:
+            rows = rows.join(latest.families.select("family_id", "change"), on="family_id", how="left")
+        return page(request, "families.html", user, families=rows.to_dicts(), latest=latest)
+
+    def latest_changes():
+        """What the two latest nightly snapshots say changed; None before there are two."""
+        try:
+            return changes(store)
+        except SnapshotError:
+            return None
 
     def family_context(user: dict, family_id: str, day: dt.date) -> dict:
         family = allowed_family(user, family_id)
@@ -334,10 +344,7 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
         claimed = claims.claims_frame(store).filter(pl.col("status").is_in(["submitted", "paid"]))
         chart = charts.claims_against_target(list(claimed.select("window_id", "live_lines").iter_rows()),
                                              council().target_per_year)
-        try:  # what the two latest nightly snapshots say changed, for a coordinator to act on before a window
-            latest = changes(store)
-        except SnapshotError:
-            latest = None
+        latest = latest_changes()  # for a coordinator to act on before a window
         context = {"counts": counts, "families": shown.head(500).to_dicts(), "shown": shown.height, "latest": latest,
                    "statuses": ["not eligible", "in progress", "claimable by date", "claimable now", "held", "claimed"],
                    "keyworkers": sorted(k for k in rows["keyworker_id"].unique().to_list() if k),
