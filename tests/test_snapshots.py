@@ -59,3 +59,21 @@ def test_snapshots_through_the_command_line(tmp_path, sqlite_url):
     written = pl.read_csv(tmp_path / "c.csv", infer_schema=False)
     assert written["family_id"].to_list() == ["F02", "F04", "F09", "F12", "F13"]
     assert written.filter(pl.col("family_id") == "F04")["change"][0] == "became claimable (ce)"
+
+
+def test_explain_history_shows_a_family_in_every_snapshot_marking_where_it_changed(tmp_path, sqlite_url):
+    import re
+
+    store = Store(sqlite_url)
+    ingest(EXAMPLES / "basic", store, load_plan().theme_codes)
+    explain = ("explain", "F02", "--as-of", "2017-11-02", "--history")
+    before = run_pbr("--db", sqlite_url, *explain, check=True).stdout
+    assert "no stored snapshot holds this family" in before
+    for day in ("2017-10-31", "2017-11-01", "2017-11-02"):
+        snapshot(store, day)
+    shown = run_pbr("--db", sqlite_url, *explain, check=True).stdout
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in shown.splitlines()
+            if re.match(r"│ (\* |  )?\d{4}-\d\d-\d\d ", line)]
+    assert rows == [["* 2017-10-31", "yes", "no", "", "2017-11-02", ""],
+                    ["2017-11-01", "yes", "no", "", "2017-11-02", ""],
+                    ["* 2017-11-02", "yes", "yes", "ssp", "", ""]]

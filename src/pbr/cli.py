@@ -267,7 +267,9 @@ def _evaluation(data: Optional[Path], day: dt.date, plan):
 def explain(family_id: str = typer.Argument(..., help="the family to explain"),
             as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-of date D (default today)"),
             data: Optional[Path] = typer.Option(None, "--data", help="CSV folder or .xlsx workbook (default: the database)"),
-            plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP)) -> None:
+            plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP),
+            history: bool = typer.Option(False, "--history",
+                                         help="also the family's decision in every stored nightly snapshot")) -> None:
     """One family's decision at D with the evidence of every measure, as an auditor would check it."""
     day = _date(as_of, "--as-of") or dt.date.today()
     the_plan = _plan(plan)
@@ -307,6 +309,21 @@ def explain(family_id: str = typer.Argument(..., help="the family to explain"),
         table.add_row(escape(row["theme"]), escape(row["measure"]), yes(row["met"]), escape(row["evidence"]),
                       escape(row["flagged_members"] or ""))
     out.print(table)
+    if history:
+        from pbr.snapshots import family_history
+        past = family_history(_store(), family_id)
+        if past.height == 0:
+            out.print("no stored snapshot holds this family (the scheduler's nightly evaluation takes them)",
+                      highlight=False)
+            return
+        table = Table(title="In the nightly snapshots (* where it changed)", title_justify="left")
+        for column in ("as of", "eligible", "claimable", "route", "earliest claimable", "held"):
+            table.add_column(column)
+        for row in past.iter_rows(named=True):
+            table.add_row(("* " if row["changed"] else "  ") + str(row["as_of"]), yes(row["eligible"]),
+                          yes(row["claimable"]), row["claim_route"] or "", str(row["earliest_claimable_date"] or ""),
+                          str(row["quarantined_records"] or ""))
+        out.print(table)
 
 
 def working(text: str):

@@ -85,3 +85,20 @@ def changes(store: Store, before_id: int | None = None, after_id: int | None = N
              .select("family_id", "change", *[c for s in STATE for c in (s, f"{s}_after")]).sort("family_id"))
     row = {r["id"]: r for r in listed.iter_rows(named=True)}
     return Changes(row[before_id], row[after_id], found)
+
+
+def family_history(store: Store, family_id: str) -> pl.DataFrame:
+    """One family's decision in every stored snapshot, oldest first, with a change marked where it moved."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(SNAPSHOTS.c.id, SNAPSHOTS.c.as_of, ROWS.c.eligible, ROWS.c.claimable,
+                                         ROWS.c.claim_route, ROWS.c.earliest_claimable_date, ROWS.c.quarantined_records)
+                                  .join(ROWS, ROWS.c.snapshot_id == SNAPSHOTS.c.id)
+                                  .where(ROWS.c.family_id == family_id).order_by(SNAPSHOTS.c.id)).all()
+    frame = pl.DataFrame(rows, schema={"snapshot": pl.Int64, "as_of": pl.Date, "eligible": pl.Boolean,
+                                       "claimable": pl.Boolean, "claim_route": pl.String,
+                                       "earliest_claimable_date": pl.Date, "quarantined_records": pl.Int64},
+                         orient="row")
+    state = pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in
+                           ("eligible", "claimable", "claim_route", "earliest_claimable_date", "quarantined_records")],
+                          separator="|")
+    return frame.with_columns(changed=(state != state.shift(1)).fill_null(True))
