@@ -161,8 +161,9 @@ def _scheduler_config(path: Path | None) -> Check:
 
 
 def _web_settings() -> list[Check]:
-    secret = os.environ.get("PBR_SECRET_KEY")
-    secure = os.environ.get("PBR_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes")
+    from pbr.settings import secure_cookies, session_secret
+
+    secret, secure = session_secret(), secure_cookies()
     return [
         Check("web sessions", OK if secret and len(secret) >= 32 else WARN,
               "PBR_SECRET_KEY set" if secret and len(secret) >= 32 else

@@ -14,3 +14,13 @@ class Council:
 
 def council() -> Council:
     return Council()
+
+
+def secure_cookies() -> bool:
+    """PBR_SECURE_COOKIES: the app is served over HTTPS, so its session cookie is sent over HTTPS only."""
+    return os.environ.get("PBR_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes")
+
+
+def session_secret() -> str | None:
+    """PBR_SECRET_KEY: the council's key for signing sessions, so they outlive a restart of the app."""
+    return os.environ.get("PBR_SECRET_KEY") or None

@@ -142,10 +142,11 @@ def progress_return(config: JobsConfig, store: Store, today: dt.date | None = No
     path = config.reports / f"progress-return-{year}-Q{quarter}.xlsx"
     # a run the scheduler's stop cut short left its temporary file; the job's lease means no other run is writing
     cleared = remove_stale_partials(path, older_than_seconds=STALE_PARTIAL_SECONDS)
+    counts = {"cleared": cleared} if cleared else {}
     if path.exists():
-        return {"written": 0, **({"cleared": cleared} if cleared else {})}
+        return {"written": 0, **counts}
     write_progress_return(store, load_plan(), f"{year}-Q{quarter}", path)
-    return {"written": 1, "file": os.fspath(path.name), **({"cleared": cleared} if cleared else {})}
+    return {"written": 1, "file": os.fspath(path.name), **counts}
 
 
 def retention(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:

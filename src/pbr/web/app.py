@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
 import secrets
 import shutil
@@ -27,7 +26,7 @@ from pbr.feeds.ingest import save_rows
 from pbr.plan import load_plan
 from pbr.resources import vocabularies
 from pbr.returns import ReturnError
-from pbr.settings import council
+from pbr.settings import council, secure_cookies, session_secret
 from pbr.store import Store
 from pbr.store.models import Family, Member
 from pbr.web import charts
@@ -82,9 +81,8 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
     plan = load_plan()
     app = FastAPI(title="pbr", description="Outcomes tracking and payment-by-results claims", version="0.1.0")
     # behind HTTPS the session cookie is sent over HTTPS only; a key of the council's own keeps sessions across restarts
-    secure = os.environ.get("PBR_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes")
-    app.add_middleware(SessionMiddleware, secret_key=secret_key or os.environ.get("PBR_SECRET_KEY") or secrets.token_urlsafe(32),
-                       same_site="strict", https_only=secure, max_age=8 * 3600)
+    app.add_middleware(SessionMiddleware, secret_key=secret_key or session_secret() or secrets.token_urlsafe(32),
+                       same_site="strict", https_only=secure_cookies(), max_age=8 * 3600)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["pounds"] = pounds
@@ -221,6 +219,13 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
                                  "finance": "/finance"}[user["role"]], status_code=303)
 
     # ---- families --------------------------------------------------------------------------------
+    def latest_changes():
+        """What the two latest nightly snapshots say changed; None before there are two."""
+        try:
+            return changes(store)
+        except SnapshotError:
+            return None
+
     @app.get("/families", response_class=HTMLResponse)
     def family_list(request: Request, user: dict = Depends(require(*CASE_ROLES))):
         day = day_of(request)
@@ -231,12 +236,6 @@ def create_app(database_url: str | None = None, as_of: dt.date | None = None, se
             rows = rows.join(latest.families.select("family_id", "change"), on="family_id", how="left")
         return page(request, "families.html", user, families=rows.to_dicts(), latest=latest)
 
-    def latest_changes():
-        """What the two latest nightly snapshots say changed; None before there are two."""
-        try:
-            return changes(store)
-        except SnapshotError:
-            return None
 
     def family_context(user: dict, family_id: str, day: dt.date) -> dict:
         family = allowed_family(user, family_id)
