@@ -66,8 +66,7 @@ def interrupt_running(reason: str, within: float) -> tuple[list[str], bool]:
     def record() -> None:
         for run_id, (job_id, store) in running.items():
             with store.engine.begin() as connection:
-                connection.execute(update(RUNS).where((RUNS.c.id == run_id) & (RUNS.c.outcome == "running")).values(
-                    finished_at=_now(), outcome="interrupted", error=reason))
+                _mark_interrupted(connection, run_id, reason)
             _release(store, job_id)
         written.set()
 
@@ -88,15 +87,18 @@ def recover_abandoned(store: Store) -> list[str]:
             LEASE.c.owner.startswith(f"{host}:", autoescape=True))).all()
         gone = [r for r in running if not _alive(r.host)]
         for run in gone:
-            connection.execute(update(RUNS).where((RUNS.c.id == run.id) & (RUNS.c.outcome == "running")).values(
-                finished_at=_now(), outcome="interrupted",
-                error=f"the scheduler process running it ({run.host}) ended before it finished; recorded when a "
-                      "scheduler next started; what it had not committed was rolled back"))
+            _mark_interrupted(connection, run.id, f"the scheduler process running it ({run.host}) ended before it "
+                              "finished; recorded when a scheduler next started; what it had not committed was rolled back")
         for lease in held:
             if not _alive(lease.owner):
                 connection.execute(update(LEASE).where((LEASE.c.job_id == lease.job_id) & (
                     LEASE.c.owner == lease.owner)).values(owner=None, until=None))
     return [r.job_id for r in gone]
+
+
+def _mark_interrupted(connection, run_id: int, reason: str) -> None:
+    connection.execute(update(RUNS).where((RUNS.c.id == run_id) & (RUNS.c.outcome == "running")).values(
+        finished_at=_now(), outcome="interrupted", error=reason))
 
 
 def _alive(owner: str) -> bool:
