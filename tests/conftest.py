@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SEAMS = Path(__file__).resolve().parent / "seams"  # small programs that stop pbr where a test needs it stopped
 # the spec's example data sets live beside the project, not in it (pbr ships only data it generates itself)
 EXAMPLES = Path(os.environ.get("PBR_EXAMPLES") or ROOT.parent / "shared" / "examples")
 PG_URL = os.environ.get("PBR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PBR = [sys.executable, "-m", "pbr.cli"]
 _SCHEMAS = itertools.count()
 
-from pbr.feeds.contract import contracts  # noqa: E402
+from pbr.contract import contracts  # noqa: E402
 
 
 def pytest_configure(config) -> None:
@@ -37,6 +38,13 @@ def write_feed(folder: Path, table: str, rows: list[dict], name: str | None = No
         for row in rows:
             writer.writerow({c: row.get(c, "") for c in columns})
     return path
+
+
+def context_at(store, day, **settings):
+    """The application context of `store` standing on `day` (settings such as plan= as given)."""
+    from pbr.context import AppContext, FixedClock
+    from pbr.settings import Settings
+    return AppContext.from_settings(Settings(database_url=store.url, **settings), clock=FixedClock(day), store=store)
 
 
 def write_dataset(folder: Path, **tables: list[dict]) -> Path:
@@ -68,6 +76,14 @@ def run_pbr(*args: str, cwd: Path | None = None, env: dict | None = None, check:
     if check and result.returncode != 0:
         raise AssertionError(f"pbr {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def line_within(process: subprocess.Popen, seconds: float) -> str:
+    """The next line the process writes on its standard output, or "" if none comes within `seconds`."""
+    import selectors
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        return process.stdout.readline() if selector.select(timeout=seconds) else ""
 
 
 def postgres_available() -> str | None:

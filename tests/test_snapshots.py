@@ -6,7 +6,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from conftest import EXAMPLES, run_pbr, write_dataset
+from conftest import context_at, EXAMPLES, run_pbr, write_dataset
 from pbr.feeds.ingest import ingest
 from pbr.jobs.config import load_config
 from pbr.jobs.tasks import nightly_evaluation
@@ -16,7 +16,7 @@ from pbr.store import Store
 
 
 def snapshot(store: Store, day: str) -> None:
-    nightly_evaluation(load_config(None), store, today=dt.date.fromisoformat(day))
+    nightly_evaluation(load_config(None), context_at(store, dt.date.fromisoformat(day)))
 
 
 def test_changes_name_each_family_whose_decision_moved(tmp_path, db_url):

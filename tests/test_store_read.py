@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from conftest import write_dataset
 from pbr.feeds.ingest import ingest
-from pbr.feeds.contract import contracts
+from pbr.contract import contracts
 from pbr.store import Store, read_through_cursor
 from pbr.store.models import FEED_MODELS
 

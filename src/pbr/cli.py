@@ -14,12 +14,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pbr.money import pounds
+from pbr.settings import NEW_PASSWORD_ENV
+from pbr.terminal import console, out, print_file_table
 
 app = typer.Typer(help="pbr: outcomes tracking and payment-by-results claims.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
-console = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
-out = Console(width=None if Console().is_terminal else 140)
-state: dict[str, Optional[str]] = {"db": None}
+state: dict = {"settings": None, "context": None}
 
 
 def say_error(message: str) -> None:
@@ -74,41 +74,56 @@ PLAN_HELP = ("outcome plan: a YAML file or a shipped plan's name, see `pbr plan 
 
 
 @app.callback()
-def main(db: Optional[str] = typer.Option(None, "--db", envvar="PBR_DATABASE_URL",
-                                          help="SQLAlchemy database URL (default: sqlite:///pbr.db)"),
+def main(context: typer.Context,
+         db: Optional[str] = typer.Option(None, "--db",
+                                          help="SQLAlchemy database URL (default: PBR_DATABASE_URL, else "
+                                               "sqlite:///pbr.db)"),
          vocabularies: Optional[Path] = typer.Option(
-             None, "--vocabularies", envvar="PBR_VOCABULARIES",
+             None, "--vocabularies",
              help="the council's own event types, episode types and assessment scales, added to the shipped ones "
-                  "(a YAML file like schemas/vocabularies.yaml)"),
+                  "(a YAML file like schemas/vocabularies.yaml; default: PBR_VOCABULARIES)"),
          plan: Optional[Path] = typer.Option(
-             None, "--plan", envvar="PBR_PLAN",
+             None, "--plan",
              help="the council's outcome plan, a file or a shipped plan's name: the default of every command's "
-                  "--plan, the scheduler's jobs and the web app (default: the shipped plan)"),
+                  "--plan, the scheduler's jobs and the web app (default: PBR_PLAN, else the shipped plan)"),
          parameters: Optional[Path] = typer.Option(
-             None, "--parameters", envvar="PBR_FINANCIAL_PARAMETERS",
+             None, "--parameters",
              help="the council's dated money parameters, in place of the shipped ones (a YAML file like "
-                  "schemas/financial_parameters.yaml)")) -> None:
-    from pbr.plan import PlanError, load_parameters
-    from pbr.resources import (PARAMETERS_ENV, PLAN_ENV, VOCABULARIES_ENV, VocabularyError, plan_location,
-                               vocabularies as code_lists)
+                  "schemas/financial_parameters.yaml; default: PBR_FINANCIAL_PARAMETERS)")) -> None:
+    from pbr.resources import plan_location
+    from pbr.settings import Settings, SettingsError
 
-    state["db"] = db
-    # the library reads these variables, so the scheduler's jobs and the web app see the same lists and plan
-    if vocabularies is not None:
-        os.environ[VOCABULARIES_ENV] = str(vocabularies.resolve())
+    try:
+        settings = Settings.from_environ()
+    except SettingsError as error:
+        fail(str(error))
+    # paths made absolute here: the scheduler and the web app read them again from another working folder
+    state["settings"] = settings.overridden(
+        database_url=db, vocabularies=str(vocabularies.resolve()) if vocabularies else None,
+        plan=str(plan_location(plan).resolve()) if plan else None,
+        parameters=str(parameters.resolve()) if parameters else None)
+    state["context"] = None
+    if context.invoked_subcommand != "doctor":  # doctor reports what cannot be used instead of stopping on it
+        _context()
+
+
+def _context(create_database: bool = True):
+    """The application context of this command, built once from the settings; a plan, code list or money file
+    that cannot be used is refused here, before any work."""
+    from pbr.context import AppContext
+    from pbr.plan import ParametersError, PlanError
+    from pbr.resources import VocabularyError
+
+    if state["context"] is None:
         try:
-            code_lists()
+            state["context"] = AppContext.from_settings(state["settings"], create_database=create_database)
         except VocabularyError as error:
             fail(str(error))
-    if plan is not None:  # checked against the lists above: a plan that cannot be used is refused before any work
-        os.environ[PLAN_ENV] = str(plan_location(plan).resolve())
-        _plan(None)
-    if parameters is not None:
-        os.environ[PARAMETERS_ENV] = str(parameters.resolve())
-        try:
-            load_parameters()
-        except PlanError as error:
+        except ParametersError as error:
             fail(f"financial parameters refused: {error}")
+        except PlanError as error:
+            fail(f"plan refused: {error}")
+    return state["context"]
 
 
 def _date(value: Optional[str], name: str) -> Optional[dt.date]:
@@ -121,32 +136,28 @@ def _date(value: Optional[str], name: str) -> Optional[dt.date]:
 
 
 def _plan(path: Optional[Path]):
+    """The plan a verb's --plan names, checked against the code lists in use; else the context's plan."""
     from pbr.plan import PlanError, load_plan
+    ctx = _context()
+    if path is None:
+        return ctx.plan
     try:
-        return load_plan(path)
+        return load_plan(path, vocabularies=ctx.vocabularies)
     except PlanError as error:
         fail(f"plan refused: {error}")
 
 
-def _store():
-    from pbr.store import Store
+def _store(create: bool = True):
+    """The database; with `create` false a command that only reads refuses a database that is not there."""
+    from pbr.store import StoreMissing
+    ctx = _context()
+    ctx.create_database = create
     try:
-        return Store(state["db"])
+        return ctx.store
+    except StoreMissing as error:
+        fail(str(error), code=1)
     except Exception as error:  # a database that cannot be opened is a one-line error, not a trace
         fail(f"cannot open the database: {str(error).splitlines()[0]}")
-
-
-def print_file_table(files, title: str) -> None:
-    table = Table(title=title, title_justify="left")
-    for column in ("file", "table", "read", "loaded", "unchanged", "quarantined", "note"):
-        table.add_column(column, justify="right" if column in ("read", "loaded", "unchanged", "quarantined") else "left")
-    for f in files:
-        if f.rejected:
-            table.add_row(f.source, f.table, str(f.rows_read), "-", "-", "-", f"[red]rejected: {f.rejected}[/]")
-        else:
-            note = f"retired {f.retired} records no longer in this complete extract" if f.retired else ""
-            table.add_row(f.source, f.table, str(f.rows_read), str(f.loaded), str(f.unchanged), str(f.quarantined), note)
-    out.print(table)
 
 
 @app.command()
@@ -157,11 +168,11 @@ def ingest(path: Path = typer.Argument(..., help="a folder of CSV files, one CSV
                help="each file is its source's complete extract: the source's incidents, episodes, indicators and "
                     "payments it no longer holds are retired (kept in the corrections log)")) -> None:
     """Load feed files into the database; bad rows go to quarantine with their reasons."""
-    from pbr.feeds.ingest import ingest as run_ingest
+    from pbr.services import load_feeds
 
     if not path.exists():
         fail(f"{path}: no such file or folder")
-    themes = _plan(plan).theme_codes
+    the_plan = _plan(plan)
     store = _store()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[rows]}"),
                   TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
@@ -171,7 +182,7 @@ def ingest(path: Path = typer.Argument(..., help="a folder of CSV files, one CSV
             bar.update(task, description=f"loading {source}" if source else "loaded", completed=done, total=total,
                        rows=f"{done:,}/{total:,} rows")
 
-        result = run_ingest(path, store, themes, progress=progress, complete=complete_extract)
+        result = load_feeds(_context(), path, progress=progress, complete=complete_extract, plan=the_plan)
     print_file_table(result.files, f"Ingest of {path}")
     for name in result.ignored:
         out.print(f"ignored (not a feed table): {name}", highlight=False)
@@ -199,7 +210,7 @@ def quarantine(csv: Optional[Path] = typer.Option(None, "--csv", callback=output
                limit: int = typer.Option(50, help="rows to show on screen")) -> None:
     """List what is in quarantine, per source, with file, row, column and reason."""
     distinct_outputs({"--csv": csv, "--xlsx": xlsx})
-    store = _store()
+    store = _store(create=False)
     frame = store.quarantine_frame(source=source).sort("source", "row")
     if csv:
         from pbr.outputs import written_whole
@@ -255,10 +266,13 @@ def evaluate(as_of: Optional[str] = typer.Option(None, "--as-of", help="the as-o
 
 def _evaluation(data: Optional[Path], day: dt.date, plan):
     """Every family's decisions at `day`, from `data` or the database; a data set that cannot be used ends the run."""
-    from pbr.evaluate import evaluate as run_evaluate
     from pbr.feeds import DatasetError
+    from pbr.services import decisions
+    ctx = _context()
+    if data is None:
+        _store(create=False)
     try:
-        return run_evaluate(data=data, as_of=day, plan=plan, database_url=state["db"])
+        return decisions(ctx, day, data=data, plan=plan)
     except DatasetError as error:
         fail(str(error))
 
@@ -311,7 +325,7 @@ def explain(family_id: str = typer.Argument(..., help="the family to explain"),
     out.print(table)
     if history:
         from pbr.snapshots import family_history
-        past = family_history(_store(), family_id)
+        past = family_history(_store(create=False), family_id)
         if past.height == 0:
             out.print("no stored snapshot holds this family (the scheduler's nightly evaluation takes them)",
                       highlight=False)
@@ -333,7 +347,7 @@ def working(text: str):
 
 def feed_files(data: Optional[Path]) -> list[Path]:
     """The files `--data` names that pbr reads as feeds: none of them may be overwritten by an output."""
-    from pbr.feeds.contract import table_for_stem
+    from pbr.contract import table_for_stem
 
     if data is None:
         return []
@@ -361,7 +375,8 @@ def template(out_file: Path = typer.Option(..., "--out", callback=output_file,
     """Write an Excel workbook keyworkers can fill in and `pbr ingest` reads back."""
     from pbr.feeds.template import write_template
 
-    write_template(out_file, _plan(None).theme_codes)
+    ctx = _context()
+    write_template(out_file, ctx.plan.theme_codes, codes=ctx.vocabularies)
     print(f"wrote {out_file}")
 
 
@@ -378,9 +393,17 @@ def demo(families: int = typer.Option(2000, help="how many synthetic families"),
 
     if plan not in DEMO_PLANS:
         fail(f"the demo's synthetic council is made for a shipped plan: {', '.join(DEMO_PLANS)} (not {plan!r})")
-    if state["db"] is None:
-        state["db"] = f"sqlite:///{folder / 'pbr.db'}"
-    run_demo(folder, families, seed, _store(), _date(as_of, "--as-of"), out, plan_name=plan)
+    from pbr.context import AppContext
+    from pbr.resources import shipped_plans
+
+    settings = state["settings"]
+    # the synthetic council is made for a shipped plan, whatever the council's own plan is
+    settings = settings.overridden(plan=str(shipped_plans()[plan]),
+                                   database_url=settings.database_url or f"sqlite:///{folder / 'pbr.db'}")
+    state["settings"], state["context"] = settings, None
+    ctx: AppContext = _context()
+    _store()
+    run_demo(ctx, folder, families, seed, _date(as_of, "--as-of"), out)
 
 
 plan_app = typer.Typer(help="Outcome plans: the shipped ones, and checking a council's own.", no_args_is_help=True)
@@ -396,7 +419,7 @@ def plan_list() -> None:
     for column in ("name", "themes", "needs", "continuous employment", "description"):
         table.add_column(column)
     for name, path in shipped_plans().items():
-        plan = _plan(path)
+        plan = _plan(Path(path))
         table.add_row(name + (" (default)" if name == SHIPPED_PLAN else ""), str(len(plan.themes)),
                       str(plan.min_themes), "yes" if plan.benefit_rules else "no", plan.description)
     out.print(table)
@@ -429,16 +452,12 @@ claim_app = typer.Typer(help="Claims: prepare, sample, verdicts, submit, payment
 app.add_typer(claim_app, name="claim")
 
 
-def _claims():
-    import pbr.claims as claims
-    return claims
-
-
 def _claim_call(fn, *args, **kwargs):
-    claims = _claims()
+    """A claim step through its service; a step the claim rules refuse ends the command with their reason."""
+    from pbr.claims import ClaimError
     try:
-        return fn(*args, **kwargs)
-    except claims.ClaimError as error:
+        return fn(_context(), *args, **kwargs)
+    except ClaimError as error:
         fail(str(error), code=1)
 
 
@@ -449,11 +468,12 @@ def claim_prepare(window: str = typer.Option(..., "--window", help="claim window
                   plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP),
                   by: str = typer.Option("pbr", "--by", help="who prepares it (audit log)")) -> None:
     """Build (or rebuild) the draft claim for a window from the decisions at its evidence date."""
-    claims, day = _claims(), _date(evidence_date, "--evidence-date")
-    arguments = (_store(), window, day, _plan(plan))
+    from pbr.services import prepare_claim
+    day, the_plan = _date(evidence_date, "--evidence-date"), _plan(plan)
+    _store()
     with working(f"evaluating every family as of {day} for window {window}"):
-        result = _claim_call(claims.prepare, *arguments, actor=by, opens=_date(opens, "--opens"),
-                             closes=_date(closes, "--closes"))
+        result = _claim_call(prepare_claim, window, day, actor=by, opens=_date(opens, "--opens"),
+                             closes=_date(closes, "--closes"), plan=the_plan)
     routes = ", ".join(f"{route} {n}" for route, n in result.by_route.items()) or "none"
     out.print(f"{'rebuilt' if result.rebuilt else 'prepared'} claim {result.ref}: families by route: {routes}; "
               f"held by quarantine: {result.held}; " + (f"held after a recovery: {result.recovered}; "
@@ -465,7 +485,9 @@ def claim_prepare(window: str = typer.Option(..., "--window", help="claim window
 def claim_sample(claim: str = typer.Option(..., "--claim"), seed: Optional[int] = typer.Option(None, "--seed"),
                  by: str = typer.Option("pbr", "--by")) -> None:
     """Draw the internal-audit sample (10%, at least 5, split by route, from a recorded seed)."""
-    chosen = _claim_call(_claims().sample, _store(), claim, seed, actor=by)
+    from pbr.services import sample_claim
+    _store(create=False)
+    chosen = _claim_call(sample_claim, claim, seed, actor=by)
     out.print(f"sampled {len(chosen)} lines of claim {claim}:", highlight=False)
     for family in chosen:
         print(family)
@@ -476,7 +498,9 @@ def claim_verdict(claim: str = typer.Option(..., "--claim"), family: str = typer
                   passed: bool = typer.Option(..., "--pass/--fail"), by: str = typer.Option(..., "--by"),
                   note: Optional[str] = typer.Option(None, "--note")) -> None:
     """Record the auditor's verdict on a sampled line (a failed line is withdrawn)."""
-    _claim_call(_claims().verdict, _store(), claim, family, passed, by, note)
+    from pbr.claims import verdict
+    _store(create=False)
+    _claim_call(lambda ctx, *args: verdict(ctx.store, *args), claim, family, passed, by, note)
     print(f"{claim} {family}: {'pass' if passed else 'fail (withdrawn)'}")
 
 
@@ -484,7 +508,9 @@ def claim_verdict(claim: str = typer.Option(..., "--claim"), family: str = typer
 def claim_review(claim: str = typer.Option(..., "--claim"), by: str = typer.Option(..., "--by"),
                  note: str = typer.Option(..., "--note")) -> None:
     """Record the coordinator's full review of a claim whose sample failed too often."""
-    _claim_call(_claims().review, _store(), claim, by, note)
+    from pbr.claims import review
+    _store(create=False)
+    _claim_call(lambda ctx, *args: review(ctx.store, *args), claim, by, note)
     print(f"full review of {claim} recorded")
 
 
@@ -492,8 +518,10 @@ def claim_review(claim: str = typer.Option(..., "--claim"), by: str = typer.Opti
 def claim_submit(claim: str = typer.Option(..., "--claim"), by: str = typer.Option(..., "--by"),
                  late: Optional[str] = typer.Option(None, "--late", help="reason for submitting outside the window")) -> None:
     """Submit the claim, once each line is still claimable with the records as they stand: then it is immutable."""
+    from pbr.services import submit_claim
+    _store(create=False)
     with working(f"checking every line of claim {claim} against the records as they stand"):
-        live = _claim_call(_claims().submit, _store(), claim, by, late)
+        live = _claim_call(submit_claim, claim, by, late)
     print(f"submitted {claim}: {live} families")
 
 
@@ -501,9 +529,9 @@ def claim_submit(claim: str = typer.Option(..., "--claim"), by: str = typer.Opti
 def claim_paid(claim: str = typer.Option(..., "--claim"), amount: str = typer.Option(..., "--amount", help="pounds"),
                reference: str = typer.Option(..., "--reference")) -> None:
     """Record the payment received for a submitted claim."""
-    claims = _claims()
-    pence = _claim_call(claims.pounds_to_pence, amount)
-    _claim_call(claims.paid, _store(), claim, pence, reference)
+    from pbr.services import record_payment
+    _store(create=False)
+    pence = _claim_call(record_payment, claim, amount, reference, actor="pbr")
     print(f"{claim} paid {pounds(pence)} ({reference})")
 
 
@@ -512,7 +540,9 @@ def claim_recover(claim: str = typer.Option(..., "--claim"), family: str = typer
                   reason: str = typer.Option(..., "--reason"), by: str = typer.Option(..., "--by"),
                   booked_on: Optional[str] = typer.Option(None, "--booked-on", help="booking day (default today)")) -> None:
     """Book a recovery against a line found invalid after submission; the family may be claimed afresh later."""
-    amount = _claim_call(_claims().recover, _store(), claim, family, reason, by, _date(booked_on, "--booked-on"))
+    from pbr.services import recover_line
+    _store(create=False)
+    amount = _claim_call(recover_line, claim, family, reason, by, _date(booked_on, "--booked-on"))
     print(f"recovered {pounds(-amount)} for {family} in {claim}")
 
 
@@ -520,16 +550,17 @@ def claim_recover(claim: str = typer.Option(..., "--claim"), family: str = typer
 def claim_workbook(claim: str = typer.Option(..., "--claim"),
                    out_file: Path = typer.Option(..., "--out", callback=output_file)) -> None:
     """Write the claim workbook: summary, claims, audit sample, held families, declaration, audit log."""
-    from pbr.claims.workbook import write_claim_workbook
-    _claim_call(write_claim_workbook, _store(), claim, out_file)
+    from pbr.services import write_claim_workbook
+    _store(create=False)
+    _claim_call(write_claim_workbook, claim, out_file)
     print(f"wrote {out_file}")
 
 
 @claim_app.command("list")
 def claim_list() -> None:
     """Every claim with its status, live lines and total, and its audit log."""
-    claims = _claims()
-    store = _store()
+    import pbr.claims as claims
+    store = _store(create=False)
     frame = claims.claims_frame(store)
     table = Table(title="Claims", title_justify="left")
     for column in ("ref", "window", "evidence date", "status", "families", "total (£)", "plan (SHA-256)"):
@@ -552,9 +583,10 @@ app.add_typer(returns_app, name="returns")
 
 
 def _returns_call(fn, *args, **kwargs):
+    """A return through its service; a period or record it cannot be made for ends the command with why."""
     from pbr.returns import ReturnError
     try:
-        return fn(*args, **kwargs)
+        return fn(_context(), *args, **kwargs)
     except ReturnError as error:
         fail(str(error), code=1)
 
@@ -564,10 +596,11 @@ def returns_progress(quarter: str = typer.Option(..., "--quarter", help="e.g. 20
                      out_file: Path = typer.Option(..., "--out", callback=output_file),
                      plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP)) -> None:
     """The quarterly progress return: one row per family worked with and per member; no names."""
-    from pbr.returns.progress import write_progress_return
-    arguments = (_store(), _plan(plan), quarter, out_file)
+    from pbr.services import write_progress_return
+    the_plan = _plan(plan)
+    _store(create=False)
     with working(f"writing the progress return for {quarter}"):
-        _returns_call(write_progress_return, *arguments)
+        _returns_call(write_progress_return, quarter, out_file, plan=the_plan)
     print(f"wrote {out_file}")
 
 
@@ -575,8 +608,9 @@ def returns_progress(quarter: str = typer.Option(..., "--quarter", help="e.g. 20
 def returns_impact(start: str = typer.Option(..., "--from"), end: str = typer.Option(..., "--to"),
                    out_file: Path = typer.Option(..., "--out", callback=output_file)) -> None:
     """Personal details of the families attached in the period, for linking to national data."""
-    from pbr.returns.progress import write_impact_study_return
-    arguments = (_store(), _date(start, "--from"), _date(end, "--to"), out_file)
+    from pbr.services import write_impact_study_return
+    arguments = (_date(start, "--from"), _date(end, "--to"), out_file)
+    _store(create=False)
     with working("writing the impact-study return"):
         path, families = _returns_call(write_impact_study_return, *arguments)
     console.print(f"[bold yellow]warning:[/] {path} holds personal data (names, dates of birth, postcodes) of "
@@ -590,11 +624,11 @@ def reconcile(financial_year: int = typer.Option(..., "--financial-year", help="
               out_file: Path = typer.Option(..., "--out", callback=output_file),
               plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP)) -> None:
     """Expected attachment fees and results against the grant received, by kind and by claim."""
-    from pbr.returns.reconcile import reconcile as run, write_reconciliation
-    arguments = (_store(), _plan(plan), financial_year)
+    from pbr.services import write_reconciliation
+    the_plan = _plan(plan)
+    _store(create=False)
     with working(f"reconciling financial year {financial_year}"):
-        result = _returns_call(run, *arguments)
-        write_reconciliation(result, out_file)
+        result = _returns_call(write_reconciliation, financial_year, out_file, plan=the_plan)
     table = Table(title=f"Reconciliation, financial year {financial_year}", title_justify="left")
     for column in ("kind", "expected (£)", "received (£)", "variance (£)"):
         table.add_column(column, justify="right" if column != "kind" else "left")
@@ -616,10 +650,11 @@ def report_outcomes(quarter: str = typer.Option(..., "--quarter", help="e.g. 201
                     out_file: Path = typer.Option(..., "--out", callback=output_file),
                     plan: Optional[Path] = typer.Option(None, "--plan", help=PLAN_HELP)) -> None:
     """The quarterly outcomes report: every indicator with its quarter-by-quarter trend."""
-    from pbr.returns.outcomes import write_outcomes_report
-    arguments = (_store(), _plan(plan), quarter, out_file)
+    from pbr.services import write_outcomes_report
+    the_plan = _plan(plan)
+    _store(create=False)
     with working(f"writing the outcomes report for {quarter}"):
-        _returns_call(write_outcomes_report, *arguments)
+        _returns_call(write_outcomes_report, quarter, out_file, plan=the_plan)
     print(f"wrote {out_file}")
 
 
@@ -643,7 +678,7 @@ def scheduler_run(config: Optional[Path] = typer.Option(None, "--config", help=C
     """Run the scheduler in the foreground until SIGTERM or SIGINT."""
     from pbr.jobs import run_scheduler
     _jobs_config(config)
-    run_scheduler(_store(), str(config.resolve()) if config else None,
+    run_scheduler(_context().settings, _store(), str(config.resolve()) if config else None,
                   say=lambda text: print(text, flush=True))
 
 
@@ -677,7 +712,7 @@ def jobs_run(job_id: str = typer.Argument(..., help="inbox, nightly-evaluation, 
         fail(f"no job {job_id!r} (jobs: {', '.join(TASKS)})")
     _jobs_config(config)
     store = _store()
-    outcome = run_job(job_id, str(config.resolve()) if config else None, store.url)
+    outcome = run_job(job_id, str(config.resolve()) if config else None, store.url, configured=_context().settings)
     print(f"{job_id}: {outcome}")
     if outcome == "failed":
         raise typer.Exit(1)
@@ -687,7 +722,7 @@ def jobs_run(job_id: str = typer.Argument(..., help="inbox, nightly-evaluation, 
 def jobs_history(limit: int = typer.Option(20, "--limit")) -> None:
     """The latest job runs: start, end, outcome, counts, error."""
     from pbr.jobs import history
-    frame = history(_store(), limit)
+    frame = history(_store(create=False), limit)
     table = Table(title="Job runs", title_justify="left")
     for column in ("id", "job", "attempt", "started", "finished", "outcome", "counts", "error"):
         table.add_column(column, overflow="fold")
@@ -707,7 +742,7 @@ def redact(closed_before: str = typer.Option(..., "--closed-before",
     from pbr.store.retention import personal_columns, redact_closed_before
 
     day = _date(closed_before, "--closed-before")
-    store = _store()
+    store = _store(create=False)
     planned = redact_closed_before(store, day, by, dry_run=True)
     what = ", ".join(personal_columns())
     if planned.people == 0:
@@ -726,7 +761,7 @@ def doctor(config: Optional[Path] = typer.Option(None, "--config", help="a sched
     """Is this installation ready? The database, plan, money parameters, users, jobs and web settings, checked."""
     from pbr.doctor import FAULT, OK, run_checks
 
-    checks = run_checks(state["db"], config)
+    checks = run_checks(state["settings"], config)
     marks = {OK: "[green]ok[/]     ", FAULT: "[red]FAULT[/]  "}
     for check in checks:
         out.print(f"{marks.get(check.status, '[yellow]warning[/]')} {check.name}: {escape(check.message)}",
@@ -749,7 +784,7 @@ def snapshots_list() -> None:
     table = Table(title="Decision snapshots", title_justify="left")
     for column in ("id", "as of", "taken", "plan", "families", "eligible", "claimable"):
         table.add_column(column, justify="right" if column in ("id", "families", "eligible", "claimable") else "left")
-    for row in list_snapshots(_store()).iter_rows(named=True):
+    for row in list_snapshots(_store(create=False)).iter_rows(named=True):
         table.add_row(str(row["id"]), str(row["as_of"]), f"{row['taken_at']:%Y-%m-%d %H:%M}", row["plan_sha256"][:12],
                       str(row["families"]), str(row["eligible"]), str(row["claimable"]))
     out.print(table)
@@ -767,7 +802,7 @@ def snapshots_changes(before: Optional[int] = typer.Option(None, "--from", help=
     from pbr.snapshots import SnapshotError, changes
 
     try:
-        found = changes(_store(), before, after)
+        found = changes(_store(create=False), before, after)
     except SnapshotError as error:
         fail(str(error), code=1)
     was, now = found.before, found.after
@@ -802,7 +837,7 @@ app.add_typer(users_app, name="users")
 def users_add(name: str = typer.Argument(...),
               role: str = typer.Option(..., "--role", help="keyworker, coordinator, finance or auditor"),
               password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
-                                           envvar="PBR_NEW_PASSWORD"),
+                                           envvar=NEW_PASSWORD_ENV),
               keyworker_id: Optional[str] = typer.Option(None, "--keyworker-id",
                                                          help="the families' keyworker_id (default: NAME)")) -> None:
     """Add a web app user; the password is stored as an argon2 hash."""
@@ -822,7 +857,7 @@ def users_list() -> None:
     table = Table(title="Web app users", title_justify="left")
     for column in ("name", "role", "keyworker id", "added", "disabled"):
         table.add_column(column)
-    for user in list_users(_store()):
+    for user in list_users(_store(create=False)):
         table.add_row(escape(user["name"]), user["role"], escape(user["keyworker_id"] or ""),
                       f"{user['created_at']:%Y-%m-%d}",
                       f"{user['disabled_at']:%Y-%m-%d %H:%M}" if user["disabled_at"] else "")
@@ -840,7 +875,7 @@ def _user_call(fn, name: str, *args) -> None:
 @users_app.command("password")
 def users_password(name: str = typer.Argument(...),
                    password: str = typer.Option(..., "--password", prompt="New password", hide_input=True,
-                                                confirmation_prompt=True, envvar="PBR_NEW_PASSWORD")) -> None:
+                                                confirmation_prompt=True, envvar=NEW_PASSWORD_ENV)) -> None:
     """Set a user's password; the sessions signed in with the old one end."""
     from pbr.web.auth import set_password
     _user_call(set_password, name, password)
@@ -869,8 +904,10 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     """Serve the web app for keyworkers, coordinators, auditors and finance."""
     import uvicorn
     from pbr.web.app import create_app
-    application = create_app(_store().url, as_of=_date(as_of, "--as-of"))
-    console.print(f"pbr web app on http://{host}:{port}/ (database {_store().url.split('://')[0]})", highlight=False)
+    ctx = _context()
+    store = _store()
+    application = create_app(ctx, as_of=_date(as_of, "--as-of"))
+    console.print(f"pbr web app on http://{host}:{port}/ (database {store.url.split('://')[0]})", highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

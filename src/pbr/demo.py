@@ -11,9 +11,11 @@ from pathlib import Path
 
 import polars as pl
 
-from pbr.engine.dates import school_age
+from pbr import periods
 from pbr.money import pounds
+from pbr.periods import school_age
 from pbr.resources import schema_path
+from pbr.terminal import print_file_table
 
 # For each shipped plan: its themes in order, how often a family has each, and how the council records it (the
 # `_Council` method that writes its records; a domain name means a practitioner's scored assessment of it).
@@ -243,23 +245,20 @@ def with_mistakes(frames: dict[str, pl.DataFrame], seed: int) -> dict[str, pl.Da
     return {**frames, "events": events}
 
 
-def run_demo(folder: Path, families: int, seed: int, store, as_of: dt.date, console,
-             plan_name: str = "troubled-families-2015") -> None:
-    from pbr.evaluate import evaluate, write_decisions
-    from pbr.feeds.ingest import ingest
-    from pbr.plan import load_plan
-    from pbr.resources import shipped_plans
+def run_demo(ctx, folder: Path, families: int, seed: int, as_of: dt.date, console) -> None:
+    """The whole job on a synthetic council made for the context's plan (a shipped one): generate, load,
+    evaluate, claim, and write the returns, through the same services as the commands."""
+    from pbr.evaluate import write_decisions
+    from pbr.services import decisions, load_feeds
 
-    # the synthetic council is made for a shipped plan, whatever PBR_PLAN says
-    plan = load_plan(shipped_plans()[plan_name])
+    plan = ctx.plan
     console.print(f"[bold]pbr demo[/]: a synthetic council of {families} families (seed {seed}), plan {plan.name}")
-    data = write_csvs(with_mistakes(generate(families, seed, plan=plan_name), seed), folder / "data")
+    data = write_csvs(with_mistakes(generate(families, seed, plan=plan.name), seed), folder / "data")
     console.print(f"  generated the council's extract in {data}", highlight=False)
-    result = ingest(data, store, plan.theme_codes)
-    from pbr.cli import print_file_table
-    print_file_table(result.files, f"Ingest into {store.url}")
+    result = load_feeds(ctx, data)
+    print_file_table(result.files, f"Ingest into {ctx.store.url}")
     console.print(f"  {result.summary()}", highlight=False)
-    evaluation = evaluate(as_of=as_of, plan=plan, database_url=store.url)
+    evaluation = decisions(ctx, as_of)
     reports = folder / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     write_decisions(evaluation, reports / "decisions.csv", detail=reports / "detail.csv", xlsx=reports / "decisions.xlsx")
@@ -270,46 +269,44 @@ def run_demo(folder: Path, families: int, seed: int, store, as_of: dt.date, cons
                   f"({', '.join(f'{r} {n}' for r, n in routes.iter_rows())}); "
                   f"{d.filter(d['quarantined_records'] > 0).height} held by quarantine", highlight=False)
     console.print(f"  decisions and evidence in {reports}", highlight=False)
-    claim_demo(store, plan, as_of, folder, console)
-    returns_demo(store, plan, as_of, reports, console)
+    claim_demo(ctx, as_of, folder, console)
+    returns_demo(ctx, as_of, reports, console)
 
 
-def returns_demo(store, plan, as_of: dt.date, reports: Path, console) -> None:
+def returns_demo(ctx, as_of: dt.date, reports: Path, console) -> None:
     """The progress return, impact-study return, reconciliation and outcomes report for the as-of period."""
-    from pbr.returns.outcomes import write_outcomes_report
-    from pbr.returns.progress import write_impact_study_return, write_progress_return
-    from pbr.returns.reconcile import reconcile, write_reconciliation
+    from pbr import services
 
-    quarter = f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
-    year = as_of.year - (as_of.month < 4)
+    quarter = periods.quarter_of(as_of).name
+    year = periods.financial_year(periods.financial_year_of(as_of))
     written = [
-        write_progress_return(store, plan, quarter, reports / f"progress-return-{quarter}.xlsx"),
-        write_impact_study_return(store, dt.date(year, 4, 1), dt.date(year + 1, 3, 31),
-                                  reports / f"impact-study-{year}.xlsx")[0],
-        write_reconciliation(reconcile(store, plan, year), reports / f"reconciliation-{year}.xlsx"),
-        write_outcomes_report(store, plan, quarter, reports / f"outcomes-{quarter}.xlsx"),
+        services.write_progress_return(ctx, quarter, reports / f"progress-return-{quarter}.xlsx"),
+        services.write_impact_study_return(ctx, year.start, year.end, reports / f"impact-study-{year.start.year}.xlsx")[0],
+        reports / f"reconciliation-{year.start.year}.xlsx",
+        services.write_outcomes_report(ctx, quarter, reports / f"outcomes-{quarter}.xlsx"),
     ]
+    services.write_reconciliation(ctx, year.start.year, written[2])
     console.print("  returns: " + ", ".join(p.name for p in written) + f" in {reports} "
                   "(the impact-study return holds personal data and is readable by its owner only)", highlight=False)
 
 
-def claim_demo(store, plan, as_of: dt.date, folder: Path, console) -> None:
+def claim_demo(ctx, as_of: dt.date, folder: Path, console) -> None:
     """Prepare, sample, pass and submit the claim for the latest window, and write its workbook."""
     import pbr.claims as claims
-    from pbr.claims.workbook import write_claim_workbook
+    from pbr import services
 
     window = f"{as_of.year}-{as_of.month:02d}"
     opens, closes = as_of + dt.timedelta(days=1), as_of + dt.timedelta(days=31)
-    prepared = claims.prepare(store, window, as_of, plan, actor="demo coordinator", opens=opens, closes=closes)
+    prepared = services.prepare_claim(ctx, window, as_of, "demo coordinator", opens=opens, closes=closes)
     if not prepared.by_route:
         console.print(f"  claim {prepared.ref}: left as a draft, nothing new to claim (every claimable family is "
                       f"claimed already; {prepared.held} held by quarantine)", highlight=False)
         return
-    chosen = claims.sample(store, prepared.ref, seed=2017, actor="demo auditor")
+    chosen = services.sample_claim(ctx, prepared.ref, 2017, "demo auditor")
     for family in chosen:
-        claims.verdict(store, prepared.ref, family, True, "demo auditor", "evidence on file")
-    claims.submit(store, prepared.ref, "demo coordinator", late="demonstration on synthetic historical data")
-    path = write_claim_workbook(store, prepared.ref, folder / "claims" / f"{prepared.ref}.xlsx")
+        claims.verdict(ctx.store, prepared.ref, family, True, "demo auditor", "evidence on file")
+    services.submit_claim(ctx, prepared.ref, "demo coordinator", late="demonstration on synthetic historical data")
+    path = services.write_claim_workbook(ctx, prepared.ref, folder / "claims" / f"{prepared.ref}.xlsx")
     console.print(f"  claim {prepared.ref}: {sum(prepared.by_route.values())} families "
                   f"({', '.join(f'{r} {n}' for r, n in prepared.by_route.items())}), {pounds(prepared.total_pence)}; "
                   f"{len(chosen)} sampled and passed; {prepared.held} held by quarantine; submitted; workbook {path}",

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+
+from pbr.settings import Settings
 
 OK, WARN, FAULT = "ok", "warning", "fault"
 
@@ -18,15 +19,16 @@ class Check:
     message: str
 
 
-def run_checks(database_url: str | None, config_path: Path | None = None, today: dt.date | None = None) -> list[Check]:
-    """Every check in turn; a check that cannot run says so and the others still run."""
+def run_checks(settings: Settings, config_path: Path | None = None, today: dt.date | None = None) -> list[Check]:
+    """Every check of the installation `settings` describe, in turn; a check that cannot run says so and the
+    others still run."""
     day = today or dt.date.today()
-    checks = [_plan(), _parameters(day), _vocabularies()]
-    store, check = _database(database_url)
+    checks = [_vocabularies(settings), _plan(settings), _parameters(settings, day)]
+    store, check = _database(settings.database_url)
     checks.append(check)
     if store is not None:
         checks += [_records(store), _quarantine(store), _users(store), _jobs(store, day)]
-    checks += [_scheduler_config(config_path), *_web_settings()]
+    checks += [_scheduler_config(config_path), *_web_settings(settings)]
     return checks
 
 
@@ -37,38 +39,37 @@ def _guard(name: str, check) -> Check:
         return Check(name, FAULT, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
 
 
-def _plan() -> Check:
+def _plan(settings: Settings) -> Check:
     from pbr.plan import load_plan
-    from pbr.resources import PLAN_ENV
+    from pbr.resources import vocabularies
 
     def check() -> Check:
-        plan = load_plan()
-        whose = f"the council's ({os.environ[PLAN_ENV]})" if os.environ.get(PLAN_ENV) else "the shipped default"
+        plan = load_plan(settings.plan, vocabularies=vocabularies(settings.vocabularies))
+        whose = f"the council's ({settings.plan})" if settings.plan else "the shipped default"
         return Check("outcome plan", OK, f"{plan.name} (SHA-256 {plan.sha256[:12]}), {whose}: {len(plan.themes)} "
                                          f"themes, a family needs {plan.min_themes}")
     return _guard("outcome plan", check)
 
 
-def _parameters(day: dt.date) -> Check:
+def _parameters(settings: Settings, day: dt.date) -> Check:
     from pbr.money import pounds
     from pbr.plan import load_parameters
-    from pbr.resources import PARAMETERS_ENV
 
     def check() -> Check:
-        parameters = load_parameters()
-        whose = f"the council's ({os.environ[PARAMETERS_ENV]})" if os.environ.get(PARAMETERS_ENV) else "shipped"
-        in_force = "; ".join(f"{name} {pounds(p.at(day))}" for name, p in parameters.items()
-                             if p.values[0][0] <= day)
+        parameters = load_parameters(settings.parameters)
+        whose = f"the council's ({settings.parameters})" if settings.parameters else "shipped"
+        in_force = "; ".join(f"{programme} {name} {pounds(p.at(day))}" for programme, money in
+                             parameters.programmes.items() for name, p in money.items() if p.first_day <= day)
         return Check("financial parameters", OK, f"{whose}; in force on {day}: {in_force or 'none yet'}")
     return _guard("financial parameters", check)
 
 
-def _vocabularies() -> Check:
-    from pbr.resources import VOCABULARIES_ENV, vocabularies
+def _vocabularies(settings: Settings) -> Check:
+    from pbr.resources import vocabularies
 
     def check() -> Check:
-        lists = vocabularies()
-        extra = os.environ.get(VOCABULARIES_ENV)
+        lists = vocabularies(settings.vocabularies)
+        extra = settings.vocabularies
         return Check("code lists", OK, f"{len(lists['event_type'])} event types, {len(lists['episode_type'])} episode "
                                        f"types" + (f", with the council's {extra}" if extra else ", shipped"))
     return _guard("code lists", check)
@@ -160,10 +161,8 @@ def _scheduler_config(path: Path | None) -> Check:
     return _guard("scheduler configuration", check)
 
 
-def _web_settings() -> list[Check]:
-    from pbr.settings import secure_cookies, session_secret
-
-    secret, secure = session_secret(), secure_cookies()
+def _web_settings(settings: Settings) -> list[Check]:
+    secret, secure = settings.secret_key, settings.secure_cookies
     return [
         Check("web sessions", OK if secret and len(secret) >= 32 else WARN,
               "PBR_SECRET_KEY set" if secret and len(secret) >= 32 else

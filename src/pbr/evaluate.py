@@ -13,6 +13,9 @@ from pbr.engine.decide import DECISION_COLUMNS, Decisions, decide
 from pbr.feeds import Dataset, FileReport, read_dataset
 from pbr.outputs import written_whole
 from pbr.plan import Plan, load_plan
+from pbr.periods import utc_now
+from pbr.store import Store
+from pbr.version import VERSION
 
 # The date column that makes each feed "dated", for the stale-extract warning.
 DATED = {"families": "attachment_date", "indicators": "identified_date", "events": "event_date",
@@ -80,16 +83,19 @@ def evaluate_tables(tables: dict[str, pl.DataFrame], quarantine: pl.DataFrame, a
 
 
 def evaluate(data: str | Path | None = None, as_of: dt.date | str | None = None, plan: Plan | str | Path | None = None,
-             database_url: str | None = None, today: dt.date | None = None) -> Evaluation:
-    """Evaluate a data set (folder or workbook) or the database at `as_of` (default today)."""
+             database_url: str | None = None, today: dt.date | None = None, store: Store | None = None) -> Evaluation:
+    """Evaluate a data set (folder or workbook) or the database (`store`, or the one at `database_url`) at
+    `as_of` (default today), by `plan` (a Plan, a file or a shipped plan's name; the shipped plan by default)."""
     as_of = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or dt.date.today())
     plan = plan if isinstance(plan, Plan) else load_plan(plan)
     if data is not None:
-        dataset: Dataset = read_dataset(data, plan.theme_codes, today=today)
+        dataset: Dataset = read_dataset(data, plan.theme_codes, today=today, vocabularies=plan.vocabularies)
         return evaluate_tables(dataset.tables, dataset.quarantine, as_of, plan, dataset.files)
-    from pbr.store import Store
+    return evaluate_store(store or Store(database_url), as_of, plan)
 
-    store = Store(database_url)
+
+def evaluate_store(store: Store, as_of: dt.date, plan: Plan) -> Evaluation:
+    """Every family the database holds, at `as_of`, with the claims they are in."""
     tables, quarantine = store.load_tables(), store.quarantine_frame()
     evaluation = evaluate_tables(tables, quarantine, as_of, plan)
     if tables["families"].height == 0:
@@ -137,10 +143,8 @@ def write_decisions(evaluation: Evaluation, out: str | Path, detail: str | Path 
 
 def run_record(evaluation: Evaluation) -> dict:
     """What a decision was made from (outputs.md, `decisions.csv.json`)."""
-    from pbr import __version__
-
     return {
-        "pbr_version": __version__,
+        "pbr_version": VERSION,
         "as_of": evaluation.as_of.isoformat(),
         "plan": {"name": evaluation.plan.name, "sha256": evaluation.plan.sha256, "source": Path(evaluation.plan.source).name},
         "inputs": [{"file": f.source, "table": f.table, "sha256": f.sha256, "rows_read": f.rows_read,
@@ -149,7 +153,7 @@ def run_record(evaluation: Evaluation) -> dict:
         "families": evaluation.decisions.height,
         "quarantined_rows": evaluation.quarantined,
         "warnings": evaluation.warnings,
-        "ran_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "ran_at": utc_now().isoformat(timespec="seconds"),
     }
 
 

@@ -1,17 +1,12 @@
 """Where the shipped data that is not code lives (schemas/ in a checkout, pbr/_schemas in a wheel)."""
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-PLAN_ENV = "PBR_PLAN"  # the council's outcome plan: a file, or a shipped plan's name
-PARAMETERS_ENV = "PBR_FINANCIAL_PARAMETERS"  # the council's dated money parameters, in place of the shipped ones
-# A council's own code lists, added to the shipped ones: the path of a YAML file like schemas/vocabularies.yaml.
-VOCABULARIES_ENV = "PBR_VOCABULARIES"
 # Only these lists may grow: the others carry meaning in pbr itself (grant kinds are reconciled by kind,
 # sex codes are those of the impact-study return).
 EXTENSIBLE = ("event_type", "episode_type", "assessment_tools")
@@ -69,21 +64,14 @@ def plan_location(reference: str | Path) -> Path:
     return shipped_plans().get(str(reference), path)
 
 
-def default_plan_path() -> Path:
-    """The council's plan named by PBR_PLAN (or `pbr --plan`), so the scheduler and the web app decide by it too;
-    else the shipped plan."""
-    council_plan = os.environ.get(PLAN_ENV)
-    return plan_location(council_plan) if council_plan else shipped_plan_path()
-
-
 class VocabularyError(ValueError):
     """A council vocabulary file that cannot be used; the message names the file and the entry."""
 
 
-def vocabularies() -> dict:
-    """The code lists feeds and plans are checked against: the shipped ones, plus the council's file named by
-    the environment variable PBR_VOCABULARIES (or `pbr --vocabularies`), if any."""
-    return _vocabularies(os.environ.get(VOCABULARIES_ENV) or None)
+def vocabularies(extension: str | Path | None = None) -> dict:
+    """The code lists feeds and plans are checked against: the shipped ones, plus a council's own file (a YAML
+    file like schemas/vocabularies.yaml, named with `pbr --vocabularies` or PBR_VOCABULARIES), if any."""
+    return _vocabularies(str(Path(extension).resolve()) if extension else None)
 
 
 @lru_cache(maxsize=8)
@@ -91,7 +79,7 @@ def _vocabularies(extension: str | None) -> dict:
     shipped = load_yaml("vocabularies.yaml")
     if extension is None:
         return shipped
-    where = f"{VOCABULARIES_ENV} file {extension}"
+    where = f"the code lists file {extension}"
     try:
         with open(extension, encoding="utf-8") as handle:
             added = parse_yaml(handle) or {}

@@ -347,23 +347,19 @@ def test_two_concurrent_submissions_never_give_a_family_two_live_results(db_url)
     for ref in refs:
         pass_sample(setup, ref)
     barrier = threading.Barrier(2, timeout=30)
-    claims.before_register = lambda ref: barrier.wait()
     outcomes: dict[str, object] = {}
 
     def submit(ref):
         try:
-            outcomes[ref] = claims.submit(Store(db_url), ref, "coordinator")
+            outcomes[ref] = claims.submit(Store(db_url), ref, "coordinator", before_register=lambda _: barrier.wait())
         except claims.ClaimError as error:
             outcomes[ref] = error
 
-    try:
-        threads = [threading.Thread(target=submit, args=(ref,)) for ref in refs]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=90)
-    finally:
-        claims.before_register = None
+    threads = [threading.Thread(target=submit, args=(ref,)) for ref in refs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
     errors = [o for o in outcomes.values() if isinstance(o, claims.ClaimError)]
     assert len(outcomes) == 2 and len(errors) == 1, outcomes
     assert "one result per family" in str(errors[0])

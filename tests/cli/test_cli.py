@@ -209,6 +209,7 @@ def test_evaluate_warns_when_the_as_of_date_is_after_every_record(tmp_path):
 
 
 def test_evaluate_of_a_database_without_families_says_to_ingest_first(tmp_path, sqlite_url):
+    Store(sqlite_url)  # made, and empty
     result = run_pbr("--db", sqlite_url, "evaluate", "--as-of", "2019-01-01", "--out", str(tmp_path / "o.csv"), check=True)
     assert "holds no families yet" in result.stderr and "pbr ingest FOLDER" in result.stderr.replace("\n", " ")
     write_dataset(tmp_path / "d", families=FAMILIES, members=MEMBERS)
@@ -401,6 +402,7 @@ def test_an_output_pbr_could_not_write_is_refused_before_any_work(tmp_path):
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always out of space")
 def test_a_full_disk_ends_the_command_with_one_line(tmp_path, sqlite_url):
+    Store(sqlite_url)
     for args in (["template", "--out", "/dev/full"], ["--db", sqlite_url, "quarantine", "--csv", "/dev/full"]):
         result = run_pbr(*args)
         assert result.returncode == 1

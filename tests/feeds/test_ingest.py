@@ -5,6 +5,7 @@ import datetime as dt
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,9 +13,9 @@ import polars as pl
 from openpyxl import Workbook
 from sqlalchemy import Integer, text
 
-from conftest import PBR, write_dataset, write_feed
-from pbr.feeds.contract import MAX_INTEGER, contracts
-from pbr.feeds.ingest import PAUSE_ENV, ingest
+from conftest import PBR, SEAMS, line_within, write_dataset, write_feed
+from pbr.contract import MAX_INTEGER, contracts
+from pbr.feeds.ingest import ingest
 from pbr.plan import load_plan
 from pbr.store import Store
 from pbr.store.models import FEED_MODELS
@@ -234,17 +235,11 @@ def test_a_process_killed_inside_a_files_transaction_leaves_nothing_of_that_file
     write_dataset(tmp_path / "data", families=FAMILIES, members=MEMBERS)
     (tmp_path / "data" / "terms.csv").unlink()
     Store(db_url)  # schema in place before the kill, so only the file's own writes are at stake
-    env = {**os.environ, PAUSE_ENV: "60", "PBR_DATABASE_URL": db_url}
-    process = subprocess.Popen([*PBR, "ingest", str(tmp_path / "data")], env=env, stderr=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, str(SEAMS / "held_ingest.py"), db_url, str(tmp_path / "data")],
+                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 60
-        line = ""
-        while time.time() < deadline:
-            line = process.stderr.readline()
-            if "pausing inside the transaction for families.csv" in line:
-                break
-        assert "families.csv" in line, "the ingest never reached its pause"
+        line = line_within(process, 120)  # when the load holds its first file
+        assert line.strip() == "holding families.csv", f"the ingest never reached its hold: {line!r}"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from conftest import run_pbr, write_dataset
-from pbr.resources import VOCABULARIES_ENV, VocabularyError, vocabularies
+from pbr.resources import VocabularyError, vocabularies
+from pbr.settings import VOCABULARIES_ENV, Settings
 
 GANG = {"reference": "Council outcome plan 2019, annex B",
         "event_type": ["gang_incident"], "assessment_tools": {"outcome_star": {"min": 1, "max": 5}}}
@@ -36,17 +37,16 @@ def gang_data(folder):
                       "score": "6"}])
 
 
-def test_a_council_file_adds_codes_and_keeps_the_shipped_ones(tmp_path, monkeypatch):
+def test_a_council_file_adds_codes_and_keeps_the_shipped_ones(tmp_path):
     shipped = vocabularies()
-    monkeypatch.setenv(VOCABULARIES_ENV, write_yaml(tmp_path / "v.yaml", {**GANG, "episode_type": ["cin", "yot"]}))
-    merged = vocabularies()
+    merged = vocabularies(write_yaml(tmp_path / "v.yaml", {**GANG, "episode_type": ["cin", "yot"]}))
     assert merged["event_type"] == shipped["event_type"] + ["gang_incident"]
     assert merged["episode_type"] == shipped["episode_type"] + ["yot"]  # cin is not listed twice
     assert merged["assessment_tools"] == {**shipped["assessment_tools"], "outcome_star": {"min": 1, "max": 5}}
     assert merged["sex"] == shipped["sex"]
     assert merged["reference"].endswith("Council outcome plan 2019, annex B")
-    monkeypatch.delenv(VOCABULARIES_ENV)
     assert vocabularies() == shipped
+    assert Settings.from_environ({VOCABULARIES_ENV: str(tmp_path / "v.yaml")}).vocabularies == str(tmp_path / "v.yaml")
 
 
 @pytest.mark.parametrize("body,message", [
@@ -58,10 +58,9 @@ def test_a_council_file_adds_codes_and_keeps_the_shipped_ones(tmp_path, monkeypa
      "assessment_tools.outcome_star: must give whole numbers min and max, with min <= max"),
     (["gang_incident"], "must be a mapping of code lists"),
 ])
-def test_a_bad_council_file_is_refused_naming_the_entry(tmp_path, monkeypatch, body, message):
-    monkeypatch.setenv(VOCABULARIES_ENV, write_yaml(tmp_path / "v.yaml", body))
+def test_a_bad_council_file_is_refused_naming_the_entry(tmp_path, body, message):
     with pytest.raises(VocabularyError) as error:
-        vocabularies()
+        vocabularies(write_yaml(tmp_path / "v.yaml", body))
     assert message in str(error.value)
     assert str(tmp_path / "v.yaml") in str(error.value)
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select, text
 
-from conftest import EXAMPLES, PBR
+from conftest import EXAMPLES, PBR, SEAMS
 from pbr.jobs.runner import recover_abandoned
 from pbr.jobs.tasks import ready_files
 from pbr.store import Store
@@ -24,10 +25,12 @@ from pbr.store.models import JobLease, JobRun
 BASIC = EXAMPLES / "basic"
 
 
-def start(folder: Path, db: str, config: str, env: dict | None = None) -> subprocess.Popen:
+def start(folder: Path, db: str, config: str, env: dict | None = None, hold: float = 0) -> subprocess.Popen:
+    """`pbr scheduler run` in a subprocess; with `hold`, each job holds its lease that many seconds first."""
     (folder / "cfg.yaml").write_text(config)
     log = open(folder / f"scheduler-{time.time_ns()}.log", "w")
-    return subprocess.Popen([*PBR, "--db", db, "scheduler", "run", "--config", str(folder / "cfg.yaml")],
+    command = [sys.executable, str(SEAMS / "held_scheduler.py"), str(hold)] if hold else PBR
+    return subprocess.Popen([*command, "--db", db, "scheduler", "run", "--config", str(folder / "cfg.yaml")],
                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=folder)
 
 
@@ -50,7 +53,7 @@ def wait_for(condition, seconds: float = 30) -> None:
 def stop_while_running(folder: Path, db: str, config: str, pause_seconds: float) -> SimpleNamespace:
     """Start the scheduler with each job held `pause_seconds`, send SIGTERM while progress-return runs."""
     Store(db)
-    process = start(folder, db, config, {"PBR_JOB_PAUSE_SECONDS": str(pause_seconds)})
+    process = start(folder, db, config, hold=pause_seconds)
     try:
         wait_for(lambda: any(r["outcome"] == "running" for r in runs(db, "progress-return")))
         stopped_in = stop(process)
@@ -223,7 +226,7 @@ def writes_held(db: str):
 def test_a_stop_while_the_database_is_busy_exits_in_time_and_the_next_start_records_the_cut_run(tmp_path, db_url):
     config = "progress_return: {every_seconds: 1, folder: reports}\n"
     Store(db_url)
-    process = start(tmp_path, db_url, config, {"PBR_JOB_PAUSE_SECONDS": "60"})
+    process = start(tmp_path, db_url, config, hold=60)
     try:
         wait_for(lambda: any(r["outcome"] == "running" for r in runs(db_url, "progress-return")))
         with writes_held(db_url):
@@ -277,8 +280,7 @@ def test_two_schedulers_on_one_database_never_run_a_job_twice_at_once(tmp_path, 
     (tmp_path / "b").mkdir()
     config = "inbox: {folder: ../inbox, every_seconds: 1, stable_seconds: 0.5}\n"
     Store(db_url)
-    env = {"PBR_JOB_PAUSE_SECONDS": "1.5"}
-    first, second = start(tmp_path / "a", db_url, config, env), start(tmp_path / "b", db_url, config, env)
+    first, second = start(tmp_path / "a", db_url, config, hold=1.5), start(tmp_path / "b", db_url, config, hold=1.5)
     try:
         wait_for(lambda: len([r for r in runs(db_url, "inbox") if r["outcome"] == "ok"]) >= 4, seconds=60)
         stop(first)

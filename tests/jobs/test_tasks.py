@@ -9,7 +9,7 @@ import openpyxl
 from sqlalchemy import text
 
 import pbr.claims as claims
-from conftest import EXAMPLES, write_council_plan
+from conftest import context_at, EXAMPLES, write_council_plan
 from pbr.feeds.ingest import ingest
 from pbr.jobs.config import load_config
 from pbr.jobs.tasks import claim_preparation, inbox, nightly_evaluation, progress_return, retention
@@ -29,7 +29,7 @@ def setup(tmp_path, db_url):
 
 def test_nightly_evaluation_stores_a_dated_snapshot(tmp_path, db_url):
     store, config = setup(tmp_path, db_url)
-    counts = nightly_evaluation(config, store, today=dt.date(2017, 10, 31))
+    counts = nightly_evaluation(config, context_at(store, dt.date(2017, 10, 31)))
     assert counts["families"] == 20
     with store.engine.connect() as connection:
         as_of, claimable = connection.execute(text("SELECT as_of, claimable FROM decision_snapshots")).one()
@@ -47,23 +47,23 @@ def test_nightly_evaluation_stores_a_dated_snapshot(tmp_path, db_url):
 
 def test_claim_preparation_starts_days_before_the_window_closes_and_stops_once_submitted(tmp_path, db_url):
     store, config = setup(tmp_path, db_url)
-    assert claim_preparation(config, store, today=dt.date(2017, 11, 19))["prepared"] == 0
-    assert claim_preparation(config, store, today=dt.date(2017, 11, 20))["prepared"] == 1
-    assert claim_preparation(config, store, today=dt.date(2017, 11, 25))["prepared"] == 1  # the draft is rebuilt
+    assert claim_preparation(config, context_at(store, dt.date(2017, 11, 19)))["prepared"] == 0
+    assert claim_preparation(config, context_at(store, dt.date(2017, 11, 20)))["prepared"] == 1
+    assert claim_preparation(config, context_at(store, dt.date(2017, 11, 25)))["prepared"] == 1  # the draft is rebuilt
     frame = claims.claims_frame(store)
     assert frame["ref"].to_list() == ["2017-Q4-1"] and frame["live_lines"].to_list() == [6]
     chosen = claims.sample(store, "2017-Q4-1", seed=1)
     claims.verdict(store, "2017-Q4-1", chosen[0], True, "auditor")
     # the nightly run leaves a sampled claim alone: rebuilding it would discard the auditor's sample and verdicts
-    assert claim_preparation(config, store, today=dt.date(2017, 11, 26)) == {
+    assert claim_preparation(config, context_at(store, dt.date(2017, 11, 26))) == {
         "prepared": 0, "sampled_kept": 1, "evidence_date_ahead": 0}
     verdicts = {line["family_id"]: line["verdict"] for line in claims.claim_detail(store, "2017-Q4-1")[1]}
     assert verdicts[chosen[0]] == "pass"
     for family in chosen[1:]:
         claims.verdict(store, "2017-Q4-1", family, True, "auditor")
     claims.submit(store, "2017-Q4-1", "coordinator", today=dt.date(2017, 11, 26))
-    assert claim_preparation(config, store, today=dt.date(2017, 11, 27))["prepared"] == 0
-    assert claim_preparation(config, store, today=dt.date(2017, 12, 1))["prepared"] == 0
+    assert claim_preparation(config, context_at(store, dt.date(2017, 11, 27)))["prepared"] == 0
+    assert claim_preparation(config, context_at(store, dt.date(2017, 12, 1)))["prepared"] == 0
 
 
 def test_claim_preparation_waits_for_the_evidence_date(tmp_path, db_url):
@@ -72,16 +72,16 @@ def test_claim_preparation_waits_for_the_evidence_date(tmp_path, db_url):
         "claim_preparation:\n  cron: '0 3 * * *'\n  days_before_close: 30\n  windows:\n"
         "    - {window: 2017-Q4, evidence_date: 2017-10-31, closes: 2017-11-10}\n")
     config = load_config(tmp_path / "cfg.yaml")
-    assert claim_preparation(config, store, today=dt.date(2017, 10, 20)) == {
+    assert claim_preparation(config, context_at(store, dt.date(2017, 10, 20))) == {
         "prepared": 0, "sampled_kept": 0, "evidence_date_ahead": 1}
     assert claims.claims_frame(store).height == 0
-    assert claim_preparation(config, store, today=dt.date(2017, 10, 31))["prepared"] == 1
+    assert claim_preparation(config, context_at(store, dt.date(2017, 10, 31)))["prepared"] == 1
 
 
 def test_progress_return_after_a_quarter_ends_once(tmp_path, db_url):
     store, config = setup(tmp_path, db_url)
-    assert progress_return(config, store, today=dt.date(2018, 1, 1)) == {"written": 1, "file": "progress-return-2017-Q4.xlsx"}
-    assert progress_return(config, store, today=dt.date(2018, 1, 2)) == {"written": 0}
+    assert progress_return(config, context_at(store, dt.date(2018, 1, 1))) == {"written": 1, "file": "progress-return-2017-Q4.xlsx"}
+    assert progress_return(config, context_at(store, dt.date(2018, 1, 2))) == {"written": 0}
     book = openpyxl.load_workbook(tmp_path / "out" / "progress-return-2017-Q4.xlsx")
     assert book["Families"].max_row == 21
 
@@ -95,18 +95,17 @@ def test_progress_return_clears_what_a_cut_run_left_but_not_a_write_going_on(tmp
         partial.write_bytes(b"PK half a workbook")
     hour_ago = time.time() - 3600
     os.utime(cut, (hour_ago, hour_ago))
-    ran = progress_return(config, store, today=dt.date(2018, 1, 1))
+    ran = progress_return(config, context_at(store, dt.date(2018, 1, 1)))
     assert ran == {"written": 1, "file": "progress-return-2017-Q4.xlsx", "cleared": 1}
     assert not cut.exists() and going_on.exists()
     assert openpyxl.load_workbook(tmp_path / "out" / "progress-return-2017-Q4.xlsx")["Families"].max_row == 21
 
 
-def test_the_jobs_decide_by_the_council_plan(tmp_path, db_url, monkeypatch):
+def test_the_jobs_decide_by_the_council_plan(tmp_path, db_url):
     own = write_council_plan(tmp_path)  # F02 is claimable under it
-    monkeypatch.setenv("PBR_PLAN", str(own))
     store, config = setup(tmp_path, db_url)
-    nightly_evaluation(config, store, today=dt.date(2017, 10, 31))
-    assert claim_preparation(config, store, today=dt.date(2017, 11, 25))["prepared"] == 1
+    nightly_evaluation(config, context_at(store, dt.date(2017, 10, 31), plan=str(own)))
+    assert claim_preparation(config, context_at(store, dt.date(2017, 11, 25), plan=str(own)))["prepared"] == 1
     with store.engine.connect() as connection:
         snapshot = connection.execute(text("SELECT plan_sha256, claimable FROM decision_snapshots")).one()
         claim = connection.execute(text("SELECT plan_sha256 FROM claims")).scalar_one()
@@ -122,7 +121,7 @@ def test_the_inbox_takes_complete_extracts_when_configured(tmp_path, db_url):
     config.inbox.mkdir()
     (config.inbox / "episodes.csv").write_text((EXAMPLES / "basic" / "episodes.csv").read_text().replace(
         "F03-P1,employment,2017-04-01,\n", "F03-P1,employment,2017-04-01,2017-06-30\n"))
-    counts = inbox(config, store)
+    counts = inbox(config, context_at(store, dt.date.today()))
     assert (counts["files"], counts["loaded"], counts["retired"]) == (1, 1, 1)
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM episodes WHERE person_id = 'F03-P1' "
@@ -141,7 +140,7 @@ def test_retention_removes_names_of_cases_closed_longer_ago_than_the_period(tmp_
     (tmp_path / "cfg.yaml").write_text('retention: {cron: "0 5 * * 0", years_after_closure: 6}\n')
     config = load_config(tmp_path / "cfg.yaml")
     # six years before 1 March 2022 is 1 March 2016: the case closed on 29 February 2016 goes, 1 March stays
-    assert retention(config, store, today=dt.date(2022, 3, 1)) == {"closed_before": "2016-03-01", "families": 1,
+    assert retention(config, context_at(store, dt.date(2022, 3, 1))) == {"closed_before": "2016-03-01", "families": 1,
                                                                    "people": 1}
     with store.engine.connect() as connection:
         names = dict(connection.execute(text("SELECT person_id, given_name FROM members")).all())
@@ -157,7 +156,7 @@ def test_old_snapshots_are_pruned_keeping_the_first_of_each_month(tmp_path, db_u
     config = load_config(tmp_path / "keep.yaml")
     days = [dt.date(2017, 9, 29), dt.date(2017, 9, 30), dt.date(2017, 10, 2), dt.date(2017, 10, 3),
             dt.date(2017, 10, 20), dt.date(2017, 10, 31)]
-    counts = [nightly_evaluation(config, store, today=day) for day in days]
+    counts = [nightly_evaluation(config, context_at(store, day)) for day in days]
     assert "pruned" not in counts[3]
     assert counts[4]["pruned"] == 2  # on 20 Oct: 30 Sept and 3 Oct, older than 10 days and not first in their month
     assert counts[5]["pruned"] == 1  # on 31 Oct: 20 Oct

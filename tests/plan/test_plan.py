@@ -117,7 +117,7 @@ def test_a_council_changes_a_threshold_in_data_not_code(tmp_path):
 
 
 def test_dated_parameters_are_looked_up_by_date_and_carry_their_source(tmp_path):
-    params = load_parameters()
+    params = load_parameters().money()
     fee = params["attachment_fee_pence"]
     assert fee.reference and fee.at(dt.date(2017, 1, 1)) == 100000
     assert params["results_payment_pence"].at(dt.date(2015, 4, 1)) == 80000
@@ -127,7 +127,7 @@ def test_dated_parameters_are_looked_up_by_date_and_carry_their_source(tmp_path)
     result = "results_payment_pence:\n  reference: a council letter\n  values: {2015-04-01: 80000}\n"
     path.write_text("attachment_fee_pence:\n  reference: a council letter\n  values:\n    2015-04-01: 100000\n"
                     "    2017-10-01: 90000\n" + result)
-    changed = load_parameters(path)["attachment_fee_pence"]
+    changed = load_parameters(path).money()["attachment_fee_pence"]
     assert (changed.at(dt.date(2017, 9, 30)), changed.at(dt.date(2017, 10, 1))) == (100000, 90000)
     path.write_text("fee:\n  values:\n    2015-04-01: 1.5\n")
     with pytest.raises(PlanError, match="fee.reference"):

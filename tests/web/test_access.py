@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from conftest import write_council_plan
+from conftest import context_at, write_council_plan
 from pbr.jobs.config import load_config
 from pbr.jobs.tasks import nightly_evaluation
 from pbr.store import Store
@@ -233,7 +233,7 @@ def test_the_dashboard_shows_what_changed_between_the_last_two_snapshots(app, we
     coordinator = signed_in(app, "coord")
     assert 'id="changes"' not in coordinator.get("/dashboard").text  # no snapshots yet
     for day in (dt.date(2017, 10, 31), dt.date(2017, 11, 2)):
-        nightly_evaluation(load_config(None), Store(web_db), today=day)
+        nightly_evaluation(load_config(None), context_at(Store(web_db), day))
     page = coordinator.get("/dashboard").text
     section = re.search(r'<section class="card" id="changes">.*?</section>', page, re.S)[0]
     assert "As of 2017-10-31 and as of 2017-11-02: claimable 6 → 7." in section
@@ -299,9 +299,12 @@ def test_a_claim_goes_from_preparation_to_payment_and_recovery_in_the_app(app, w
     assert "coord · recover" in page and "a later offence came to light" in page
 
 
-def test_the_api_is_described_by_openapi(app):
-    spec = TestClient(app).get("/openapi.json").json()
+def test_the_api_is_described_by_openapi_to_signed_in_users_only(app):
+    assert TestClient(app).get("/openapi.json").status_code == 401
+    assert TestClient(app, follow_redirects=False).get("/docs").status_code == 303
+    spec = signed_in(app, "kw1").get("/openapi.json").json()
     assert "/api/families" in spec["paths"] and "/api/families/{family_id}" in spec["paths"]
+    assert not any(path.startswith(("/login", "/claims", "/families")) for path in spec["paths"])  # pages are not API
 
 
 @pytest.mark.parametrize("kind", ["progress-return", "outcomes", "reconciliation", "decisions", "impact-study"])

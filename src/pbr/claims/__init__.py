@@ -10,6 +10,7 @@ import math
 import random
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -18,10 +19,11 @@ import yaml
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from pbr.contract import MAX_INTEGER
 from pbr.evaluate import evaluate
-from pbr.feeds.contract import MAX_INTEGER
 from pbr.money import pounds
-from pbr.plan import Plan, PlanError, load_parameters, plan_from_text
+from pbr.periods import utc_now
+from pbr.plan import Parameters, Plan, PlanError, load_parameters, plan_from_text
 from pbr.store import Store
 from pbr.store.models import (AuditLog, Claim, ClaimHeld, ClaimLine, ClaimPayment, FamilyResult, QuarantineEntry,
                               Recovery)
@@ -29,10 +31,6 @@ from pbr.store.models import (AuditLog, Claim, ClaimHeld, ClaimLine, ClaimPaymen
 CLAIMS, LINES, HELD = Claim.__table__, ClaimLine.__table__, ClaimHeld.__table__
 QUARANTINE = QuarantineEntry.__table__
 RESULTS, PAYMENTS, RECOVERIES, AUDIT = FamilyResult.__table__, ClaimPayment.__table__, Recovery.__table__, AuditLog.__table__
-
-
-# Called between the one-result check and the register insert; tests set it to line two submissions up.
-before_register = None
 
 
 # a window id becomes part of each claim's reference, its web address and its workbook's file name
@@ -53,14 +51,10 @@ class Prepared:
     recovered: int = 0      # recovered from a claim whose evidence date is not earlier: a later window only
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def _audit(connection, actor: str, action: str, ref: str, detail: str | None = None) -> None:
     """Every claim step is recorded; a step whose actor cannot be recorded is refused with it (one transaction)."""
     _check_text(actor, "who (--by)")
-    connection.execute(insert(AUDIT).values(at=_now(), actor=actor, action=action, entity="claim", entity_id=ref,
+    connection.execute(insert(AUDIT).values(at=utc_now(), actor=actor, action=action, entity="claim", entity_id=ref,
                                             detail=detail))
 
 
@@ -113,7 +107,7 @@ def _plan_columns(plan: Plan) -> dict:
     return {"plan_name": plan.name, "plan_sha256": plan.sha256, "plan_text": plan.text}
 
 
-def _not_borne_out(store: Store, claim: dict, lines: list[dict]) -> list[str]:
+def _not_borne_out(store: Store, claim: dict, lines: list[dict], codes: dict | None) -> list[str]:
     """The live lines the records as they stand now no longer bear out: the claim's plan, at its evidence date.
 
     A line is borne out when its family is still claimable and the route it was prepared with, whose evidence
@@ -122,11 +116,11 @@ def _not_borne_out(store: Store, claim: dict, lines: list[dict]) -> list[str]:
     if not claim["plan_text"]:  # prepared before claims kept their plan (migration 0005): nothing to decide by
         return []
     try:
-        plan = plan_from_text(claim["plan_text"], source=f"the plan of claim {claim['ref']}")
+        plan = plan_from_text(claim["plan_text"], source=f"the plan of claim {claim['ref']}", vocabularies=codes)
     except PlanError as error:
         raise ClaimError(f"claim {claim['ref']} cannot be checked against its plan ({error}): prepare the window "
                          f"again: pbr claim prepare --window {claim['window_id']}") from None
-    decisions = evaluate(as_of=claim["evidence_date"], plan=plan, database_url=store.url).decisions
+    decisions = evaluate(as_of=claim["evidence_date"], plan=plan, store=store).decisions
     prepared = pl.DataFrame([(line["family_id"], line["claim_route"]) for line in lines], orient="row",
                             schema={"family_id": pl.String, "prepared_route": pl.String})
     checked = prepared.join(decisions.select("family_id", "claimable", "claim_route", "ssp_met", "ce_met", "reason"),
@@ -164,9 +158,10 @@ def _check_window(opens: dt.date | None, closes: dt.date | None) -> None:
 
 
 def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, actor: str = "pbr",
-            opens: dt.date | None = None, closes: dt.date | None = None, parameters: dict | None = None,
+            opens: dt.date | None = None, closes: dt.date | None = None, parameters: Parameters | None = None,
             today: dt.date | None = None) -> Prepared:
-    """Build or rebuild the draft claim for a window from the decisions as of its evidence date."""
+    """Build or rebuild the draft claim for a window from the decisions as of its evidence date, priced by the
+    money of the plan's programme (the shipped parameters unless given)."""
     today = today or dt.date.today()
     if not WINDOW_ID.fullmatch(window_id):
         raise ClaimError(f"window id {window_id!r}: use up to 40 letters, digits, '.', '-' or '_', e.g. 2017-Q3")
@@ -174,15 +169,15 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
     if evidence_date > today:
         raise ClaimError(f"the evidence date {evidence_date} is after today ({today}): a claim rests on results "
                          "already seen; pbr evaluate forecasts when a family will be claimable")
-    params = parameters or load_parameters()
     try:
-        payment = params["results_payment_pence"].at(evidence_date)
+        money = (parameters or load_parameters()).money(plan.programme)
+        payment = money["results_payment_pence"].at(evidence_date)
     except PlanError as error:
         raise ClaimError(f"evidence date {evidence_date}: {error}") from None
-    evaluation = evaluate(as_of=evidence_date, plan=plan, database_url=store.url)
+    evaluation = evaluate(as_of=evidence_date, plan=plan, store=store)
     decisions = evaluation.decisions
     claimable = decisions.filter(pl.col("claimable"))
-    fee = params["attachment_fee_pence"]
+    fee = money["attachment_fee_pence"]
     before_fees = claimable.filter(pl.col("attachment_date") < pl.lit(fee.values[0][0]))
     if before_fees.height:
         ids = ", ".join(before_fees["family_id"].head(10).to_list())
@@ -221,7 +216,7 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
             ref, rebuilt = f"{window_id}-{len(existing) + 1}", False
             connection.execute(insert(CLAIMS).values(
                 ref=ref, window_id=window_id, evidence_date=evidence_date, opens=opens, closes=closes, status="draft",
-                results_payment_pence=payment, created_at=_now(), **_plan_columns(plan)))
+                results_payment_pence=payment, created_at=utc_now(), **_plan_columns(plan)))
             _audit(connection, actor, "prepare", ref, f"evidence date {evidence_date}; {basis}")
         rows = lines.select("family_id", "attachment_date", "themes_at_attachment", "claim_route",
                             pl.col("evidence").fill_null("")).to_dicts()
@@ -240,8 +235,16 @@ def prepare(store: Store, window_id: str, evidence_date: dt.date, plan: Plan, ac
     return Prepared(ref, rebuilt, by_route, payment * lines.height, held.height, recovered.height)
 
 
-def sample_size(lines: int) -> int:
-    return min(lines, max(5, math.ceil(lines / 10)))
+def _audit_number(parameters: Parameters | None, name: str, day: dt.date) -> int:
+    try:
+        return (parameters or load_parameters()).audit[name].at(day)
+    except PlanError as error:
+        raise ClaimError(f"internal audit on {day}: {error}") from None
+
+
+def sample_size(lines: int, percent: int = 10, minimum: int = 5) -> int:
+    """ceil(percent% of the lines), at least `minimum`, all of them if fewer (programme.md, "Internal audit")."""
+    return min(lines, max(minimum, math.ceil(lines * percent / 100)))
 
 
 def allocate(counts: dict[str, int], size: int) -> dict[str, int]:
@@ -256,7 +259,9 @@ def allocate(counts: dict[str, int], size: int) -> dict[str, int]:
     return quotas
 
 
-def sample(store: Store, ref: str, seed: int | None = None, actor: str = "pbr") -> list[str]:
+def sample(store: Store, ref: str, seed: int | None = None, actor: str = "pbr",
+           parameters: Parameters | None = None) -> list[str]:
+    """Draw the audit sample once, by the audit parameters in force on the claim's evidence date."""
     with store.engine.begin() as connection:
         claim = _claim(connection, ref)
         if claim["status"] == "sampled":  # drawing again until a sample pleases would defeat the audit
@@ -271,7 +276,9 @@ def sample(store: Store, ref: str, seed: int | None = None, actor: str = "pbr") 
         by_route: dict[str, list[str]] = {}
         for family, route in lines:
             by_route.setdefault(route, []).append(family)
-        quotas = allocate({r: len(f) for r, f in by_route.items()}, sample_size(len(lines)))
+        size = sample_size(len(lines), _audit_number(parameters, "sample_percent", claim["evidence_date"]),
+                           _audit_number(parameters, "sample_minimum", claim["evidence_date"]))
+        quotas = allocate({r: len(f) for r, f in by_route.items()}, size)
         chooser = random.Random(seed)
         chosen = []
         for route in sorted(by_route):
@@ -316,25 +323,66 @@ def review(store: Store, ref: str, by: str, note: str) -> None:
         _audit(connection, by, "full review", ref, note)
 
 
-def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.date | None = None) -> int:
+def _check_audit(claim: dict, lines: list[dict], parameters: Parameters | None) -> None:
+    """Every sampled line has its verdict, and a sample failing too often has its full review."""
+    ref = claim["ref"]
+    if claim["status"] == "draft":
+        raise ClaimError(f"claim {ref} has no audit sample yet: run pbr claim sample --claim {ref}")
+    if claim["status"] != "sampled":
+        raise ClaimError(f"claim {ref} is already {claim['status']}")
+    sampled = [line for line in lines if line["sampled"]]
+    waiting = [line["family_id"] for line in sampled if line["verdict"] is None]
+    if waiting:
+        raise ClaimError(f"{len(waiting)} sampled line(s) have no verdict yet: {', '.join(waiting[:10])}")
+    failed = sum(1 for line in sampled if line["verdict"] == "fail")
+    one_in = _audit_number(parameters, "full_review_one_in", claim["evidence_date"])
+    if failed * one_in > len(sampled) and not claim["full_review_by"]:
+        raise ClaimError(f"{failed} of {len(sampled)} sampled lines failed (more than one in {one_in}): the "
+                         f"whole claim needs a full review; record it with pbr claim review --claim {ref}")
+
+
+def _check_lines_stand(connection, store: Store, claim: dict, live: list[dict], codes: dict | None) -> None:
+    """Nothing since the claim was prepared has taken a live line's family away: a quarantine hold, a recovery,
+    a correction of its records, or another claim."""
+    families = [line["family_id"] for line in live]
+    again = f"pbr claim prepare --window {claim['window_id']}"
+    held = connection.execute(select(QUARANTINE.c.family_id, func.count()).where(
+        QUARANTINE.c.family_id.in_(families)).group_by(QUARANTINE.c.family_id).order_by(QUARANTINE.c.family_id)).all()
+    if held:
+        raise ClaimError("held by quarantine since the claim was prepared: " + ", ".join(
+            f"{f} ({n} record(s))" for f, n in held[:10]) + "; clear them (pbr quarantine), or prepare the "
+            f"window again to leave them out: {again}")
+    recovered = _recovered_since(connection, claim["evidence_date"]).filter(pl.col("family_id").is_in(families))
+    if recovered.height:
+        raise ClaimError("; ".join(f"{f}: {_recovered_reason(c, d)}" for f, c, d in recovered.head(10).iter_rows())
+                         + f"; prepare the window again to leave them out: {again}")
+    gone = _not_borne_out(store, claim, live, codes)
+    if gone:
+        raise ClaimError(f"the records as they stand now no longer bear out {len(gone)} line(s) at the evidence "
+                         f"date {claim['evidence_date']}: " + "; ".join(gone[:10])
+                         + (f"; and {len(gone) - 10} more" if len(gone) > 10 else "") + f"; prepare the window again: {again}")
+    taken = connection.execute(select(RESULTS.c.family_id, RESULTS.c.claim_ref).where(
+        RESULTS.c.family_id.in_(families))).all()
+    if taken:
+        raise ClaimError("already claimed: " + ", ".join(f"{f} in {c}" for f, c in taken[:10])
+                         + f"; rebuild the claim with {again}")
+
+
+def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.date | None = None,
+           parameters: Parameters | None = None, codes: dict | None = None,
+           before_register: Callable[[str], None] | None = None) -> int:
+    """Submit a sampled claim whose every line the records still bear out; from then on it is immutable.
+
+    `before_register(ref)` is called between the one-result check and the register insert.
+    """
     today = today or dt.date.today()
     _check_text(late, "the reason for a late submission", limit=None)
+    families: list[str] = []
     try:
         with store.engine.begin() as connection:
             claim = _claim(connection, ref)
-            if claim["status"] == "draft":
-                raise ClaimError(f"claim {ref} has no audit sample yet: run pbr claim sample --claim {ref}")
-            if claim["status"] != "sampled":
-                raise ClaimError(f"claim {ref} is already {claim['status']}")
             lines = connection.execute(select(LINES).where(LINES.c.claim_ref == ref)).mappings().all()
-            sampled = [line for line in lines if line["sampled"]]
-            waiting = [line["family_id"] for line in sampled if line["verdict"] is None]
-            if waiting:
-                raise ClaimError(f"{len(waiting)} sampled line(s) have no verdict yet: {', '.join(waiting[:10])}")
-            failed = sum(1 for line in sampled if line["verdict"] == "fail")
-            if failed * 5 > len(sampled) and not claim["full_review_by"]:
-                raise ClaimError(f"{failed} of {len(sampled)} sampled lines failed (more than one in five): the whole "
-                                 f"claim needs a full review; record it with pbr claim review --claim {ref}")
+            _check_audit(claim, lines, parameters)
             outside = (claim["opens"] and today < claim["opens"]) or (claim["closes"] and today > claim["closes"])
             if outside and not late:
                 raise ClaimError(f"today ({today}) is outside the window {claim['opens']} to {claim['closes']}: "
@@ -343,44 +391,35 @@ def submit(store: Store, ref: str, by: str, late: str | None = None, today: dt.d
             if not live:
                 raise ClaimError(f"claim {ref} has no live lines: there is nothing to submit (every claimable family "
                                  "is claimed already, withdrawn or held by quarantine)")
-            # a load since the claim was prepared may have put a family's records in quarantine: it is held now
-            held = connection.execute(select(QUARANTINE.c.family_id, func.count()).where(
-                QUARANTINE.c.family_id.in_([line["family_id"] for line in live])).group_by(QUARANTINE.c.family_id)
-                .order_by(QUARANTINE.c.family_id)).all()
-            if held:
-                raise ClaimError("held by quarantine since the claim was prepared: " + ", ".join(
-                    f"{f} ({n} record(s))" for f, n in held[:10]) + "; clear them (pbr quarantine), or prepare the "
-                    f"window again to leave them out: pbr claim prepare --window {claim['window_id']}")
-            # a recovery booked since the claim was prepared: the family waits for a later window
-            recovered = _recovered_since(connection, claim["evidence_date"]).filter(
-                pl.col("family_id").is_in([line["family_id"] for line in live]))
-            if recovered.height:
-                raise ClaimError("; ".join(f"{f}: {_recovered_reason(c, d)}" for f, c, d in recovered.head(10).iter_rows())
-                                 + f"; prepare the window again to leave them out: pbr claim prepare --window "
-                                 f"{claim['window_id']}")
-            # a correction loaded since the claim was prepared may have taken a family's result away
-            gone = _not_borne_out(store, claim, live)
-            if gone:
-                raise ClaimError(f"the records as they stand now no longer bear out {len(gone)} line(s) at the evidence "
-                                 f"date {claim['evidence_date']}: " + "; ".join(gone[:10])
-                                 + (f"; and {len(gone) - 10} more" if len(gone) > 10 else "")
-                                 + f"; prepare the window again: pbr claim prepare --window {claim['window_id']}")
-            taken = connection.execute(select(RESULTS.c.family_id, RESULTS.c.claim_ref).where(
-                RESULTS.c.family_id.in_([line["family_id"] for line in live]))).all()
-            if taken:
-                raise ClaimError("already claimed: " + ", ".join(f"{f} in {c}" for f, c in taken[:10])
-                                 + f"; rebuild the claim with pbr claim prepare --window {claim['window_id']}")
+            families = [line["family_id"] for line in live]
+            _check_lines_stand(connection, store, claim, live, codes)
             if before_register is not None:
                 before_register(ref)
             connection.execute(insert(RESULTS), [{"family_id": line["family_id"], "claim_ref": ref,
                                                   "line_id": line["id"]} for line in live])
             connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(
-                status="submitted", submitted_by=by, submitted_at=_now(), late_reason=late))
+                status="submitted", submitted_by=by, submitted_at=utc_now(), late_reason=late))
             _audit(connection, by, "submit", ref, f"{len(live)} live lines" + (f"; late: {late}" if late else ""))
             return len(live)
     except (IntegrityError, OperationalError) as error:
-        raise ClaimError(f"claim {ref} not submitted: another claim took one of its families at the same moment "
-                         f"(one result per family); rebuild it and try again [{type(error.orig).__name__}]") from None
+        raise _submission_refused(store, ref, families, error) from None
+
+
+def _submission_refused(store: Store, ref: str, families: list[str], error: Exception) -> ClaimError:
+    """What stopped a submission at the database: another claim registering one of its families at the same
+    moment (the one-result-per-family register), or the database error itself."""
+    try:
+        with store.engine.connect() as connection:
+            taken = connection.execute(select(RESULTS.c.family_id, RESULTS.c.claim_ref).where(
+                RESULTS.c.family_id.in_(families) & (RESULTS.c.claim_ref != ref))).all()
+    except OperationalError:
+        taken = []
+    if isinstance(error, IntegrityError) or taken:
+        which = ", ".join(f"{f} in {c}" for f, c in taken[:10]) or "one of its families"
+        return ClaimError(f"claim {ref} not submitted: another claim registered {which} at the same moment (one "
+                          "result per family); rebuild it and try again")
+    return ClaimError(f"claim {ref} not submitted: the database refused the change "
+                      f"({str(getattr(error, 'orig', error)).splitlines()[0]}); nothing was recorded, try again")
 
 
 def paid(store: Store, ref: str, amount_pence: int, reference: str, actor: str = "pbr") -> None:
@@ -390,7 +429,7 @@ def paid(store: Store, ref: str, amount_pence: int, reference: str, actor: str =
         if claim["status"] not in ("submitted", "paid"):
             raise ClaimError(f"claim {ref} is {claim['status']}: only a submitted claim is paid")
         connection.execute(insert(PAYMENTS).values(claim_ref=ref, amount_pence=amount_pence, reference=reference,
-                                                   recorded_at=_now()))
+                                                   recorded_at=utc_now()))
         if claim["status"] == "submitted":
             connection.execute(update(CLAIMS).where(CLAIMS.c.ref == ref).values(status="paid"))
         _audit(connection, actor, "paid", ref, f"{pounds(amount_pence)} reference {reference}")
@@ -411,7 +450,7 @@ def recover(store: Store, ref: str, family: str, reason: str, by: str, booked_on
         connection.execute(insert(RECOVERIES).values(line_id=line["id"], claim_ref=ref, family_id=family,
                                                      amount_pence=-line["amount_pence"], reason=reason,
                                                      booked_on=booked_on or dt.date.today(), recorded_by=by,
-                                                     recorded_at=_now()))
+                                                     recorded_at=utc_now()))
         connection.execute(delete(RESULTS).where((RESULTS.c.family_id == family) & (RESULTS.c.claim_ref == ref)))
         _audit(connection, by, "recover", ref, f"family {family}: {reason}")
         return -line["amount_pence"]

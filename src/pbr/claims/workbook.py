@@ -4,17 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from pbr.claims import audit_log, claim_detail
-from pbr.settings import council
+from pbr.settings import Council
 from pbr.store import Store
 from pbr.workbooks import Pence, new_workbook, save, set_value, write_rows
 
 CLAIM_COLUMNS = ["family_id", "attachment_date", "themes_at_attachment", "claim_route", "amount", "evidence", "status"]
 
 
-def write_claim_workbook(store: Store, ref: str, path: str | Path) -> Path:
+def write_claim_workbook(store: Store, ref: str, path: str | Path, council: Council | None = None) -> Path:
     claim, lines, held = claim_detail(store, ref)
     live = [line for line in lines if line["status"] == "live"]
-    who = council()
+    who = council or Council()
     book = new_workbook()
 
     summary = book.create_sheet("Summary")

@@ -9,7 +9,8 @@ import polars as pl
 
 from pbr.engine.eligibility import dependent_children, flagged_members
 from pbr.engine.employment import HORIZON_DAYS, continuous_employment
-from pbr.engine.measures import MEASURES, RESULT_SCHEMA, Context
+from pbr.engine.kinds import MEASURES
+from pbr.engine.measures import RESULT_SCHEMA, Context
 from pbr.engine.records import Records, cut
 from pbr.plan import Plan
 

@@ -1,26 +1,15 @@
 """Eligibility: which members each criterion flags, per theme (outcome-plan.md, "Themes, eligibility ...")."""
 from __future__ import annotations
 
-from typing import Callable
-
 import polars as pl
 
-from pbr.engine.dates import add_months, ratio
+from pbr.engine.kinds import CRITERIA, criterion
 from pbr.engine.records import Records, absences, measured_terms
+from pbr.periods import add_months, ratio
 from pbr.plan import Plan, Rule
 
 FLAGGED_SCHEMA = {"family_id": pl.String, "person_id": pl.String, "theme": pl.String, "criterion": pl.String}
-
-# Each criterion: (rule, theme, families with lookback bounds, records) -> (family_id, person_id) it fires for.
-Criterion = Callable[[Rule, str, pl.DataFrame, Records], pl.DataFrame]
-CRITERIA: dict[str, Criterion] = {}
-
-
-def criterion(kind: str):
-    def register(fn: Criterion) -> Criterion:
-        CRITERIA[kind] = fn
-        return fn
-    return register
+ADULT_MONTHS = 216  # 18 years: a member is a child on a day while born less than 18 years before it
 
 
 def _in_lookback(column: str) -> pl.Expr:
@@ -71,7 +60,7 @@ def flagged_members(plan: Plan, families: pl.DataFrame, records: Records) -> pl.
     parts = []
     for theme in plan.themes:
         for rule in theme.eligibility:
-            fired = CRITERIA[rule.kind](rule, theme.code, with_lookback, records)
+            fired = CRITERIA[rule.kind].fires(rule, theme.code, with_lookback, records)
             parts.append(fired.unique().with_columns(
                 pl.lit(theme.code).alias("theme"), pl.lit(rule.label("eligibility")).alias("criterion")))
     if not parts:
@@ -82,6 +71,6 @@ def flagged_members(plan: Plan, families: pl.DataFrame, records: Records) -> pl.
 def dependent_children(families: pl.DataFrame, records: Records) -> pl.DataFrame:
     """Families with a member born, and not yet 18, on the attachment day."""
     joined = records.members.join(families.select("family_id", "attachment_date"), on="family_id")
-    child = (pl.col("date_of_birth") > add_months(pl.col("attachment_date"), -216)) & (
+    child = (pl.col("date_of_birth") > add_months(pl.col("attachment_date"), -ADULT_MONTHS)) & (
         pl.col("date_of_birth") <= pl.col("attachment_date"))
     return joined.filter(child).select("family_id").unique()

@@ -5,7 +5,7 @@ import datetime as dt
 
 import polars as pl
 
-from pbr.engine.dates import iso, monday_of, sunday_of, week_number
+from pbr.periods import iso, monday_of, sunday_of, week_number
 from pbr.engine.records import Records
 from pbr.plan import Plan
 

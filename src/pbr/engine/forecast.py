@@ -14,7 +14,8 @@ import datetime as dt
 import polars as pl
 
 from pbr.engine.employment import horizon_of
-from pbr.engine.measures import FIXED, MEASURES, SETTLES, Context
+from pbr.engine.kinds import FIXED, MEASURES, SETTLES
+from pbr.engine.measures import Context
 from pbr.engine.records import Records
 from pbr.plan import Plan
 

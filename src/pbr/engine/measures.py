@@ -8,12 +8,12 @@ how its answer can move after D with the records frozen (`after_d`) and on which
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import polars as pl
 
-from pbr.engine.dates import add_months, first_day_window_starts_from, iso, ratio, school_age
+from pbr.engine.kinds import FIXED, SETTLES, STEPS, measure
 from pbr.engine.records import Records, absences, measured_terms
+from pbr.periods import add_months, first_day_window_starts_from, iso, ratio, school_age
 from pbr.plan import Rule
 
 RESULT_SCHEMA = {"family_id": pl.String, "at": pl.Date, "met": pl.Boolean, "evidence": pl.String}
@@ -39,29 +39,6 @@ class Context:
         if self.rule.params.get("scope", "family") == "flagged":
             return frame.join(self.flagged, on=["family_id", "person_id"], how="semi")
         return frame  # every record is keyed to its person's family already (records.cut)
-
-
-# How a measure's answer can move on days after D when no record is added after D:
-FIXED = "fixed"      # the same answer on every later day as on D
-SETTLES = "settles"  # unmet until its change day, met from then on (if met there at all)
-STEPS = "steps"      # may switch either way on each of its change days
-
-
-@dataclass(frozen=True)
-class MeasureKind:
-    evaluate: Callable[[Context, pl.DataFrame], pl.DataFrame]
-    change_days: Callable[[Context, pl.DataFrame], pl.DataFrame]  # families -> (family_id, at)
-    after_d: str
-
-
-MEASURES: dict[str, MeasureKind] = {}
-
-
-def measure(kind: str, change_days: Callable[[Context, pl.DataFrame], pl.DataFrame], after_d: str):
-    def register(fn):
-        MEASURES[kind] = MeasureKind(fn, change_days, after_d)
-        return fn
-    return register
 
 
 def _after_closure(ctx: Context) -> bool:
@@ -94,10 +71,27 @@ def _incomplete_text(ctx: Context) -> pl.Expr:
             + pl.lit(", before attachment on ") + iso(pl.col("attachment_date")))
 
 
-def _dates_text(column: str, limit: int = 5) -> pl.Expr:
-    dates = pl.col(column).drop_nulls().sort()
-    text = dates.head(limit).dt.strftime("%Y-%m-%d").str.join(", ")
-    return pl.when(dates.len() > limit).then(text + pl.lit(", ...")).otherwise(text)
+WINDOW_SCHEMA = {"family_id": pl.String, "at": pl.Date, "what": pl.String, "start": pl.Date, "end": pl.Date}
+
+
+def _day_after(day: pl.Expr) -> pl.Expr:
+    return day + pl.duration(days=1)
+
+
+def _measured_window(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    """The days (S, D] a quiet-window measure counts in, whether or not it is complete yet."""
+    framed = _window(ctx, points, ctx.rule["months"])
+    return framed.select(*POINT_KEYS, pl.lit(f"measured window ({ctx.rule['months']} months)").alias("what"),
+                         _day_after(pl.col("window_start")).alias("start"), pl.col("at").alias("end")).cast(WINDOW_SCHEMA)
+
+
+def _windows_with_before(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    """The measured window, and the window before attachment it is compared with."""
+    months = ctx.rule["months"]
+    before = points.select(*POINT_KEYS, pl.lit(f"before attachment ({months} months)").alias("what"),
+                           _day_after(add_months(pl.col("attachment_date"), -months)).alias("start"),
+                           pl.col("attachment_date").alias("end")).cast(WINDOW_SCHEMA)
+    return pl.concat([before, _measured_window(ctx, points)])
 
 
 def _scoped_events(ctx: Context) -> pl.DataFrame:
@@ -140,7 +134,7 @@ def _with_counts(points: pl.DataFrame, counts: pl.DataFrame, name: str) -> pl.Da
     return points.join(counts, on=POINT_KEYS, how="left").with_columns(pl.col(name).fill_null(0))
 
 
-@measure("no_events", _events_window_change, SETTLES)
+@measure("no_events", _events_window_change, SETTLES, _measured_window)
 def no_events(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     points = _window(ctx, points, ctx.rule["months"])
     counts = _count_in_window(points, _scoped_events(ctx), "window_start", "at", "after")
@@ -155,7 +149,7 @@ def no_events(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     return frame.select(*POINT_KEYS, (pl.col("complete") & (pl.col("after") == 0)).alias("met"), ctx.evidence(evidence).alias("evidence"))
 
 
-@measure("events_reduced", _events_window_change, SETTLES)
+@measure("events_reduced", _events_window_change, SETTLES, _windows_with_before)
 def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     months = ctx.rule["months"]
     num, den = ratio(ctx.rule["reduction_percent"])
@@ -193,7 +187,7 @@ def _episodes_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
     return start.select("family_id", first_day_window_starts_from(pl.col("earliest_start"), ctx.rule["months"]).alias("at"))
 
 
-@measure("no_episodes", _episodes_change, SETTLES)
+@measure("no_episodes", _episodes_change, SETTLES, _measured_window)
 def no_episodes(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     points = _window(ctx, points, ctx.rule["months"])
     episodes = _scoped_episodes(ctx)
@@ -226,7 +220,15 @@ def _terms_change(ctx: Context, families: pl.DataFrame) -> pl.DataFrame:
     return families.select("family_id").join(pl.DataFrame({"at": ends}, schema={"at": pl.Date}), how="cross")
 
 
-@measure("attendance_sustained", _terms_change, STEPS)
+def _measured_terms(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    """The terms an attendance measure looks at: the most recent ones ending by D."""
+    terms = measured_terms(points.select(POINT_KEYS), ctx.records.terms, "at", ctx.rule["terms"])
+    return terms.filter(pl.col("term_id").is_not_null()).select(
+        *POINT_KEYS, (pl.lit("measured term ") + pl.col("term_id")).alias("what"), pl.col("term_start").alias("start"),
+        pl.col("term_end").alias("end")).cast(WINDOW_SCHEMA)
+
+
+@measure("attendance_sustained", _terms_change, STEPS, _measured_terms)
 def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     rule, records = ctx.rule, ctx.records
     count = rule["terms"]
@@ -301,8 +303,9 @@ def attendance_sustained(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     return frame.select(*POINT_KEYS, (enough & ok1 & ok2 & ok3).fill_null(False).alias("met"), ctx.evidence(evidence).alias("evidence"))
 
 
-@measure("score_improved", _no_days, FIXED)
-def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+def _score_run(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    """Per point: the baseline (date, score), the run of assessments at or above target that ends with the
+    latest (first and last dates), the day it must be seen again by, and the later assessments as text."""
     rule = ctx.rule
     scores = ctx.records.assessments.filter((pl.col("tool") == rule["tool"]) & (pl.col("domain") == rule["domain"]))
     joined = points.select(*POINT_KEYS, "attachment_date").join(scores, on="family_id").filter(
@@ -325,7 +328,25 @@ def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
          .str.strip_chars_end(".")).sort().str.join(", ").alias("seen"))
     frame = points.join(baseline, on=POINT_KEYS, how="left").join(run, on=POINT_KEYS, how="left").join(
         seen, on=POINT_KEYS, how="left")
-    again_by = add_months(pl.col("run_first"), rule["months"])
+    return frame.with_columns(add_months(pl.col("run_first"), rule["months"]).alias("again_by"))
+
+
+def _score_marks(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    """A scored measure looks at days, not a window: its baseline, the first assessment at target, and the day
+    the target must be seen again by."""
+    run = _score_run(ctx, points)
+    marks = [("baseline assessment", "baseline_date"), ("target first reached", "run_first"),
+             ("target to be seen again by", "again_by")]
+    return pl.concat([run.filter(pl.col(column).is_not_null()).select(
+        *POINT_KEYS, pl.lit(what).alias("what"), pl.col(column).alias("start"), pl.col(column).alias("end"))
+        for what, column in marks]).cast(WINDOW_SCHEMA)
+
+
+@measure("score_improved", _no_days, FIXED, _score_marks)
+def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
+    rule = ctx.rule
+    frame = _score_run(ctx, points)
+    again_by = pl.col("again_by")
     met = pl.col("baseline_date").is_not_null() & pl.col("run_first").is_not_null() & (pl.col("run_last") >= again_by)
     score_text = pl.col("baseline").cast(pl.String).str.strip_chars_end("0").str.strip_chars_end(".")
     evidence = pl.when(pl.col("baseline_date").is_null()).then(

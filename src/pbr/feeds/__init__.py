@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pbr.feeds.contract import contracts, table_for_stem
+from pbr.contract import contracts, table_for_stem  # noqa: F401  (re-exported)
 from pbr.feeds.read import ROW, SOURCE, ReadResult, SourceFile, read_path
 from pbr.feeds.validate import QUARANTINE_SCHEMA, Known, Validated, validate
 
@@ -53,7 +53,7 @@ def reports_for(read: ReadResult, validated: Validated | None) -> list[FileRepor
 
 
 def read_dataset(path: str | Path, themes: list[str], today: dt.date | None = None,
-                 require: tuple[str, ...] = ("families", "members")) -> Dataset:
+                 require: tuple[str, ...] = ("families", "members"), vocabularies: dict | None = None) -> Dataset:
     """Read and validate a data set for evaluation; refuses one with a file rejected whole."""
     read = read_path(path)
     rejected = [f for f in read.files if f.rejected]
@@ -66,7 +66,7 @@ def read_dataset(path: str | Path, themes: list[str], today: dt.date | None = No
         missing.append("terms")  # feeds.md: the term calendar is required when attendance is present
     if missing:
         raise DatasetError(f"{path}: no {', '.join(m + '.csv' for m in missing)} (required)")
-    validated = validate(read.files, themes, today=today)
+    validated = validate(read.files, themes, today=today, vocabularies=vocabularies)
     files = reports_for(read, validated)
     for report in files:
         report.loaded = report.rows_read - report.quarantined

@@ -12,9 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,14 +21,12 @@ import polars as pl
 from sqlalchemy import delete, select, tuple_, update
 
 from pbr.feeds import FileReport, Known, reports_for
-from pbr.feeds.contract import contracts
+from pbr.contract import contracts
 from pbr.feeds.read import ROW, SOURCE, read_path
 from pbr.feeds.validate import validate
+from pbr.periods import utc_now
 from pbr.store import Store, insert_frame, read_through_cursor
 from pbr.store.models import FEED_MODELS, Correction, IngestRun, QuarantineEntry
-
-PAUSE_ENV = "PBR_INGEST_PAUSE_SECONDS"  # test hook: sleep inside each file's transaction
-
 
 @dataclass
 class IngestResult:
@@ -85,13 +80,17 @@ def _known(store: Store) -> Known:
 
 
 def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | None = None,
-           progress: Callable[[str, int, int], None] | None = None, complete: bool = False) -> IngestResult:
+           progress: Callable[[str, int, int], None] | None = None, complete: bool = False,
+           vocabularies: dict | None = None, before_commit: Callable[[str], None] | None = None) -> IngestResult:
     """Load a folder, CSV or workbook. `progress(what, rows_done, rows_total)` is called as rows are written.
 
-    With `complete`, each file is its source's complete extract: see the module's docstring.
+    With `complete`, each file is its source's complete extract: see the module's docstring. Codes are checked
+    against `vocabularies` (the shipped lists by default). `before_commit(source)` is called inside each file's
+    transaction, its rows written, just before it commits.
     """
     read = read_path(path)
-    validated = validate(read.files, themes, today=today or dt.date.today(), known=_known(store))
+    validated = validate(read.files, themes, today=today or dt.date.today(), known=_known(store),
+                         vocabularies=vocabularies)
     reports = reports_for(read, validated)
     batch = uuid.uuid4().hex[:12]
     order = list(contracts())
@@ -109,26 +108,24 @@ def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | N
         def written(rows: int, what: str = source_file.source, before: int = done) -> None:
             if progress:
                 progress(what, before + rows, total)
-        _load_file(store, batch, source_file, report, good, bad, written, complete=complete)
+        _load_file(store, batch, source_file, report, good, bad, written, complete=complete,
+                   before_commit=before_commit)
         done += report.rows_read
         written(0, "", done)
     return IngestResult(files=[r for _, r in pairs], ignored=read.ignored)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _record_rejection(store: Store, batch: str, source_file, report: FileReport) -> None:
     with store.engine.begin() as connection:
         connection.execute(IngestRun.__table__.insert().values(
             batch=batch, source=source_file.source, table_name=source_file.table, file_path=str(source_file.path),
-            sha256=source_file.sha256, started_at=_now(), finished_at=_now(), rows_read=report.rows_read,
+            sha256=source_file.sha256, started_at=utc_now(), finished_at=utc_now(), rows_read=report.rows_read,
             status="rejected", message=report.rejected))
 
 
 def _load_file(store: Store, batch: str, source_file, report: FileReport, good: pl.DataFrame, bad: pl.DataFrame,
-               written: Callable[[int], None] | None = None, complete: bool = False) -> None:
+               written: Callable[[int], None] | None = None, complete: bool = False,
+               before_commit: Callable[[str], None] | None = None) -> None:
     table = source_file.table
     contract = contracts()[table]
     model = FEED_MODELS[table].__table__
@@ -138,7 +135,7 @@ def _load_file(store: Store, batch: str, source_file, report: FileReport, good: 
     with store.engine.begin() as connection:
         load_id = connection.execute(IngestRun.__table__.insert().values(
             batch=batch, source=source_file.source, table_name=table, file_path=str(source_file.path),
-            sha256=source_file.sha256, started_at=_now(), rows_read=report.rows_read, status="running")
+            sha256=source_file.sha256, started_at=utc_now(), rows_read=report.rows_read, status="running")
         ).inserted_primary_key[0]
         stamp = {"source": source_file.source, "load_id": load_id}
         if contract.key:
@@ -172,12 +169,10 @@ def _load_file(store: Store, batch: str, source_file, report: FileReport, good: 
             pl.col("table").alias("table_name"), pl.col("row").alias("row_number"), pl.col("column").alias("column_name"),
             "value", "reason", "family_id", "person_id"), {"load_id": load_id, "source": source_file.source})
         report.loaded, report.unchanged, report.quarantined = loaded, unchanged, bad.height
-        pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
-        if pause:
-            print(f"pausing inside the transaction for {source_file.source}", file=sys.stderr, flush=True)
-            time.sleep(pause)
+        if before_commit is not None:
+            before_commit(source_file.source)
         connection.execute(update(IngestRun.__table__).where(IngestRun.__table__.c.id == load_id).values(
-            finished_at=_now(), loaded=loaded, unchanged=unchanged, quarantined=bad.height, status="loaded",
+            finished_at=utc_now(), loaded=loaded, unchanged=unchanged, quarantined=bad.height, status="loaded",
             message=f"complete extract: retired {report.retired} records it no longer holds" if report.retired else None))
 
 
@@ -223,7 +218,7 @@ def _jsonable(value):
 
 
 def save_rows(store: Store, table: str, rows: list[dict], source: str, themes: list[str],
-              today: dt.date | None = None) -> dict[str, str]:
+              today: dt.date | None = None, vocabularies: dict | None = None) -> dict[str, str]:
     """Records typed into a form: validated by the ingest rules; saved whole, or nothing and the errors by column."""
     from pbr.feeds.read import SourceFile
 
@@ -234,7 +229,8 @@ def save_rows(store: Store, table: str, rows: list[dict], source: str, themes: l
         pl.int_range(2, len(rows) + 2).cast(pl.Int64).alias(ROW), pl.lit(source).alias(SOURCE))
     source_file = SourceFile(source=source, table=table, path=Path(source), sha256=hashlib.sha256(
         frame.write_csv().encode()).hexdigest(), frame=frame)
-    validated = validate([source_file], themes, today=today or dt.date.today(), known=_known(store))
+    validated = validate([source_file], themes, today=today or dt.date.today(), known=_known(store),
+                         vocabularies=vocabularies)
     bad = validated.quarantine
     if bad.height:
         errors: dict[str, str] = {}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pbr.feeds.contract import contracts, table_for_stem
+from pbr.contract import contracts, table_for_stem
 
 ROW = "__row"        # the row number a spreadsheet shows (header = 1)
 SOURCE = "__source"  # file name, or "file.xlsx:sheet"

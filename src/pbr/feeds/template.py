@@ -7,7 +7,7 @@ from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from pbr.feeds.contract import contracts
+from pbr.contract import contracts
 from pbr.resources import vocabularies
 from pbr.workbooks import HEADER_FILL, HEADER_FONT, new_workbook, save
 
@@ -22,9 +22,11 @@ HINTS = {
 }
 
 
-def write_template(path: str | Path, themes: list[str], tables: list[str] | None = None) -> Path:
+def write_template(path: str | Path, themes: list[str], tables: list[str] | None = None,
+                   codes: dict | None = None) -> Path:
+    """The workbook, its drop-downs listing `themes` and the code lists `codes` (the shipped ones by default)."""
     book = new_workbook()
-    vocab = vocabularies()
+    vocab = codes or vocabularies()
     for name, contract in contracts().items():
         if tables and name not in tables:
             continue

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pbr.feeds.contract import MAX_INTEGER, ColumnSpec, TableContract, contracts
+from pbr.contract import MAX_INTEGER, ColumnSpec, TableContract, contracts
 from pbr.feeds.read import ROW, SOURCE, SourceFile
 from pbr.money import pounds
-from pbr.resources import vocabularies
+from pbr.resources import vocabularies as shipped_vocabularies
 
 INDEX = "__i"
 REPEATED_KEY = "__repeated_key"
@@ -90,10 +90,46 @@ def _t(name: str) -> str:
     return f"__t_{name}"
 
 
+def _type_rules(spec: ColumnSpec, themes: list[str], vocab: dict) -> list[RowRule]:
+    """The check that a value is of its column's type (a date, a whole number, a known code, ...)."""
+    raw, typed = pl.col(spec.name), pl.col(_t(spec.name))
+    found: list[RowRule] = []
+    if spec.type == "date":
+        with_time = raw.str.contains(r"^\d{4}-\d{2}-\d{2}[ T]\d")
+        found.append(RowRule(f"{spec.name}|date", spec.name, raw.is_null() | typed.is_not_null(),
+                             pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(with_time).then(
+                                 pl.lit(" has a time of day: the column takes a date written YYYY-MM-DD")
+                             ).otherwise(pl.lit(" is not a date written YYYY-MM-DD"))))
+    elif spec.type == "int":
+        found.append(RowRule(f"{spec.name}|int", spec.name, raw.is_null() | typed.is_not_null(),
+                             pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(raw.str.contains(_PATTERNS["int"])).then(
+                                 pl.lit(f" is more than {MAX_INTEGER:,}, the most pbr stores")).otherwise(
+                                 pl.lit(" is not a whole number of 0 or more"))))
+    elif spec.type == "decimal":
+        found.append(RowRule(f"{spec.name}|decimal", spec.name, raw.is_null() | typed.is_not_null(),
+                             pl.lit(f"{spec.name} ") + _quote(raw) + pl.lit(" is not a plain decimal number")))
+    elif spec.type == "money":
+        found.append(RowRule(f"{spec.name}|money", spec.name, raw.is_null() | typed.is_not_null(),
+                             pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(raw.str.contains(_PATTERNS["money"])).then(
+                                 pl.lit(f" is more than {pounds(MAX_INTEGER)} either way, the most pbr stores"))
+                             .otherwise(pl.lit(" is not an amount in pounds with at most 2 decimal places"))))
+    elif spec.type == "code":
+        codes = vocab[spec.vocabulary]
+        found.append(RowRule(f"{spec.name}|code", spec.name, raw.is_null() | raw.is_in(codes),
+                             pl.lit(f"{spec.name} ") + _quote(raw)
+                             + pl.lit(f" is not a known code (one of {', '.join(codes)}; codes are case-sensitive)")))
+    elif spec.type == "indicator":
+        pattern = r"^(" + "|".join(re.escape(t) for t in themes) + r")\.\S+$"
+        found.append(RowRule(f"{spec.name}|indicator", spec.name, raw.is_null() | raw.str.contains(pattern),
+                             pl.lit(f"{spec.name} ") + _quote(raw)
+                             + pl.lit(f" must be <theme>.<detail> with a theme of the plan ({', '.join(themes)})")))
+    return found
+
+
 def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_nul: frozenset[str] = frozenset(),
-               too_long: frozenset[str] = frozenset()) -> list[RowRule]:
+               too_long: frozenset[str] = frozenset(), vocab: dict | None = None) -> list[RowRule]:
     """The checks of each row. `with_nul` and `too_long` name the columns found to need those checks at all."""
-    vocab = vocabularies()
+    vocab = vocab or shipped_vocabularies()
     rules: list[RowRule] = []
     for spec in contract.columns.values():
         raw, typed = pl.col(spec.name), pl.col(_t(spec.name))
@@ -108,35 +144,7 @@ def _row_rules(contract: TableContract, themes: list[str], today: dt.date, with_
         if spec.required:
             rules.append(RowRule(f"{spec.name}|required", spec.name, raw.is_not_null(),
                                  pl.lit(f"{spec.name} is empty but is required")))
-        if spec.type == "date":
-            with_time = raw.str.contains(r"^\d{4}-\d{2}-\d{2}[ T]\d")
-            rules.append(RowRule(f"{spec.name}|date", spec.name, raw.is_null() | typed.is_not_null(),
-                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(with_time).then(
-                                     pl.lit(" has a time of day: the column takes a date written YYYY-MM-DD")
-                                 ).otherwise(pl.lit(" is not a date written YYYY-MM-DD"))))
-        elif spec.type == "int":
-            rules.append(RowRule(f"{spec.name}|int", spec.name, raw.is_null() | typed.is_not_null(),
-                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(raw.str.contains(_PATTERNS["int"])).then(
-                                     pl.lit(f" is more than {MAX_INTEGER:,}, the most pbr stores")).otherwise(
-                                     pl.lit(" is not a whole number of 0 or more"))))
-        elif spec.type == "decimal":
-            rules.append(RowRule(f"{spec.name}|decimal", spec.name, raw.is_null() | typed.is_not_null(),
-                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.lit(" is not a plain decimal number")))
-        elif spec.type == "money":
-            rules.append(RowRule(f"{spec.name}|money", spec.name, raw.is_null() | typed.is_not_null(),
-                                 pl.lit(f"{spec.name} ") + _quote(raw) + pl.when(raw.str.contains(_PATTERNS["money"])).then(
-                                     pl.lit(f" is more than {pounds(MAX_INTEGER)} either way, the most pbr stores"))
-                                 .otherwise(pl.lit(" is not an amount in pounds with at most 2 decimal places"))))
-        elif spec.type == "code":
-            codes = vocab[spec.vocabulary]
-            rules.append(RowRule(f"{spec.name}|code", spec.name, raw.is_null() | raw.is_in(codes),
-                                 pl.lit(f"{spec.name} ") + _quote(raw)
-                                 + pl.lit(f" is not a known code (one of {', '.join(codes)}; codes are case-sensitive)")))
-        elif spec.type == "indicator":
-            pattern = r"^(" + "|".join(re.escape(t) for t in themes) + r")\.\S+$"
-            rules.append(RowRule(f"{spec.name}|indicator", spec.name, raw.is_null() | raw.str.contains(pattern),
-                                 pl.lit(f"{spec.name} ") + _quote(raw)
-                                 + pl.lit(f" must be <theme>.<detail> with a theme of the plan ({', '.join(themes)})")))
+        rules += _type_rules(spec, themes, vocab)
         if spec.not_future:
             rules.append(RowRule(f"{spec.name}|not_future", spec.name, typed.is_null() | (typed <= pl.lit(today)),
                                  pl.lit(f"{spec.name} ") + raw + pl.lit(f" is after the day of loading ({today.isoformat()})")))
@@ -290,100 +298,132 @@ def _empty_quarantine() -> pl.DataFrame:
     return pl.DataFrame(schema=QUARANTINE_SCHEMA)
 
 
-def validate(files: list[SourceFile], themes: list[str], today: dt.date | None = None,
-             known: Known | None = None) -> Validated:
-    """Validate every readable file of a load together (keys and references cross files)."""
-    today = today or dt.date.today()
-    known = known or Known()
-    by_table: dict[str, list[pl.DataFrame]] = {}
-    read_problems: dict[str, list[pl.DataFrame]] = {}
-    may_hold_nul: set[str] = set()
-    for f in files:
-        if f.rejected is None and f.frame is not None:
-            by_table.setdefault(f.table, []).append(f.frame)
-            if f.may_hold_nul:
-                may_hold_nul.add(f.table)
-            if f.row_problems is not None and f.row_problems.height:
-                read_problems.setdefault(f.table, []).append(f.row_problems.with_columns(pl.lit(f.source).alias(SOURCE)))
+@dataclass
+class _Load:
+    """The rows of one load by table, with what reading found out about them."""
+    by_table: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    read_problems: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    may_hold_nul: set[str] = field(default_factory=set)
 
-    def typing(name: str, contract: TableContract) -> pl.LazyFrame:
-        frames = by_table.get(name)
+    @classmethod
+    def of(cls, files: list[SourceFile]) -> _Load:
+        load = cls()
+        for f in files:
+            if f.rejected is not None or f.frame is None:
+                continue
+            load.by_table.setdefault(f.table, []).append(f.frame)
+            if f.may_hold_nul:
+                load.may_hold_nul.add(f.table)
+            if f.row_problems is not None and f.row_problems.height:
+                load.read_problems.setdefault(f.table, []).append(
+                    f.row_problems.with_columns(pl.lit(f.source).alias(SOURCE)))
+        return load
+
+    def typing(self, name: str, contract: TableContract) -> pl.LazyFrame:
+        frames = self.by_table.get(name)
         frame = (pl.concat(frames, how="vertical") if frames
                  else pl.DataFrame(schema={**{c: pl.String for c in contract.columns}, ROW: pl.Int64, SOURCE: pl.String}))
         repeated = [(pl.len().over(list(contract.key)) > 1).alias(REPEATED_KEY)] if contract.key else []
         return frame.lazy().with_row_index(INDEX).with_columns(pl.col(INDEX).cast(pl.Int64)).with_columns(
             [_typed(spec).alias(_t(spec.name)) for spec in contract.columns.values()] + repeated)
 
+
+def _failures(load: _Load, name: str, contract: TableContract, frame: pl.DataFrame, parents: _Parents,
+              checks: tuple[list[str], dt.date, dict]) -> pl.DataFrame | None:
+    """(INDEX, column, reason) for every fault of every row of one table, or None when there is none."""
+    themes, today, codes = checks
+    # each looked for in one pass first: a rule in every file would cost a pass each for what is rare
+    with_nul = frozenset(c for c in contract.columns if name in load.may_hold_nul
+                         and frame.get_column(c).str.contains(NUL, literal=True).any())
+    too_long = frozenset(c.name for c in contract.columns.values() if c.max_length is not None
+                         and (frame.get_column(c.name).str.len_bytes().max() or 0) > c.max_length)  # bytes >= chars
+    rules = _row_rules(contract, themes, today, with_nul, too_long, codes)
+    found = []
+    if name in load.read_problems:  # first: a row's own shape explains its other faults
+        found.append(_problem_rows(frame, load.read_problems[name]))
+    if frame.height:
+        found.append(_failure_reasons(frame, _pandera_failures(frame, rules), rules))
+    if contract.key:
+        found.append(_duplicate_keys(frame, contract.key))
+    if contract.no_overlap:
+        found.append(_overlapping_terms(frame, *contract.no_overlap))
+    found.append(_reference_failures(frame, contract, parents))
+    found = [f for f in found if f.height]
+    return pl.concat(found) if found else None
+
+
+def _bad_rows(frame: pl.DataFrame, failures: pl.DataFrame | None) -> pl.DataFrame:
+    """The rows at fault, each once, with its columns and reasons joined."""
+    if failures is None:
+        return frame.clear().with_columns(pl.lit(None, pl.String).alias("column"), pl.lit(None, pl.String).alias("reason"),
+                                          pl.lit(None, pl.String).alias("__first"))
+    per_row = failures.group_by(INDEX, maintain_order=True).agg(
+        pl.col("column").unique(maintain_order=True).str.join(", ").alias("column"),
+        pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),
+        pl.col("column").first().alias("__first"),
+    )
+    return frame.join(per_row, on=INDEX, how="inner").sort(INDEX)
+
+
+def _quarantine_entries(bad: pl.DataFrame, name: str, contract: TableContract,
+                        member_families: list[pl.DataFrame]) -> pl.DataFrame:
+    """QUARANTINE_SCHEMA rows of one table, each linked to its family so a held family can be found."""
+    if "family_id" in contract.columns:
+        bad = bad.with_columns(pl.col("family_id").alias("__fam"))
+    elif "person_id" in contract.columns:
+        person_family = pl.concat(member_families).unique(subset="person_id", keep="last") if bad.height \
+            else pl.DataFrame(schema={"person_id": pl.String, "family_id": pl.String})
+        bad = bad.join(person_family.rename({"family_id": "__fam"}), on="person_id", how="left")
+    else:
+        bad = bad.with_columns(pl.lit(None, pl.String).alias("__fam"))
+    first_value = pl.lit(None, pl.String)
+    for column, spec in contract.columns.items():
+        # names and postcodes go only into the returns that need them, never into the quarantine
+        value = pl.lit(PERSONAL_WITHHELD) if spec.personal else pl.col(column)
+        first_value = pl.when(pl.col("__first") == column).then(value).otherwise(first_value)
+    return bad.select(
+        pl.col(SOURCE).alias("source"), pl.lit(name).alias("table"), pl.col(ROW).alias("row"),
+        "column", first_value.alias("value"), "reason", pl.col("__fam").alias("family_id"),
+        (pl.col("person_id") if "person_id" in contract.columns else pl.lit(None, pl.String)).alias("person_id"),
+    )
+
+
+def _remember_parents(parents: _Parents, name: str, contract: TableContract, typed: pl.DataFrame, bad: pl.DataFrame,
+                      known: Known) -> None:
+    """A table's good and held ids, for the tables that refer to it."""
+    if not (contract.key and len(contract.key) == 1):
+        return
+    key = contract.key[0]
+    known_ids = getattr(known, name, None) if name in ("families", "members", "terms") else None
+    stored = known_ids.select(key) if known_ids is not None else pl.DataFrame(schema={key: pl.String})
+    parents.good[name] = pl.concat([typed.select(key), stored]).unique()
+    parents.held[name] = bad.filter(pl.col(key).is_not_null()).group_by(key).agg(
+        (pl.col(SOURCE).first() + pl.lit(" row ") + pl.col(ROW).first().cast(pl.String)).alias("__where"))
+
+
+def validate(files: list[SourceFile], themes: list[str], today: dt.date | None = None,
+             known: Known | None = None, vocabularies: dict | None = None) -> Validated:
+    """Validate every readable file of a load together (keys and references cross files), codes against the
+    code lists given (the shipped ones by default)."""
+    checks = (themes, today or dt.date.today(), vocabularies or shipped_vocabularies())
+    known = known or Known()
+    load = _Load.of(files)
     # every table's values are typed, and its repeated keys found, side by side: neither needs another table
-    typed_frames = dict(zip(contracts(), pl.collect_all([typing(n, c) for n, c in contracts().items()])))
+    typed_frames = dict(zip(contracts(), pl.collect_all([load.typing(n, c) for n, c in contracts().items()])))
     parents = _Parents()
     member_families = [known.members]  # person -> family, for linking quarantined rows to families
     tables: dict[str, pl.DataFrame] = {}
     quarantine_parts: list[pl.DataFrame] = []
     for name, contract in contracts().items():
         frame = typed_frames[name]
-
-        # each looked for in one pass first: a rule in every file would cost a pass each for what is rare
-        with_nul = frozenset(c for c in contract.columns if name in may_hold_nul
-                             and frame.get_column(c).str.contains(NUL, literal=True).any())
-        too_long = frozenset(c.name for c in contract.columns.values() if c.max_length is not None
-                             and (frame.get_column(c.name).str.len_bytes().max() or 0) > c.max_length)  # bytes >= chars
-        rules = _row_rules(contract, themes, today, with_nul, too_long)
-        failures = _failure_reasons(frame, _pandera_failures(frame, rules), rules) if frame.height else None
-        extra = []
-        if name in read_problems:  # first: a row's own shape explains its other faults
-            failures = pl.concat([_problem_rows(frame, read_problems[name]), *([failures] if failures is not None else [])])
-        if contract.key:
-            extra.append(_duplicate_keys(frame, contract.key))
-        if contract.no_overlap:
-            extra.append(_overlapping_terms(frame, *contract.no_overlap))
-        extra.append(_reference_failures(frame, contract, parents))
-        all_failures = pl.concat([f for f in [failures, *extra] if f is not None and f.height])  \
-            if any(f is not None and f.height for f in [failures, *extra]) else None
-
-        if all_failures is not None:
-            per_row = all_failures.group_by(INDEX, maintain_order=True).agg(
-                pl.col("column").unique(maintain_order=True).str.join(", ").alias("column"),
-                pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),
-                pl.col("column").first().alias("__first"),
-            )
-            bad = frame.join(per_row, on=INDEX, how="inner").sort(INDEX)
-        else:
-            bad = frame.clear().with_columns(pl.lit(None, pl.String).alias("column"), pl.lit(None, pl.String).alias("reason"),
-                                             pl.lit(None, pl.String).alias("__first"))
+        bad = _bad_rows(frame, _failures(load, name, contract, frame, parents, checks))
         good = frame.filter(~pl.col(INDEX).is_in(bad.get_column(INDEX).implode())) if bad.height else frame
-
-        # Link each row of this table to a family, so a held family can be found.
         if name == "members":
             member_families.append(frame.select("person_id", "family_id").drop_nulls())
-        if "family_id" in contract.columns:
-            bad = bad.with_columns(pl.col("family_id").alias("__fam"))
-        elif "person_id" in contract.columns:
-            person_family = pl.concat(member_families).unique(subset="person_id", keep="last") if bad.height \
-                else pl.DataFrame(schema={"person_id": pl.String, "family_id": pl.String})
-            bad = bad.join(person_family.rename({"family_id": "__fam"}), on="person_id", how="left")
-        else:
-            bad = bad.with_columns(pl.lit(None, pl.String).alias("__fam"))
-        first_value = pl.lit(None, pl.String)
-        for column, spec in contract.columns.items():
-            # names and postcodes go only into the impact-study return, never into the quarantine
-            value = pl.lit(PERSONAL_WITHHELD) if spec.personal else pl.col(column)
-            first_value = pl.when(pl.col("__first") == column).then(value).otherwise(first_value)
-        quarantine_parts.append(bad.select(
-            pl.col(SOURCE).alias("source"), pl.lit(name).alias("table"), pl.col(ROW).alias("row"),
-            "column", first_value.alias("value"), "reason", pl.col("__fam").alias("family_id"),
-            (pl.col("person_id") if "person_id" in contract.columns else pl.lit(None, pl.String)).alias("person_id"),
-        ))
-
+        quarantine_parts.append(_quarantine_entries(bad, name, contract, member_families))
         typed = good.select([pl.col(_t(c)).alias(c) for c in contract.columns] + [ROW, SOURCE])
         tables[name] = typed
-        if contract.key and len(contract.key) == 1:
-            key = contract.key[0]
-            known_ids = getattr(known, name, None) if name in ("families", "members", "terms") else None
-            stored = known_ids.select(key) if known_ids is not None else pl.DataFrame(schema={key: pl.String})
-            parents.good[name] = pl.concat([typed.select(key), stored]).unique()
-            parents.held[name] = bad.filter(pl.col(key).is_not_null()).group_by(key).agg(
-                (pl.col(SOURCE).first() + pl.lit(" row ") + pl.col(ROW).first().cast(pl.String)).alias("__where"))
+        _remember_parents(parents, name, contract, typed, bad, known)
     quarantine = pl.concat(quarantine_parts) if quarantine_parts else _empty_quarantine()
     shown = [pl.col(c).str.replace_all(NUL, "\u2400", literal=True) for c in ("value", "reason", "family_id", "person_id")]
     # an identifier too long to be stored links the entry to no family or member

@@ -10,6 +10,7 @@ import polars as pl
 from sqlalchemy import select
 
 from pbr.jobs.config import ConfigError, JobsConfig, load_config
+from pbr.settings import Settings
 from pbr.store import Store
 from pbr.store.models import JobRun
 
@@ -50,8 +51,9 @@ def sync_jobs(scheduler, config: JobsConfig, config_path: str | None, database_u
     return changed
 
 
-def run_scheduler(store: Store, config_path: str | None, say=print) -> None:
-    """Run in the foreground until SIGTERM or SIGINT, then stop cleanly."""
+def run_scheduler(settings: Settings, store: Store, config_path: str | None, say=print) -> None:
+    """Run in the foreground until SIGTERM or SIGINT, then stop cleanly; each job builds its context from
+    `settings`."""
     import pbr.jobs.runner as runner
 
     config = load_config(config_path)
@@ -60,7 +62,7 @@ def run_scheduler(store: Store, config_path: str | None, say=print) -> None:
     if abandoned:
         say(f"recorded as interrupted, left running by a scheduler that has gone: {', '.join(abandoned)}")
     scheduler = build_scheduler(store)
-    runner.attach(scheduler)
+    runner.attach(scheduler, settings)
     stopping = threading.Event()
 
     def halt():

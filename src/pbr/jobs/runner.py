@@ -11,8 +11,11 @@ import traceback
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from pbr.context import AppContext
 from pbr.jobs.config import JobsConfig, load_config
 from pbr.jobs.tasks import TASKS
+from pbr.periods import utc_now
+from pbr.settings import Settings
 from pbr.store import Store
 from pbr.store.models import JobLease, JobRun
 
@@ -20,8 +23,8 @@ LEASE = JobLease.__table__
 RUNS = JobRun.__table__
 LEASE_SECONDS = 6 * 3600
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
-PAUSE_ENV = "PBR_JOB_PAUSE_SECONDS"  # test hook: hold the lease this long, to show two schedulers never overlap
 scheduler = None  # the running scheduler, for retries; None for `pbr jobs run`
+settings = Settings()  # what the process's edge (`pbr scheduler run`, `pbr jobs run`) was configured with
 # APScheduler's shutdown holds its job-store lock while it waits for running jobs, so a job that adds its retry
 # after shutdown began would wait for that lock forever. Retries are added under this lock, and none after stop;
 # the stop also waits for running jobs itself (`wait_until_idle`) before it calls shutdown.
@@ -32,11 +35,12 @@ _active_jobs = 0  # jobs of this process between their start and their end
 _active_runs: dict[int, tuple[str, Store]] = {}  # run id -> (job id, its store), once the run is recorded
 
 
-def attach(running) -> None:
-    """The scheduler this process runs: a failing job schedules its retry on it."""
-    global scheduler, _stopping
+def attach(running, configured: Settings) -> None:
+    """The scheduler this process runs (a failing job schedules its retry on it) and the settings its jobs build
+    their context from."""
+    global scheduler, settings, _stopping
     with _retry_lock:
-        scheduler, _stopping = running, False
+        scheduler, settings, _stopping = running, configured, False
 
 
 def stop_retries() -> None:
@@ -98,7 +102,7 @@ def recover_abandoned(store: Store) -> list[str]:
 
 def _mark_interrupted(connection, run_id: int, reason: str) -> None:
     connection.execute(update(RUNS).where((RUNS.c.id == run_id) & (RUNS.c.outcome == "running")).values(
-        finished_at=_now(), outcome="interrupted", error=reason))
+        finished_at=utc_now(), outcome="interrupted", error=reason))
 
 
 def _alive(owner: str) -> bool:
@@ -115,12 +119,8 @@ def _alive(owner: str) -> bool:
     return True
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def _acquire(store: Store, job_id: str) -> bool:
-    now = _now()
+    now = utc_now()
     with store.engine.begin() as connection:
         try:
             connection.execute(insert(LEASE).values(job_id=job_id, owner=None, until=None))
@@ -139,8 +139,10 @@ def _release(store: Store, job_id: str) -> None:
             owner=None, until=None))
 
 
-def run_job(job_id: str, config_path: str | None, database_url: str, attempt: int = 1) -> str:
-    """Run a job once and record it; returns its outcome (ok, failed, skipped)."""
+def run_job(job_id: str, config_path: str | None, database_url: str, attempt: int = 1,
+            configured: Settings | None = None) -> str:
+    """Run a job once and record it; returns its outcome (ok, failed, skipped). The job's context is built from
+    `configured`, or from the settings of the process's scheduler, each time it runs."""
     global _active_jobs
     with _active:
         _active_jobs += 1
@@ -149,11 +151,12 @@ def run_job(job_id: str, config_path: str | None, database_url: str, attempt: in
         store = Store(database_url)
         config = load_config(config_path)
         with store.engine.begin() as connection:
-            run_id = connection.execute(insert(RUNS).values(job_id=job_id, attempt=attempt, started_at=_now(),
+            run_id = connection.execute(insert(RUNS).values(job_id=job_id, attempt=attempt, started_at=utc_now(),
                                                             outcome="running", host=OWNER)).inserted_primary_key[0]
         with _active:
             _active_runs[run_id] = (job_id, store)
-        return _run_recorded(job_id, config_path, database_url, store, config, run_id, attempt)
+        context = (configured or settings).overridden(database_url=database_url)
+        return _run_recorded(job_id, config_path, context, store, config, run_id, attempt)
     finally:
         with _active:
             _active_jobs -= 1
@@ -161,22 +164,20 @@ def run_job(job_id: str, config_path: str | None, database_url: str, attempt: in
             _active.notify_all()
 
 
-def _run_recorded(job_id: str, config_path: str | None, database_url: str, store: Store, config: JobsConfig,
+def _run_recorded(job_id: str, config_path: str | None, configured: Settings, store: Store, config: JobsConfig,
                   run_id: int, attempt: int) -> str:
     if not _acquire(store, job_id):
         _finish(store, run_id, "skipped", None, "another scheduler is running this job")
         return "skipped"
     try:
-        if float(os.environ.get(PAUSE_ENV, "0") or 0):
-            import time
-            time.sleep(float(os.environ[PAUSE_ENV]))
-        counts = TASKS[job_id](config, store)
+        # the plan, money parameters and code lists are read each time a job runs: a change needs no restart
+        counts = TASKS[job_id](config, AppContext.from_settings(configured, store=store))
         _finish(store, run_id, "ok", counts, None)
         return "ok"
     except Exception as error:  # a failing job is recorded and retried; it never stops the scheduler
         _finish(store, run_id, "failed", None, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")
         if scheduler is not None and attempt < config.max_attempts:
-            _schedule_retry(job_id, config_path, database_url, attempt + 1, config.retry_delay_seconds)
+            _schedule_retry(job_id, config_path, store.url, attempt + 1, config.retry_delay_seconds)
         return "failed"
     finally:
         _release(store, job_id)
@@ -188,11 +189,11 @@ def _schedule_retry(job_id: str, config_path: str | None, database_url: str, att
             print(f"{job_id}: no retry scheduled, the scheduler is stopping (the next scheduled run stands)", flush=True)
             return
         scheduler.add_job("pbr.jobs.runner:run_job", "date", args=[job_id, config_path, database_url, attempt],
-                          run_date=_now() + dt.timedelta(seconds=delay), id=f"{job_id}:retry", replace_existing=True)
+                          run_date=utc_now() + dt.timedelta(seconds=delay), id=f"{job_id}:retry", replace_existing=True)
 
 
 def _finish(store: Store, run_id: int, outcome: str, counts: dict | None, error: str | None) -> None:
     with store.engine.begin() as connection:
         connection.execute(update(RUNS).where(RUNS.c.id == run_id).values(
-            finished_at=_now(), outcome=outcome, counts=json.dumps(counts, default=str) if counts else None,
+            finished_at=utc_now(), outcome=outcome, counts=json.dumps(counts, default=str) if counts else None,
             error=error))

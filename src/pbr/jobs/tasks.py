@@ -1,4 +1,5 @@
-"""What each scheduled job does. Each returns counts for the run log; each calls the layers below."""
+"""What each scheduled job does. Each takes the configuration and the application context, returns counts for
+the run log, and calls the layers below."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,12 +11,13 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import delete, insert, select
 
-from pbr.feeds.contract import contracts, table_for_stem
+from pbr import periods
+from pbr.context import AppContext
+from pbr.contract import contracts, table_for_stem
 from pbr.feeds.read import file_sha256, is_lock_file
 from pbr.jobs.config import JobsConfig
 from pbr.outputs import remove_stale_partials
-from pbr.plan import load_plan
-from pbr.store import Store, insert_frame
+from pbr.store import insert_frame
 from pbr.store.models import DecisionSnapshot, DecisionSnapshotRow, IngestRun
 
 FEED_SUFFIXES = {".csv", ".xlsx"}
@@ -45,15 +47,15 @@ def ready_files(folder: Path, stable_seconds: float) -> list[Path]:
 
 def _move(path: Path, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{path.name}"
+    target = folder / f"{periods.utc_now():%Y%m%dT%H%M%S}-{path.name}"
     shutil.move(str(path), target)
     return target
 
 
-def inbox(config: JobsConfig, store: Store) -> dict:
+def inbox(config: JobsConfig, ctx: AppContext) -> dict:
     from pbr.feeds.ingest import ingest
 
-    themes = load_plan().theme_codes
+    store = ctx.store
     counts = {"files": 0, "loaded": 0, "quarantined": 0, "unchanged": 0, "retired": 0, "rejected": 0, "duplicates": 0}
     for path in ready_files(config.inbox, config.stable_seconds):
         sha = file_sha256(path)
@@ -64,7 +66,8 @@ def inbox(config: JobsConfig, store: Store) -> dict:
             counts["duplicates"] += 1
             _move(path, config.inbox / "archive" / "duplicates")
             continue
-        result = ingest(path, store, themes, complete=config.complete_extracts)
+        result = ingest(path, store, ctx.plan.theme_codes, today=ctx.today(), complete=config.complete_extracts,
+                        vocabularies=ctx.vocabularies)
         counts["files"] += 1
         if result.rejected or not result.files:
             counts["rejected"] += 1
@@ -78,15 +81,14 @@ def inbox(config: JobsConfig, store: Store) -> dict:
     return counts
 
 
-def nightly_evaluation(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
+def nightly_evaluation(config: JobsConfig, ctx: AppContext) -> dict:
     from pbr.evaluate import evaluate
 
-    day = today or dt.date.today()
-    plan = load_plan()
-    decisions = evaluate(as_of=day, plan=plan, database_url=store.url).decisions
+    day, plan, store = ctx.today(), ctx.plan, ctx.store
+    decisions = evaluate(as_of=day, plan=plan, store=store).decisions
     with store.engine.begin() as connection:
         snapshot = connection.execute(insert(DecisionSnapshot.__table__).values(
-            as_of=day, taken_at=dt.datetime.now(dt.timezone.utc), plan_sha256=plan.sha256, families=decisions.height,
+            as_of=day, taken_at=ctx.now(), plan_sha256=plan.sha256, families=decisions.height,
             eligible=decisions.filter(decisions["eligible"]).height,
             claimable=decisions.filter(decisions["claimable"]).height)).inserted_primary_key[0]
         rows = decisions.select("family_id", "eligible", "ssp_met", "ce_met", "claimable",
@@ -110,10 +112,10 @@ def prune_snapshots(connection, before: dt.date) -> int:
     return len(old)
 
 
-def claim_preparation(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
+def claim_preparation(config: JobsConfig, ctx: AppContext) -> dict:
     import pbr.claims as claims
 
-    day = today or dt.date.today()
+    day, store = ctx.today(), ctx.store
     counts = {"prepared": 0, "sampled_kept": 0, "evidence_date_ahead": 0}
     for window in config.windows:
         if not window.closes - dt.timedelta(days=config.days_before_close) <= day <= window.closes:
@@ -127,37 +129,33 @@ def claim_preparation(config: JobsConfig, store: Store, today: dt.date | None = 
         if "sampled" in statuses:  # the auditor is at work on its sample: rebuilding would discard it
             counts["sampled_kept"] += 1
             continue
-        claims.prepare(store, window.window, window.evidence_date, load_plan(), actor="scheduler",
-                       opens=window.opens, closes=window.closes, today=day)
+        claims.prepare(store, window.window, window.evidence_date, ctx.plan, actor="scheduler",
+                       opens=window.opens, closes=window.closes, parameters=ctx.parameters, today=day)
         counts["prepared"] += 1
     return counts
 
 
-def progress_return(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
+def progress_return(config: JobsConfig, ctx: AppContext) -> dict:
     from pbr.returns.progress import write_progress_return
 
-    day = today or dt.date.today()
-    q = (day.month - 1) // 3  # the quarter just ended
-    year, quarter = (day.year - 1, 4) if q == 0 else (day.year, q)
-    path = config.reports / f"progress-return-{year}-Q{quarter}.xlsx"
+    quarter = periods.quarter_before(ctx.today())  # the quarter just ended
+    path = config.reports / f"progress-return-{quarter.name}.xlsx"
     # a run the scheduler's stop cut short left its temporary file; the job's lease means no other run is writing
     cleared = remove_stale_partials(path, older_than_seconds=STALE_PARTIAL_SECONDS)
     counts = {"cleared": cleared} if cleared else {}
     if path.exists():
         return {"written": 0, **counts}
-    write_progress_return(store, load_plan(), f"{year}-Q{quarter}", path)
+    write_progress_return(ctx.store, ctx.plan, quarter.name, path)
     return {"written": 1, "file": os.fspath(path.name), **counts}
 
 
-def retention(config: JobsConfig, store: Store, today: dt.date | None = None) -> dict:
+def retention(config: JobsConfig, ctx: AppContext) -> dict:
     from pbr.store.retention import redact_closed_before
 
     if config.retention_years is None:
         raise ValueError("retention is not configured: give retention.years_after_closure in the configuration")
-    day = today or dt.date.today()
-    # the same day-of-month that many years back; 29 February falls back to the 28th
-    closed_before = (pl.Series([day]).dt.offset_by(f"-{config.retention_years}y"))[0]
-    done = redact_closed_before(store, closed_before, actor="scheduler")
+    closed_before = periods.add_years_to(ctx.today(), -config.retention_years)
+    done = redact_closed_before(ctx.store, closed_before, actor="scheduler")
     return {"closed_before": closed_before.isoformat(), "families": done.families, "people": done.people}
 
 

@@ -5,8 +5,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from pbr.resources import vocabularies
-
 
 class ParamError(ValueError):
     """A parameter value that does not fit its type; the message says what it must be."""
@@ -58,23 +56,30 @@ def _choice(*options: str) -> Callable[[Any], str]:
     return check
 
 
-def _codes(vocabulary: str) -> Callable[[Any], tuple[str, ...]]:
-    def check(value: Any) -> tuple[str, ...]:
-        known = vocabularies()[vocabulary]
-        if not isinstance(value, list) or not value:
-            raise ParamError(f"must be a non-empty list of {vocabulary} codes")
-        unknown = [v for v in value if v not in known]
-        if unknown:
-            raise ParamError(f"unknown {vocabulary} {', '.join(map(str, unknown))} (known: {', '.join(known)})")
-        return tuple(value)
-    return check
+def known_codes(value: Any, vocabulary: str, codes: dict) -> tuple[str, ...]:
+    """A non-empty list of codes of one of the code lists the plan is read with."""
+    known = codes[vocabulary]
+    if not isinstance(value, list) or not value:
+        raise ParamError(f"must be a non-empty list of {vocabulary} codes")
+    unknown = [v for v in value if v not in known]
+    if unknown:
+        raise ParamError(f"unknown {vocabulary} {', '.join(map(str, unknown))} (known: {', '.join(known)})")
+    return tuple(value)
 
 
 @dataclass(frozen=True)
 class Param:
-    check: Callable[[Any], Any]
+    check: Callable[[Any], Any] | None = None
     required: bool = True
     default: Any = None
+    vocabulary: str | None = None  # a list of codes of this code list, checked against the lists in use
+
+    def read(self, value: Any, codes: dict) -> Any:
+        return known_codes(value, self.vocabulary, codes) if self.vocabulary else self.check(value)
+
+
+def _codes(vocabulary: str) -> Param:
+    return Param(vocabulary=vocabulary)
 
 
 SCOPE = Param(_choice("family", "flagged"), required=False, default="family")
@@ -84,9 +89,9 @@ WINDOW_AFTER = Param(_choice("attachment", "closure"), required=False, default="
 
 ELIGIBILITY_KINDS: dict[str, dict[str, Param]] = {
     "recorded_indicator": {},
-    "event_count": {"event_types": Param(_codes("event_type")), "min_count": Param(_whole(1))},
+    "event_count": {"event_types": _codes("event_type"), "min_count": Param(_whole(1))},
     "episode_open": {
-        "episode_types": Param(_codes("episode_type")),
+        "episode_types": _codes("episode_type"),
         "at_attachment": Param(_bool, required=False, default=False),
     },
     "attendance_below": {
@@ -97,16 +102,16 @@ ELIGIBILITY_KINDS: dict[str, dict[str, Param]] = {
 }
 
 PROGRESS_KINDS: dict[str, dict[str, Param]] = {
-    "no_events": {"event_types": Param(_codes("event_type")), "months": Param(_whole(1)), "scope": SCOPE,
+    "no_events": {"event_types": _codes("event_type"), "months": Param(_whole(1)), "scope": SCOPE,
                   "window_after": WINDOW_AFTER},
     "events_reduced": {
-        "event_types": Param(_codes("event_type")),
+        "event_types": _codes("event_type"),
         "reduction_percent": Param(_percent),
         "months": Param(_whole(1)),
         "scope": SCOPE,
         "window_after": WINDOW_AFTER,
     },
-    "no_episodes": {"episode_types": Param(_codes("episode_type")), "months": Param(_whole(1)), "scope": SCOPE,
+    "no_episodes": {"episode_types": _codes("episode_type"), "months": Param(_whole(1)), "scope": SCOPE,
                     "window_after": WINDOW_AFTER},
     "attendance_sustained": {
         "max_absence_percent": Param(_percent),

@@ -10,13 +10,15 @@ from typing import Any
 import yaml
 
 from pbr.plan.kinds import COMMON_KEYS, ELIGIBILITY_KINDS, PROGRESS_KINDS, Param, ParamError, _whole
-from pbr.resources import default_plan_path, parse_yaml, plan_location, shipped_plans, vocabularies
+from pbr.resources import parse_yaml, plan_location, shipped_plan_path, shipped_plans
+from pbr.resources import vocabularies as shipped_vocabularies
 
 
 THEME_CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # the most characters a claim line's `themes_at_attachment` holds (pbr.store.models; a test keeps them equal)
 THEMES_LISTED_MAX = 300
 PLAN_NAME_MAX = 200  # pbr.store.models.Claim.plan_name
+DEFAULT_PROGRAMME = "troubled-families-2015"  # the money parameters of a plan that names no programme
 
 
 class PlanError(ValueError):
@@ -65,8 +67,11 @@ class Plan:
     benefit_rules: tuple[BenefitRule, ...]
     sha256: str
     source: str
+    programme: str = DEFAULT_PROGRAMME  # the key of the money parameters its claims are priced by
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     text: str = field(repr=False, compare=False, default="")  # the YAML as read, kept with a claim resting on it
+    # the code lists the plan was checked against; records are validated against the same lists
+    vocabularies: dict = field(repr=False, compare=False, default_factory=dict)
 
     @property
     def theme_codes(self) -> list[str]:
@@ -76,7 +81,7 @@ class Plan:
         return next(t for t in self.themes if t.code == code)
 
 
-def _rule(entry: Any, path: str, kinds: dict[str, dict[str, Param]], index: int) -> Rule:
+def _rule(entry: Any, path: str, kinds: dict[str, dict[str, Param]], index: int, codes: dict) -> Rule:
     if not isinstance(entry, dict):
         raise PlanError(f"{path}: must be a mapping with a kind")
     kind = entry.get("kind")
@@ -96,7 +101,7 @@ def _rule(entry: Any, path: str, kinds: dict[str, dict[str, Param]], index: int)
             params[name] = param.default
             continue
         try:
-            params[name] = param.check(entry[name])
+            params[name] = param.read(entry[name], codes)
         except ParamError as error:
             raise PlanError(f"{path}.{name}: {error}") from None
     return Rule(kind=kind, params=params, index=index, reference=entry.get("reference"))
@@ -109,60 +114,53 @@ def _whole_at(value: Any, path: str, minimum: int) -> int:
         raise PlanError(f"{path}: {error}") from None
 
 
-def parse_plan(data: Any, source: str = "<plan>", sha256: str = "") -> Plan:
-    if not isinstance(data, dict):
-        raise PlanError(f"{source}: a plan must be a YAML mapping")
-    for key in ("name", "themes"):
-        if key not in data:
-            raise PlanError(f"{key}: missing")
-    if not 1 <= len(str(data["name"]).strip()) <= PLAN_NAME_MAX:
-        raise PlanError(f"name: must be 1 to {PLAN_NAME_MAX} characters, as a claim records it")
+def _theme(code: Any, body: Any, codes: dict) -> Theme:
+    path = f"themes.{code}"
+    if not isinstance(code, str) or not THEME_CODE.fullmatch(code):
+        # codes are listed joined by ';' and written `<theme>.<detail>` in indicators
+        raise PlanError(f"{path}: a theme code is 1 to 40 letters, digits, _ or -")
+    if not isinstance(body, dict):
+        raise PlanError(f"{path}: must be a mapping")
+    unknown = set(body) - {"title", "eligibility", "progress", "reference", "description"}
+    if unknown:
+        raise PlanError(f"{path}: unknown key {', '.join(sorted(unknown))}")
+    eligibility = body.get("eligibility") or []
+    progress = body.get("progress") or []
+    for key, value in (("eligibility", eligibility), ("progress", progress)):
+        if not isinstance(value, list):
+            raise PlanError(f"{path}.{key}: must be a list of rules")
+    if not eligibility:
+        raise PlanError(f"{path}.eligibility: needs at least one criterion")
+    return Theme(
+        code=code,
+        title=str(body.get("title", code)),
+        eligibility=tuple(_rule(e, f"{path}.eligibility[{i}]", ELIGIBILITY_KINDS, i, codes)
+                          for i, e in enumerate(eligibility)),
+        progress=tuple(_rule(p, f"{path}.progress[{i}]", PROGRESS_KINDS, i, codes) for i, p in enumerate(progress)),
+    )
+
+
+def _themes(data: dict, codes: dict) -> tuple[Theme, ...]:
     themes_data = data["themes"]
     if not isinstance(themes_data, dict) or not themes_data:
         raise PlanError("themes: must be a mapping of theme codes")
-    themes = []
-    for code, body in themes_data.items():
-        path = f"themes.{code}"
-        if not isinstance(code, str) or not THEME_CODE.fullmatch(code):
-            # codes are listed joined by ';' and written `<theme>.<detail>` in indicators
-            raise PlanError(f"{path}: a theme code is 1 to 40 letters, digits, _ or -")
-        if not isinstance(body, dict):
-            raise PlanError(f"{path}: must be a mapping")
-        unknown = set(body) - {"title", "eligibility", "progress", "reference", "description"}
-        if unknown:
-            raise PlanError(f"{path}: unknown key {', '.join(sorted(unknown))}")
-        eligibility = body.get("eligibility") or []
-        progress = body.get("progress") or []
-        for key, value in (("eligibility", eligibility), ("progress", progress)):
-            if not isinstance(value, list):
-                raise PlanError(f"{path}.{key}: must be a list of rules")
-        if not eligibility:
-            raise PlanError(f"{path}.eligibility: needs at least one criterion")
-        themes.append(Theme(
-            code=code,
-            title=str(body.get("title", code)),
-            eligibility=tuple(_rule(e, f"{path}.eligibility[{i}]", ELIGIBILITY_KINDS, i) for i, e in enumerate(eligibility)),
-            progress=tuple(_rule(p, f"{path}.progress[{i}]", PROGRESS_KINDS, i) for i, p in enumerate(progress)),
-        ))
+    themes = tuple(_theme(code, body, codes) for code, body in themes_data.items())
     listed = len(";".join(t.code for t in themes))
     if listed > THEMES_LISTED_MAX:
         raise PlanError(f"themes: the theme codes take {listed} characters when listed, and a claim line holds "
                         f"{THEMES_LISTED_MAX}: use shorter codes")
-    min_themes = _whole_at(data.get("min_themes", 2), "min_themes", 1)
-    if min_themes > len(themes):
-        raise PlanError(f"min_themes: {min_themes} is more than the plan's {len(themes)} themes")
-    lookback = _whole_at(data.get("eligibility_lookback_months", 12), "eligibility_lookback_months", 0)
-    dependent = data.get("require_dependent_child", True)
-    if not isinstance(dependent, bool):
-        raise PlanError("require_dependent_child: must be true or false")
-    benefit_rules = []
+    return themes
+
+
+def _benefit_rules(data: dict, codes: dict) -> tuple[BenefitRule, ...]:
     employment = data.get("continuous_employment") or {}
     if not isinstance(employment, dict):
         raise PlanError("continuous_employment: must be a mapping")
     benefits = employment.get("benefit_types") or {}
     if not isinstance(benefits, dict):
         raise PlanError("continuous_employment.benefit_types: must be a mapping of benefit codes")
-    episode_types = vocabularies()["episode_type"]
+    episode_types = codes["episode_type"]
+    rules = []
     for benefit, rule in benefits.items():
         path = f"continuous_employment.benefit_types.{benefit}"
         if benefit not in episode_types:
@@ -173,7 +171,31 @@ def parse_plan(data: Any, source: str = "<plan>", sha256: str = "") -> Plan:
         within = _whole_at(rule.get("within_weeks"), f"{path}.within_weeks", 1)
         if within < weeks:
             raise PlanError(f"{path}.within_weeks: must be at least weeks_employed ({weeks})")
-        benefit_rules.append(BenefitRule(benefit, weeks, within))
+        rules.append(BenefitRule(benefit, weeks, within))
+    return tuple(rules)
+
+
+def parse_plan(data: Any, source: str = "<plan>", sha256: str = "", vocabularies: dict | None = None) -> Plan:
+    """A plan from its parsed YAML, checked against the code lists given (the shipped ones by default)."""
+    codes = vocabularies or shipped_vocabularies()
+    if not isinstance(data, dict):
+        raise PlanError(f"{source}: a plan must be a YAML mapping")
+    for key in ("name", "themes"):
+        if key not in data:
+            raise PlanError(f"{key}: missing")
+    if not 1 <= len(str(data["name"]).strip()) <= PLAN_NAME_MAX:
+        raise PlanError(f"name: must be 1 to {PLAN_NAME_MAX} characters, as a claim records it")
+    themes = _themes(data, codes)
+    min_themes = _whole_at(data.get("min_themes", 2), "min_themes", 1)
+    if min_themes > len(themes):
+        raise PlanError(f"min_themes: {min_themes} is more than the plan's {len(themes)} themes")
+    lookback = _whole_at(data.get("eligibility_lookback_months", 12), "eligibility_lookback_months", 0)
+    dependent = data.get("require_dependent_child", True)
+    if not isinstance(dependent, bool):
+        raise PlanError("require_dependent_child: must be true or false")
+    programme = data.get("programme", DEFAULT_PROGRAMME)
+    if not isinstance(programme, str) or not THEME_CODE.fullmatch(programme.strip()):
+        raise PlanError("programme: must be the name of a programme's money parameters, e.g. troubled-families-2015")
     return Plan(
         name=str(data["name"]),
         description=str(data.get("description", "")),
@@ -181,17 +203,20 @@ def parse_plan(data: Any, source: str = "<plan>", sha256: str = "") -> Plan:
         min_themes=min_themes,
         require_dependent_child=dependent,
         eligibility_lookback_months=lookback,
-        themes=tuple(themes),
-        benefit_rules=tuple(benefit_rules),
+        themes=themes,
+        benefit_rules=_benefit_rules(data, codes),
         sha256=sha256,
         source=source,
+        programme=programme.strip(),
         raw=data,
+        vocabularies=codes,
     )
 
 
-def load_plan(path: str | Path | None = None) -> Plan:
-    """Load and check an outcome plan; the shipped six-theme plan when no path is given."""
-    plan_path = plan_location(path) if path else default_plan_path()
+def load_plan(path: str | Path | None = None, vocabularies: dict | None = None) -> Plan:
+    """Load and check an outcome plan (a file, or a shipped plan's name) against the code lists given; the
+    shipped six-theme plan when no path is given."""
+    plan_path = plan_location(path) if path else shipped_plan_path()
     try:
         content = plan_path.read_bytes()
     except OSError as error:
@@ -201,16 +226,17 @@ def load_plan(path: str | Path | None = None) -> Plan:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise PlanError(f"{plan_path.name}: not UTF-8 text: save the plan as UTF-8") from None
-    return plan_from_text(text, source=str(plan_path))
+    return plan_from_text(text, source=str(plan_path), vocabularies=vocabularies)
 
 
-def plan_from_text(text: str, source: str) -> Plan:
+def plan_from_text(text: str, source: str, vocabularies: dict | None = None) -> Plan:
     """A plan from its YAML text: a file's, or the one a claim was prepared with."""
     try:
         data = parse_yaml(text)
     except yaml.YAMLError as error:
         raise PlanError(f"{Path(source).name}: not valid YAML: {error}") from None
-    plan = parse_plan(data, source=source, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+    plan = parse_plan(data, source=source, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                      vocabularies=vocabularies)
     return replace(plan, text=text)
 
 

@@ -8,38 +8,33 @@ import polars as pl
 from openpyxl.chart import LineChart, Reference
 
 from pbr.evaluate import evaluate
+from pbr import periods
 from pbr.plan import Plan
 from pbr.resources import load_yaml
 from pbr.returns import quarter_bounds
-from pbr.settings import council
+from pbr.settings import Council
 from pbr.store import Store
 from pbr.workbooks import new_workbook, save, set_value, write_rows
 
 
 def _quarters(last: str, count: int) -> list[str]:
-    year, q = int(last[:4]), int(last[-1])
-    out = []
-    for _ in range(count):
-        out.append(f"{year:04d}-Q{q}")
-        year, q = (year - 1, 4) if q == 1 else (year, q - 1)
-        if year < 1:  # the calendar starts at year 1
-            break
-    return out[::-1]
+    return [found.name for found in periods.quarters_ending(periods.quarter(last), count)]
 
 
 def _years_begun(day: dt.date, start: dt.date) -> int:
     return max(0, (day.year - start.year) + (1 if (day.month, day.day) >= (start.month, start.day) else 0))
 
 
-def indicators_at(store: Store, plan: Plan, quarter: str, tables: dict[str, pl.DataFrame]) -> dict[str, float | int]:
+def indicators_at(store: Store, plan: Plan, quarter: str, tables: dict[str, pl.DataFrame],
+                  council: Council | None = None) -> dict[str, float | int]:
     spec = load_yaml("outcomes_report.yaml")
     start, end = quarter_bounds(quarter)
     programme_start = spec["programme_start"]
-    starts_in = end.year - (end.month < 4)  # the programme year (from 1 April) holding the quarter's end
+    starts_in = periods.financial_year_of(end)  # the programme year (from 1 April) holding the quarter's end
     year_start = dt.date(starts_in, 4, 1) if starts_in >= 1 else dt.date.min
     next_end = _next_end(quarter)
-    target = council().target_per_year
-    decisions = evaluate(as_of=end, plan=plan, database_url=store.url).decisions
+    target = (council or Council()).target_per_year
+    decisions = evaluate(as_of=end, plan=plan, store=store).decisions
     attached = decisions.filter(pl.col("attachment_date") <= pl.lit(end))
     eligible = attached.filter(pl.col("eligible"))
     claimed = store.live_claim_lines(as_at=end)
@@ -83,10 +78,8 @@ def indicators_at(store: Store, plan: Plan, quarter: str, tables: dict[str, pl.D
 
 def _next_end(quarter: str) -> dt.date:
     """The last day of the quarter after `quarter` (the last day a date can hold, after 9999-Q4)."""
-    year, q = int(quarter[:4]), int(quarter[-1])
-    if (year, q) == (9999, 4):
-        return dt.date.max
-    return quarter_bounds(f"{year + (q == 4):04d}-Q{1 if q == 4 else q + 1}")[1]
+    following = periods.quarter_after(periods.quarter(quarter))
+    return dt.date.max if following is None else following.end
 
 
 def rows_for(plan: Plan) -> list[tuple[str, str, str]]:
@@ -101,16 +94,17 @@ def rows_for(plan: Plan) -> list[tuple[str, str, str]]:
     return rows
 
 
-def write_outcomes_report(store: Store, plan: Plan, quarter: str, path: str | Path) -> Path:
+def write_outcomes_report(store: Store, plan: Plan, quarter: str, path: str | Path,
+                          council: Council | None = None) -> Path:
     spec = load_yaml("outcomes_report.yaml")
     quarter_bounds(quarter)
     quarters = _quarters(quarter, spec["trend_quarters"])
     tables = store.load_tables()
-    series = {q: indicators_at(store, plan, q, tables) for q in quarters}
+    who = council or Council()
+    series = {q: indicators_at(store, plan, q, tables, who) for q in quarters}
     rows = rows_for(plan)
     book = new_workbook()
     sheet = book.create_sheet("Outcomes")
-    who = council()
     set_value(sheet.cell(row=1, column=1), f"{who.name}: outcomes report for {quarter}")
     header = ["indicator", *quarters, "definition"]
     for c, name in enumerate(header, start=1):

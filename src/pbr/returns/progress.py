@@ -26,7 +26,7 @@ def _columns(spec: list[dict], themes: list[str]) -> list[tuple[str, str]]:
 
 def progress_frame(store: Store, plan: Plan, quarter: str) -> tuple[pl.DataFrame, pl.DataFrame, dt.date]:
     start, end = quarter_bounds(quarter)
-    evaluation = evaluate(as_of=end, plan=plan, database_url=store.url)
+    evaluation = evaluate(as_of=end, plan=plan, store=store)
     decisions = evaluation.decisions.filter(pl.col("attachment_date") <= pl.lit(end))
     flags = []
     for theme in plan.theme_codes:

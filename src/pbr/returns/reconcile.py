@@ -10,7 +10,7 @@ from openpyxl.chart import BarChart, Reference
 from sqlalchemy import text
 
 from pbr.evaluate import evaluate
-from pbr.plan import Plan, load_parameters
+from pbr.plan import Parameters, Plan, PlanError, load_parameters
 from pbr.returns import ReturnError, financial_year_bounds, layout
 from pbr.store import Store
 from pbr.workbooks import new_workbook, save, write_rows
@@ -32,11 +32,15 @@ def _quarter(day: pl.Expr, start: dt.date) -> pl.Expr:
 
 
 def reconcile(store: Store, plan: Plan, year: int, today: dt.date | None = None,
-              parameters: dict | None = None) -> Reconciliation:
+              parameters: Parameters | None = None) -> Reconciliation:
+    """Expected against received for the financial year `year`, priced by the money of the plan's programme."""
     start, end = financial_year_bounds(year)
-    fee = (parameters or load_parameters())["attachment_fee_pence"]
+    try:
+        fee = (parameters or load_parameters()).money(plan.programme)["attachment_fee_pence"]
+    except PlanError as error:
+        raise ReturnError(str(error)) from None
     as_of = min(end, today or dt.date.today())
-    decisions = evaluate(as_of=as_of, plan=plan, database_url=store.url).decisions
+    decisions = evaluate(as_of=as_of, plan=plan, store=store).decisions
     attached = decisions.filter(pl.col("eligible") & pl.col("attachment_date").is_between(pl.lit(start), pl.lit(end)))
     attached = attached.select("family_id", "attachment_date", fee.lookup(pl.col("attachment_date")).alias("fee"))
     missing = attached.filter(pl.col("fee").is_null())

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import threading
 from pathlib import Path
 from typing import Callable
@@ -12,15 +11,27 @@ import polars as pl
 from sqlalchemy import create_engine, event, false, func, inspect, select, text
 from sqlalchemy.engine import Engine
 
-from pbr.feeds.contract import contracts
+from pbr.contract import contracts
+from pbr.periods import as_utc, utc_now
 from pbr.store.models import FEED_MODELS, AuditLog, IngestRun, QuarantineEntry
 
 DEFAULT_URL = "sqlite:///pbr.db"
 _POLARS_TYPES = {"date": pl.Date, "int": pl.Int64, "money": pl.Int64}
 
 
+class StoreMissing(FileNotFoundError):
+    """A command that only reads was pointed at a database that is not there."""
+
+
 def database_url(url: str | None = None) -> str:
-    return url or os.environ.get("PBR_DATABASE_URL") or DEFAULT_URL
+    return url or DEFAULT_URL
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (None for another database, or SQLite in memory)."""
+    if url.startswith("sqlite:///") and url[len("sqlite:///"):] not in ("", ":memory:"):
+        return Path(url[len("sqlite:///"):].split("?", 1)[0])
+    return None
 
 
 def make_engine(url: str) -> Engine:
@@ -61,12 +72,12 @@ def migrate(engine: Engine) -> None:
 
 
 def _temporal(name: str, dtype, values: list) -> pl.Series:
-    """Dates come back as dates from PostgreSQL and, through raw SQL, as ISO text from SQLite."""
-    parse = dt.date.fromisoformat if dtype == pl.Date else dt.datetime.fromisoformat
-    clean = [parse(v) if isinstance(v, str) else v for v in values]
-    if dtype == pl.Datetime:
-        clean = [v.replace(tzinfo=None) if isinstance(v, dt.datetime) and v.tzinfo else v for v in clean]
-    return pl.Series(name, clean, dtype=dtype)
+    """Dates come back as dates from PostgreSQL and, through raw SQL, as ISO text from SQLite; moments are read
+    back as aware UTC timestamps, as pbr writes them."""
+    if dtype == pl.Date:
+        return pl.Series(name, [dt.date.fromisoformat(v) if isinstance(v, str) else v for v in values], dtype=pl.Date)
+    moments = [as_utc(dt.datetime.fromisoformat(v) if isinstance(v, str) else v) for v in values]
+    return pl.Series(name, moments, dtype=pl.Datetime("us", "UTC"))
 
 
 # the types PostgreSQL's CSV text gives back exactly (booleans and timestamps it writes its own way)
@@ -153,10 +164,13 @@ def insert_frame(connection, model, frame: pl.DataFrame, constants: dict, chunk:
 class Store:
     """A database holding pbr's records; migrated to the newest schema on first use."""
 
-    def __init__(self, url: str | None = None, upgrade: bool = True):
+    def __init__(self, url: str | None = None, upgrade: bool = True, create: bool = True):
         self.url = database_url(url)
-        if self.url.startswith("sqlite:///"):
-            Path(self.url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(self.url)
+        if path is not None and not create and not path.exists():
+            raise StoreMissing(f"no pbr database at {path}: run in the folder that holds it, or pass --db")
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(self.url)
         if upgrade:
             migrate(self.engine)
@@ -272,5 +286,5 @@ class Store:
 
     def audit(self, connection, actor: str, action: str, entity: str, entity_id: str, detail: str | None = None) -> None:
         connection.execute(AuditLog.__table__.insert().values(
-            at=dt.datetime.now(dt.timezone.utc), actor=actor, action=action, entity=entity,
+            at=utc_now(), actor=actor, action=action, entity=entity,
             entity_id=entity_id, detail=detail))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select, update
 
-from pbr.feeds.contract import contracts
+from pbr.contract import contracts
 from pbr.store import Store
 from pbr.store.models import Correction, Family, Member, QuarantineEntry
 

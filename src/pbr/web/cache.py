@@ -43,7 +43,7 @@ class DecisionCache:
             if kept is not None and kept.marker == marker and self.clock() - kept.made < self.max_age:
                 self._kept.move_to_end(day)
                 return kept.evaluation
-            evaluation = evaluate(as_of=day, plan=self.plan, database_url=self.store.url)
+            evaluation = evaluate(as_of=day, plan=self.plan, store=self.store)
             self._kept[day] = _Kept(marker, self.clock(), evaluation)
             self._kept.move_to_end(day)
             while len(self._kept) > self.keep:

@@ -1,0 +1,55 @@
+"""Signing in and out, the home page of each role, and who is signed in."""
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from pbr.web.auth import authenticate, csrf_token
+from pbr.web.deps import WebState, allow, check_csrf, page, web
+from pbr.web.permissions import HOME, PUBLIC
+
+router = APIRouter()
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_form(request: Request, _: None = Depends(allow(PUBLIC))):
+    return page(request, "login.html", None, error=None)
+
+
+@router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)], include_in_schema=False)
+def login(request: Request, name: str = Form(...), password: str = Form(...), _: None = Depends(allow(PUBLIC)),
+          state: WebState = Depends(web)):
+    wait = state.throttle.wait_seconds(name)
+    if wait:
+        minutes = math.ceil(wait / 60)
+        return page(request, "login.html", None, status_code=429,
+                    error=f"Too many failed sign-ins for this name: try again in {minutes} minute(s).")
+    user = authenticate(state.ctx.store, name, password)
+    if user is None:
+        state.throttle.failed(name)
+        return page(request, "login.html", None, status_code=401, error="Wrong name or password.")
+    state.throttle.succeeded(name)
+    request.session.clear()
+    request.session["user"] = user["name"]
+    request.session["epoch"] = user["session_epoch"]
+    csrf_token(request.session)
+    return RedirectResponse(HOME[user["role"]], status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)], include_in_schema=False)
+def logout(request: Request, _: None = Depends(allow(PUBLIC))):
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", include_in_schema=False)
+def home(user: dict = Depends(allow("use the app"))):
+    return RedirectResponse(HOME[user["role"]], status_code=303)
+
+
+@router.get("/api/session")
+def api_session(request: Request, user: dict = Depends(allow("use the app"))):
+    """Who is signed in, and the CSRF token API clients send as X-CSRF-Token."""
+    return {"user": user["name"], "role": user["role"], "csrf_token": csrf_token(request.session)}
