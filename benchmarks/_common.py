@@ -1,10 +1,11 @@
 """Helpers for the benchmark scripts: synthetic data on disk, and timing a whole process with its peak memory."""
+
 from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 

@@ -5,13 +5,15 @@ wall time to that of a process that only reads every CSV with polars (all column
 
     python benchmarks/evaluate_scale.py [--sizes 100000 400000]
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 from _common import PYTHON, arguments, make_data, rows_in, run_measured
 
-PLAIN_READ = ("import sys, pathlib, polars as pl\n"
-              "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.csv')): pl.read_csv(p, infer_schema=False)\n")
+PLAIN_READ = (
+    "import sys, pathlib, polars as pl\n"
+    "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.csv')): pl.read_csv(p, infer_schema=False)\n"
+)
 
 
 def main() -> None:
@@ -22,11 +24,16 @@ def main() -> None:
         data = make_data(size, options.work / f"data-{size}")
         rows = rows_in(data)
         out = options.work / f"decisions-{size}.csv"
-        wall, peak = run_measured([PYTHON, "-m", "pbr.cli", "evaluate", "--data", str(data), "--as-of", options.as_of,
-                                   "--out", str(out)], quiet=True)
+        wall, peak = run_measured(
+            [PYTHON, "-m", "pbr.cli", "evaluate", "--data", str(data), "--as-of", options.as_of, "--out", str(out)],
+            quiet=True,
+        )
         read_wall, read_peak = run_measured([PYTHON, "-c", PLAIN_READ, str(data)])
-        print(f"{size:,} families, {rows:,} records: evaluate {wall:.1f} s, peak RSS {peak:,.0f} MiB; "
-              f"plain read {read_wall:.1f} s ({read_peak:,.0f} MiB); ratio {wall / read_wall:.2f}x", flush=True)
+        print(
+            f"{size:,} families, {rows:,} records: evaluate {wall:.1f} s, peak RSS {peak:,.0f} MiB; "
+            f"plain read {read_wall:.1f} s ({read_peak:,.0f} MiB); ratio {wall / read_wall:.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

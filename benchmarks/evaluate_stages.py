@@ -7,6 +7,7 @@ every CSV, type its dates and numbers, and find each person's record's family.
 
     python benchmarks/evaluate_stages.py [--families 100000]
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,21 +60,36 @@ def main() -> None:
         return value
 
     read = timed("read and trim every CSV, SHA-256 of each file", lambda: read_path(data))
-    validated = timed("validate: types, rules (pandera), keys, references", lambda: validate(read.files, plan.theme_codes))
-    timed("decide without the forecast", lambda: decide(plan, validated.tables, as_of, validated.quarantine, forecast=False))
+    validated = timed(
+        "validate: types, rules (pandera), keys, references", lambda: validate(read.files, plan.theme_codes)
+    )
+    timed(
+        "decide without the forecast",
+        lambda: decide(plan, validated.tables, as_of, validated.quarantine, forecast=False),
+    )
     decided = timed("decide with the forecast", lambda: decide(plan, validated.tables, as_of, validated.quarantine))
-    timed("write the decisions CSV", lambda: csv_ready(decided.decisions).write_csv(
-        options.work / "stages-decisions.csv", quote_style="necessary", null_value=""))
+    timed(
+        "write the decisions CSV",
+        lambda: csv_ready(decided.decisions).write_csv(
+            options.work / "stages-decisions.csv", quote_style="necessary", null_value=""
+        ),
+    )
 
-    print(f"{options.families:,} families, {rows_in(data):,} records; a plain read takes {plain:.2f} s "
-          f"(of which {polars_only:.2f} s starting Python and importing polars)")
+    print(
+        f"{options.families:,} families, {rows_in(data):,} records; a plain read takes {plain:.2f} s "
+        f"(of which {polars_only:.2f} s starting Python and importing polars)"
+    )
     for name, seconds in stages:
         print(f"  {name:<58} {seconds:6.2f} s  {seconds / plain:5.2f} plain reads")
     before_deciding = stages[0][1] + stages[1][1] + stages[2][1] + polars_only
-    print(f"  up to the first decision (start, imports, read, validate): {before_deciding:.2f} s, "
-          f"{before_deciding / plain:.2f} plain reads")
-    print(f"  the floor (a process that reads, types, and finds each record's family): {floor:.2f} s, "
-          f"{floor / plain:.2f} plain reads")
+    print(
+        f"  up to the first decision (start, imports, read, validate): {before_deciding:.2f} s, "
+        f"{before_deciding / plain:.2f} plain reads"
+    )
+    print(
+        f"  the floor (a process that reads, types, and finds each record's family): {floor:.2f} s, "
+        f"{floor / plain:.2f} plain reads"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Ingests synthetic families into SQLite (kept between runs), then serves pages in
 
     python benchmarks/web_pages.py [--families 100000] [--db URL]
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,9 @@ def main() -> None:
         print(f"  ingested {options.families:,} families in {wall:.1f} s", flush=True)
         add_user(store, "bench", "coordinator", PASSWORD, None)
 
-    client = TestClient(create_app(db, as_of=dt.date.fromisoformat(options.as_of), secret_key="bench"),
-                        follow_redirects=False)
+    client = TestClient(
+        create_app(db, as_of=dt.date.fromisoformat(options.as_of), secret_key="bench"), follow_redirects=False
+    )
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)[1]
     client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf_token": token})
     token = client.get("/api/session").json()["csrf_token"]
@@ -51,8 +53,10 @@ def main() -> None:
     timed("one family's page (decisions kept)", f"/families/{family}")
     person = store.load_tables(family)["members"].get_column("person_id")[0]
     started = time.perf_counter()
-    response = client.post(f"/families/{family}/records/events", data={
-        "person_id": person, "event_type": "asb_incident", "event_date": options.as_of, "csrf_token": token})
+    response = client.post(
+        f"/families/{family}/records/events",
+        data={"person_id": person, "event_type": "asb_incident", "event_date": options.as_of, "csrf_token": token},
+    )
     assert response.status_code == 303, response.text
     print(f"  {'a keyworker records an incident':<58} {time.perf_counter() - started:6.2f} s")
     timed("that family's page after the record (evaluates again)", f"/families/{family}")

@@ -1,4 +1,5 @@
 """Shared fixtures: the public examples, data-set builders, databases (SQLite and PostgreSQL), the CLI."""
+
 from __future__ import annotations
 
 import csv
@@ -12,22 +13,39 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEAMS = Path(__file__).resolve().parent / "seams"  # small programs that stop pbr where a test needs it stopped
-# the spec's example data sets live beside the project, not in it (pbr ships only data it generates itself)
-EXAMPLES = Path(os.environ.get("PBR_EXAMPLES") or ROOT.parent / "shared" / "examples")
+# a copy of the spec's public examples and the spec files the tests read, kept identical to the shared folder
+# beside the project by tests/test_shared_copy.py, so a fresh clone tests itself
+SHARED_COPY = Path(__file__).resolve().parent / "shared"
+SHARED = ROOT.parent / "shared"  # the spec and examples every developer and CI run has beside the project
+EXAMPLES = Path(os.environ.get("PBR_EXAMPLES") or SHARED_COPY / "examples")
+SPEC = EXAMPLES.parent / "spec"
 PG_URL = os.environ.get("PBR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PBR = [sys.executable, "-m", "pbr.cli"]
 _SCHEMAS = itertools.count()
 
 from pbr.contract import contracts  # noqa: E402
 
+pytest_plugins = ["web.support"]  # the web tests' database fixture
+
+# Under CI the property tests draw the same examples every run: a failure there is a failure of the change, and a
+# developer's run still explores new ones.
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    hypothesis_settings.load_profile("ci")
+
 
 def pytest_configure(config) -> None:
     if not (EXAMPLES / "basic").is_dir():
-        pytest.exit(f"the spec's example data sets are not at {EXAMPLES}: keep the project beside the shared "
-                    "spec folder (../shared/examples), or set PBR_EXAMPLES to that folder", returncode=4)
+        pytest.exit(
+            f"the spec's example data sets are not at {EXAMPLES} (PBR_EXAMPLES names another folder)", returncode=4
+        )
 
 
-def write_feed(folder: Path, table: str, rows: list[dict], name: str | None = None, columns: list[str] | None = None) -> Path:
+def write_feed(
+    folder: Path, table: str, rows: list[dict], name: str | None = None, columns: list[str] | None = None
+) -> Path:
     """Write one feed CSV with the contract's columns (or `columns`), values as given."""
     folder.mkdir(parents=True, exist_ok=True)
     columns = columns or list(contracts()[table].columns)
@@ -44,6 +62,7 @@ def context_at(store, day, **settings):
     """The application context of `store` standing on `day` (settings such as plan= as given)."""
     from pbr.context import AppContext, FixedClock
     from pbr.settings import Settings
+
     return AppContext.from_settings(Settings(database_url=store.url, **settings), clock=FixedClock(day), store=store)
 
 
@@ -70,7 +89,9 @@ def write_council_plan(folder: Path) -> Path:
     return path
 
 
-def run_pbr(*args: str, cwd: Path | None = None, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+def run_pbr(
+    *args: str, cwd: Path | None = None, env: dict | None = None, check: bool = False
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     result = subprocess.run([*PBR, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
     if check and result.returncode != 0:
@@ -81,6 +102,7 @@ def run_pbr(*args: str, cwd: Path | None = None, env: dict | None = None, check:
 def line_within(process: subprocess.Popen, seconds: float) -> str:
     """The next line the process writes on its standard output, or "" if none comes within `seconds`."""
     import selectors
+
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
         return process.stdout.readline() if selector.select(timeout=seconds) else ""
@@ -90,6 +112,7 @@ def postgres_available() -> str | None:
     """None when the server answers, else the reason it does not."""
     try:
         import psycopg
+
         with psycopg.connect(PG_URL, connect_timeout=3) as connection:
             connection.execute("SELECT 1")
         return None
@@ -100,6 +123,7 @@ def postgres_available() -> str | None:
 def reset_postgres(schema: str = "public") -> str:
     """An empty schema of its own, so test runs side by side never meet; returns a URL that uses it."""
     import psycopg
+
     with psycopg.connect(PG_URL, autocommit=True) as connection:
         connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         connection.execute(f"CREATE SCHEMA {schema}")
@@ -108,6 +132,7 @@ def reset_postgres(schema: str = "public") -> str:
 
 def drop_postgres_schema(schema: str) -> None:
     import psycopg
+
     with psycopg.connect(PG_URL, autocommit=True) as connection:
         connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 

@@ -1,4 +1,5 @@
 """Every public example is a test: `pbr evaluate` reproduces its expected decisions column by column."""
+
 from __future__ import annotations
 
 import csv
@@ -9,8 +10,16 @@ import pytest
 
 from conftest import EXAMPLES, run_pbr
 
-CASES = sorted((folder, expected) for folder in EXAMPLES.iterdir() if folder.is_dir()
-               for expected in folder.glob("expected_decisions_*.csv")) if EXAMPLES.is_dir() else []
+CASES = (
+    sorted(
+        (folder, expected)
+        for folder in EXAMPLES.iterdir()
+        if folder.is_dir()
+        for expected in folder.glob("expected_decisions_*.csv")
+    )
+    if EXAMPLES.is_dir()
+    else []
+)
 
 
 def _rows(path: Path) -> dict[str, dict]:
@@ -23,8 +32,12 @@ def _compare(expected_path: Path, got_path: Path) -> None:
     assert list(got) == sorted(got), "decisions must be sorted by family_id"
     assert set(got) == set(expected)
     columns = list(next(iter(expected.values())).keys())
-    wrong = [(fid, column, row[column], got[fid][column]) for fid, row in expected.items() for column in columns
-             if row[column].strip().lower() != got[fid][column].strip().lower()]
+    wrong = [
+        (fid, column, row[column], got[fid][column])
+        for fid, row in expected.items()
+        for column in columns
+        if row[column].strip().lower() != got[fid][column].strip().lower()
+    ]
     assert not wrong, f"{len(wrong)} cells differ, first: {wrong[:10]}"
 
 
@@ -33,8 +46,18 @@ def _compare(expected_path: Path, got_path: Path) -> None:
 def test_example_from_files(folder: Path, expected: Path, tmp_path: Path) -> None:
     as_of = expected.stem.rsplit("_", 1)[1]
     out = tmp_path / "decisions.csv"
-    result = run_pbr("evaluate", "--data", str(folder), "--as-of", as_of, "--out", str(out),
-                     "--detail", str(tmp_path / "detail.csv"), check=True)
+    result = run_pbr(
+        "evaluate",
+        "--data",
+        str(folder),
+        "--as-of",
+        as_of,
+        "--out",
+        str(out),
+        "--detail",
+        str(tmp_path / "detail.csv"),
+        check=True,
+    )
     assert result.stdout.strip().endswith(f"wrote {out}")
     _compare(expected, out)
     run = json.loads(Path(str(out) + ".json").read_text())
@@ -60,6 +83,7 @@ def test_example_from_database(folder: Path, expected: Path, tmp_path: Path, db_
 def test_the_basic_example_as_one_workbook_gives_the_same_decisions(tmp_path):
     """Typed cells (dates as dates, numbers as numbers) in a workbook give what the CSV folder gives."""
     import datetime as dt
+
     from openpyxl import Workbook
 
     book = Workbook()

@@ -1,4 +1,5 @@
 """Outputs appear whole or not at all."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,6 +48,7 @@ def test_evaluate_replaces_its_files_together_or_not_at_all(tmp_path, monkeypatc
 
     def disk_full(evaluation, path):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(module, "write_evaluation_workbook", disk_full)
     with pytest.raises(OSError):
         module.write_decisions(evaluation, out, detail=detail, xlsx=xlsx)

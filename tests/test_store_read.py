@@ -1,4 +1,5 @@
 """Reading feed tables back from the database: the fast cursor path agrees with SQLAlchemy's row path."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,8 +8,8 @@ import polars as pl
 from sqlalchemy import select, text
 
 from conftest import write_dataset
-from pbr.feeds.ingest import ingest
 from pbr.contract import contracts
+from pbr.feeds.ingest import ingest
 from pbr.store import Store, read_through_cursor
 from pbr.store.models import FEED_MODELS
 
@@ -17,12 +18,23 @@ def _stored(tmp_path, db_url) -> Store:
     data = write_dataset(
         tmp_path / "data",
         families=[{"family_id": "F1", "attachment_date": "2016-02-29"}],
-        members=[{"person_id": "P1", "family_id": "F1", "date_of_birth": "2008-12-31"},
-                 {"person_id": "P2", "family_id": "F1", "date_of_birth": ""}],
-        episodes=[{"person_id": "P1", "episode_type": "cin", "start_date": "2015-01-01", "end_date": ""},
-                  {"person_id": "P2", "episode_type": "jsa", "start_date": "2015-03-01", "end_date": "2016-12-31"}],
-        attendance=[{"person_id": "P1", "term_id": "2015-16-spring", "possible_sessions": "120",
-                     "authorised_absence": "3", "unauthorised_absence": "0"}],
+        members=[
+            {"person_id": "P1", "family_id": "F1", "date_of_birth": "2008-12-31"},
+            {"person_id": "P2", "family_id": "F1", "date_of_birth": ""},
+        ],
+        episodes=[
+            {"person_id": "P1", "episode_type": "cin", "start_date": "2015-01-01", "end_date": ""},
+            {"person_id": "P2", "episode_type": "jsa", "start_date": "2015-03-01", "end_date": "2016-12-31"},
+        ],
+        attendance=[
+            {
+                "person_id": "P1",
+                "term_id": "2015-16-spring",
+                "possible_sessions": "120",
+                "authorised_absence": "3",
+                "unauthorised_absence": "0",
+            }
+        ],
     )
     store = Store(db_url)
     ingest(data, store, ["crime_asb", "education"], today=dt.date(2020, 1, 1))
@@ -55,8 +67,10 @@ def test_text_with_quotes_commas_newlines_and_accents_goes_in_and_out_unchanged(
     data = write_dataset(
         tmp_path / "data",
         families=[{"family_id": "F1", "attachment_date": "2016-02-29"}],
-        members=[{"person_id": "P1", "family_id": "F1", "date_of_birth": "2008-12-31", "given_name": awkward},
-                 {"person_id": "P2", "family_id": "F1", "date_of_birth": "not a date", "given_name": awkward}],
+        members=[
+            {"person_id": "P1", "family_id": "F1", "date_of_birth": "2008-12-31", "given_name": awkward},
+            {"person_id": "P2", "family_id": "F1", "date_of_birth": "not a date", "given_name": awkward},
+        ],
     )
     store = Store(db_url)
     result = ingest(data, store, ["crime_asb"], today=dt.date(2020, 1, 1))
@@ -71,16 +85,34 @@ def test_text_with_quotes_commas_newlines_and_accents_goes_in_and_out_unchanged(
 def test_one_family_s_records_and_the_whole_term_calendar(tmp_path, db_url):
     data = write_dataset(
         tmp_path / "data",
-        families=[{"family_id": "F1", "attachment_date": "2016-02-29"},
-                  {"family_id": "F2", "attachment_date": "2016-03-01"}],
-        members=[{"person_id": "P1", "family_id": "F1", "date_of_birth": "2008-12-31"},
-                 {"person_id": "P2", "family_id": "F2", "date_of_birth": "2009-01-01"}],
-        events=[{"person_id": "P1", "event_type": "offence", "event_date": "2016-01-05"},
-                {"person_id": "P2", "event_type": "offence", "event_date": "2016-01-06"}],
-        assessments=[{"family_id": "F1", "tool": "family_star", "domain": "health", "assessment_date": "2016-03-01",
-                      "score": "3"},
-                     {"family_id": "F2", "tool": "family_star", "domain": "health", "assessment_date": "2016-03-01",
-                      "score": "4"}],
+        families=[
+            {"family_id": "F1", "attachment_date": "2016-02-29"},
+            {"family_id": "F2", "attachment_date": "2016-03-01"},
+        ],
+        members=[
+            {"person_id": "P1", "family_id": "F1", "date_of_birth": "2008-12-31"},
+            {"person_id": "P2", "family_id": "F2", "date_of_birth": "2009-01-01"},
+        ],
+        events=[
+            {"person_id": "P1", "event_type": "offence", "event_date": "2016-01-05"},
+            {"person_id": "P2", "event_type": "offence", "event_date": "2016-01-06"},
+        ],
+        assessments=[
+            {
+                "family_id": "F1",
+                "tool": "family_star",
+                "domain": "health",
+                "assessment_date": "2016-03-01",
+                "score": "3",
+            },
+            {
+                "family_id": "F2",
+                "tool": "family_star",
+                "domain": "health",
+                "assessment_date": "2016-03-01",
+                "score": "4",
+            },
+        ],
         grant_payments=[{"payment_date": "2016-04-01", "amount": "1000.00", "kind": "attachment", "reference": "R1"}],
     )
     store = Store(db_url)
@@ -111,8 +143,10 @@ def test_a_percent_sign_in_the_query_text_stays_one_percent_sign(db_url):
 
 
 def test_an_empty_text_stays_empty_and_a_null_stays_null(db_url):
-    frame = Store(db_url).read(text("SELECT '' AS empty, NULL AS missing, 0 AS zero"),
-                               schema={"empty": pl.String, "missing": pl.String, "zero": pl.Int64})
+    frame = Store(db_url).read(
+        text("SELECT '' AS empty, NULL AS missing, 0 AS zero"),
+        schema={"empty": pl.String, "missing": pl.String, "zero": pl.Int64},
+    )
     assert frame.rows() == [("", None, 0)]
 
 

@@ -1,4 +1,5 @@
 """The shared workbook writer: text from input never becomes a formula; money and dates keep their types."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,15 @@ def test_hostile_text_is_written_as_text_and_money_and_dates_keep_their_types(tm
 
 
 def test_the_streamed_writer_keeps_the_same_safety_types_and_frame(tmp_path):
-    frame = pl.DataFrame({"family_id": HOSTILE, "attached": [dt.date(2017, 10, 31)] * 5, "eligible": [True, False] * 2 + [None],
-                          "records": [0, 1, 2, 3, None], "reason": ["plain", "", None, "a, b", "x"]})
+    frame = pl.DataFrame(
+        {
+            "family_id": HOSTILE,
+            "attached": [dt.date(2017, 10, 31)] * 5,
+            "eligible": [True, False] * 2 + [None],
+            "records": [0, 1, 2, 3, None],
+            "reason": ["plain", "", None, "a, b", "x"],
+        }
+    )
     path = write_streamed(tmp_path / "big.xlsx", {"Decisions": frame, "Empty": frame.clear()})
     book = openpyxl.load_workbook(path)
     sheet = book["Decisions"]
@@ -54,8 +62,10 @@ def test_a_frame_longer_than_a_sheet_holds_continues_on_more_sheets(tmp_path):
     assert book.sheetnames == ["Detail", "Detail (2)", "Detail (3)", "Decisions"]
     rows = [[c.value for c in row] for name in book.sheetnames[:3] for row in book[name].iter_rows(min_row=2)]
     assert rows == [list(r) for r in frame.iter_rows()]  # every row once, in order
-    assert all([c.value for c in book[name][1]] == frame.columns and book[name].freeze_panes == "A2"
-               for name in book.sheetnames[:3])
+    assert all(
+        [c.value for c in book[name][1]] == frame.columns and book[name].freeze_panes == "A2"
+        for name in book.sheetnames[:3]
+    )
 
 
 def test_private_workbooks_are_owner_only(tmp_path):

@@ -3,6 +3,7 @@
 The CLI builds one per command, the scheduler one per job run, the web app one when it starts. Below the
 edges nothing reads the environment: a function takes the context, or the parts of it it needs.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,18 +30,20 @@ class Clock:
 @dataclass(frozen=True)
 class FixedClock(Clock):
     """A clock standing on one day, for replaying and testing."""
+
     day: dt.date
 
     def today(self) -> dt.date:
         return self.day
 
     def now(self) -> dt.datetime:
-        return dt.datetime.combine(self.day, dt.time(12), dt.timezone.utc)
+        return dt.datetime.combine(self.day, dt.time(12), dt.UTC)
 
 
 @dataclass
 class AppContext:
     """The store, plan, money parameters, code lists, clock and settings of one installation."""
+
     settings: Settings
     plan: Plan
     parameters: dict[str, DatedParameter]
@@ -50,8 +53,13 @@ class AppContext:
     create_database: bool = True
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None, store: Store | None = None,
-                      create_database: bool = True) -> AppContext:
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        create_database: bool = True,
+    ) -> AppContext:
         """Read the plan, money parameters and code lists the settings name; each raises its own error with the
         file and the mistake (VocabularyError, PlanError)."""
         settings = settings or Settings()

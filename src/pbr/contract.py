@@ -1,4 +1,5 @@
 """Feed contracts (schemas/feeds.yaml): tables, columns, types, keys and references."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -81,4 +82,3 @@ def table_for_stem(stem: str) -> str | None:
     """`police__events` -> `events`; matched case-insensitively; None when no such table."""
     name = stem.rsplit("__", 1)[-1].strip().lower()
     return name if name in contracts() else None
-

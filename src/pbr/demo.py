@@ -3,6 +3,7 @@
 Names come from short invented lists and every postcode is in the ZZ99 pseudo-area, so nothing here can be
 mistaken for, or linked to, a real family.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,15 +22,25 @@ from pbr.terminal import print_file_table
 # `_Council` method that writes its records; a domain name means a practitioner's scored assessment of it).
 THEMES_BY_PLAN: dict[str, list[tuple[str, float, str]]] = {
     "troubled-families-2015": [
-        ("crime_asb", 0.45, "crime_asb"), ("education", 0.45, "education"),
-        ("children_need_help", 0.35, "children_need_help"), ("worklessness", 0.55, "worklessness"),
-        ("domestic_abuse", 0.3, "domestic_abuse"), ("health", 0.4, "health")],
+        ("crime_asb", 0.45, "crime_asb"),
+        ("education", 0.45, "education"),
+        ("children_need_help", 0.35, "children_need_help"),
+        ("worklessness", 0.55, "worklessness"),
+        ("domestic_abuse", 0.3, "domestic_abuse"),
+        ("health", 0.4, "health"),
+    ],
     "supporting-families-2022": [
-        ("education", 0.45, "education"), ("early_years", 0.3, "domain:early_years"), ("health", 0.4, "health"),
-        ("substance_use", 0.25, "domain:substance_use"), ("family_relationships", 0.45, "domain:family_relationships"),
-        ("children_safe", 0.35, "children_need_help"), ("crime", 0.45, "crime_asb"),
-        ("domestic_abuse", 0.3, "domestic_abuse"), ("housing", 0.3, "domain:housing"),
-        ("financial_stability", 0.55, "worklessness")],
+        ("education", 0.45, "education"),
+        ("early_years", 0.3, "domain:early_years"),
+        ("health", 0.4, "health"),
+        ("substance_use", 0.25, "domain:substance_use"),
+        ("family_relationships", 0.45, "domain:family_relationships"),
+        ("children_safe", 0.35, "children_need_help"),
+        ("crime", 0.45, "crime_asb"),
+        ("domestic_abuse", 0.3, "domestic_abuse"),
+        ("housing", 0.3, "domain:housing"),
+        ("financial_stability", 0.55, "worklessness"),
+    ],
 }
 DEMO_PLANS = tuple(THEMES_BY_PLAN)
 GIVEN = ["Alex", "Sam", "Jo", "Chris", "Robin", "Jamie", "Kim", "Lee", "Morgan", "Ash", "Toni", "Rowan", "Kit", "Nico"]
@@ -69,8 +80,14 @@ class _Council:
         fid = f"FAM{i:06d}"
         attached = self.first + dt.timedelta(days=r.randrange(self.span))
         closure = self.day(attached, 200, 700)
-        self.rows["families"].append((fid, _d(attached), f"KW{r.randrange(40):03d}",
-                                      _d(closure) if self.keep(closure) and r.random() < 0.5 else None))
+        self.rows["families"].append(
+            (
+                fid,
+                _d(attached),
+                f"KW{r.randrange(40):03d}",
+                _d(closure) if self.keep(closure) and r.random() < 0.5 else None,
+            )
+        )
         surname = r.choice(FAMILY)
         adults = [f"{fid}-A{k}" for k in range(r.choice([1, 1, 2, 2, 3]))]
         children = [f"{fid}-C{k}" for k in range(r.choice([0, 1, 2, 2, 3, 3, 4]) if r.random() < 0.95 else 0)]
@@ -78,8 +95,17 @@ class _Council:
         for pid in adults:
             born = self.day(attached, -365 * 50, -365 * 19)
             ages[pid] = born
-            self.rows["members"].append((pid, fid, _d(born), r.choice("FFMU"), r.choice(GIVEN), surname,
-                                         f"ZZ99 {r.randint(1, 9)}{r.choice('ABDEFGHJ')}{r.choice('LNPQRSTU')}"))
+            self.rows["members"].append(
+                (
+                    pid,
+                    fid,
+                    _d(born),
+                    r.choice("FFMU"),
+                    r.choice(GIVEN),
+                    surname,
+                    f"ZZ99 {r.randint(1, 9)}{r.choice('ABDEFGHJ')}{r.choice('LNPQRSTU')}",
+                )
+            )
         for pid in children:
             born = self.day(attached, -365 * 17, -200)
             ages[pid] = born
@@ -175,26 +201,42 @@ class _Council:
         Children of education-theme families miss school before attachment, and after it unless the family is
         doing well; every other child attends well. Built over whole tables: it is most of a council's records.
         """
-        children = pl.DataFrame(self.children, orient="row", schema={
-            "person_id": pl.String, "attached": pl.Date, "born": pl.Date, "education": pl.Boolean, "well": pl.Boolean})
+        children = pl.DataFrame(
+            self.children,
+            orient="row",
+            schema={
+                "person_id": pl.String,
+                "attached": pl.Date,
+                "born": pl.Date,
+                "education": pl.Boolean,
+                "well": pl.Boolean,
+            },
+        )
         children = children.with_columns(records_from=pl.col("attached") - pl.duration(days=730))
-        terms = (pl.read_csv(schema_path("terms.csv"), try_parse_dates=True)
-                 .filter(pl.col("end_date") <= self.extract))
-        rows = (children.join_where(terms, pl.col("end_date") > pl.col("records_from"))
-                .filter(school_age(pl.col("born"), pl.col("start_date")))
-                .sort("person_id", "start_date"))
+        terms = pl.read_csv(schema_path("terms.csv"), try_parse_dates=True).filter(pl.col("end_date") <= self.extract)
+        rows = (
+            children.join_where(terms, pl.col("end_date") > pl.col("records_from"))
+            .filter(school_age(pl.col("born"), pl.col("start_date")))
+            .sort("person_id", "start_date")
+        )
         n = rows.height
         draws = pl.DataFrame({name: [self.r.random() for _ in range(n)] for name in ("size", "rate", "split")})
         poor = pl.col("education") & ((pl.col("end_date") <= pl.col("attached")) | ~pl.col("well"))
         absence = pl.when(poor).then(0.11 + 0.19 * pl.col("rate")).otherwise(0.095 * pl.col("rate"))
-        return (pl.concat([rows, draws], how="horizontal")
-                .with_columns(possible=110 + 10 * (4 * pl.col("size")).floor().cast(pl.Int64))
-                .with_columns(absent=(pl.col("possible") * absence).floor().cast(pl.Int64))
-                .with_columns(authorised=(pl.col("absent") * pl.col("split")).round().cast(pl.Int64))
-                .select("person_id", "term_id", pl.col("possible").alias("possible_sessions"),
-                        pl.col("authorised").alias("authorised_absence"),
-                        (pl.col("absent") - pl.col("authorised")).alias("unauthorised_absence"))
-                .cast(pl.String))
+        return (
+            pl.concat([rows, draws], how="horizontal")
+            .with_columns(possible=110 + 10 * (4 * pl.col("size")).floor().cast(pl.Int64))
+            .with_columns(absent=(pl.col("possible") * absence).floor().cast(pl.Int64))
+            .with_columns(authorised=(pl.col("absent") * pl.col("split")).round().cast(pl.Int64))
+            .select(
+                "person_id",
+                "term_id",
+                pl.col("possible").alias("possible_sessions"),
+                pl.col("authorised").alias("authorised_absence"),
+                (pl.col("absent") - pl.col("authorised")).alias("unauthorised_absence"),
+            )
+            .cast(pl.String)
+        )
 
     def payments(self) -> None:
         """Attachment fees paid quarterly in arrears, within 10% of the families attached that quarter."""
@@ -206,19 +248,28 @@ class _Council:
             paid = dt.date(year + (quarter == 3), (3 * quarter + 3) % 12 + 1, 15)
             if paid <= self.extract:
                 pence = count * 100000 * self.r.randint(90, 110) // 100
-                self.rows["grant_payments"].append((_d(paid), f"{pence // 100}.{pence % 100:02d}", "attachment",
-                                                    f"ATTACH-{year}-Q{quarter + 1}"))
+                self.rows["grant_payments"].append(
+                    (_d(paid), f"{pence // 100}.{pence % 100:02d}", "attachment", f"ATTACH-{year}-Q{quarter + 1}")
+                )
 
 
-def generate(families: int, seed: int = 2017, first: dt.date = dt.date(2015, 6, 1), last: dt.date = dt.date(2018, 6, 30),
-             extract: dt.date = dt.date(2018, 12, 31), plan: str = "troubled-families-2015") -> dict[str, pl.DataFrame]:
+def generate(
+    families: int,
+    seed: int = 2017,
+    first: dt.date = dt.date(2015, 6, 1),
+    last: dt.date = dt.date(2018, 6, 30),
+    extract: dt.date = dt.date(2018, 12, 31),
+    plan: str = "troubled-families-2015",
+) -> dict[str, pl.DataFrame]:
     """Synthetic feed tables as text frames (the shape of a council's CSV extract), for one of `DEMO_PLANS`."""
     council = _Council(seed, first, last, extract, plan)
     for i in range(families):
         council.family(i)
     council.payments()
-    frames = {name: pl.DataFrame(council.rows[name], schema={c: pl.String for c in COLUMNS[name]}, orient="row")
-              for name in COLUMNS}
+    frames = {
+        name: pl.DataFrame(council.rows[name], schema={c: pl.String for c in COLUMNS[name]}, orient="row")
+        for name in COLUMNS
+    }
     frames["attendance"] = council.attendance()
     frames["terms"] = pl.read_csv(schema_path("terms.csv"), infer_schema=False)
     return frames
@@ -237,11 +288,24 @@ def with_mistakes(frames: dict[str, pl.DataFrame], seed: int) -> dict[str, pl.Da
     events = frames["events"]
     if events.height >= 3:
         picks = r.sample(range(events.height), 3)
-        events = events.with_row_index("__i").with_columns(
-            pl.when(pl.col("__i") == picks[0]).then(pl.lit("Offence")).otherwise(pl.col("event_type")).alias("event_type"),
-            pl.when(pl.col("__i") == picks[1]).then(pl.lit("2017-13-01")).otherwise(pl.col("event_date")).alias("event_date"),
-            pl.when(pl.col("__i") == picks[2]).then(pl.lit("NOBODY-1")).otherwise(pl.col("person_id")).alias("person_id"),
-        ).drop("__i")
+        events = (
+            events.with_row_index("__i")
+            .with_columns(
+                pl.when(pl.col("__i") == picks[0])
+                .then(pl.lit("Offence"))
+                .otherwise(pl.col("event_type"))
+                .alias("event_type"),
+                pl.when(pl.col("__i") == picks[1])
+                .then(pl.lit("2017-13-01"))
+                .otherwise(pl.col("event_date"))
+                .alias("event_date"),
+                pl.when(pl.col("__i") == picks[2])
+                .then(pl.lit("NOBODY-1"))
+                .otherwise(pl.col("person_id"))
+                .alias("person_id"),
+            )
+            .drop("__i")
+        )
     return {**frames, "events": events}
 
 
@@ -261,13 +325,18 @@ def run_demo(ctx, folder: Path, families: int, seed: int, as_of: dt.date, consol
     evaluation = decisions(ctx, as_of)
     reports = folder / "reports"
     reports.mkdir(parents=True, exist_ok=True)
-    write_decisions(evaluation, reports / "decisions.csv", detail=reports / "detail.csv", xlsx=reports / "decisions.xlsx")
+    write_decisions(
+        evaluation, reports / "decisions.csv", detail=reports / "detail.csv", xlsx=reports / "decisions.xlsx"
+    )
     d = evaluation.decisions
     routes = d.filter(d["claimable"]).group_by("claim_route").len().sort("claim_route")
-    console.print(f"  evaluated as of {as_of}: {d.filter(d['eligible']).height} of {d.height} families eligible, "
-                  f"{d.filter(d['claimable']).height} claimable "
-                  f"({', '.join(f'{r} {n}' for r, n in routes.iter_rows())}); "
-                  f"{d.filter(d['quarantined_records'] > 0).height} held by quarantine", highlight=False)
+    console.print(
+        f"  evaluated as of {as_of}: {d.filter(d['eligible']).height} of {d.height} families eligible, "
+        f"{d.filter(d['claimable']).height} claimable "
+        f"({', '.join(f'{r} {n}' for r, n in routes.iter_rows())}); "
+        f"{d.filter(d['quarantined_records'] > 0).height} held by quarantine",
+        highlight=False,
+    )
     console.print(f"  decisions and evidence in {reports}", highlight=False)
     claim_demo(ctx, as_of, folder, console)
     returns_demo(ctx, as_of, reports, console)
@@ -281,13 +350,18 @@ def returns_demo(ctx, as_of: dt.date, reports: Path, console) -> None:
     year = periods.financial_year(periods.financial_year_of(as_of))
     written = [
         services.write_progress_return(ctx, quarter, reports / f"progress-return-{quarter}.xlsx"),
-        services.write_impact_study_return(ctx, year.start, year.end, reports / f"impact-study-{year.start.year}.xlsx")[0],
+        services.write_impact_study_return(ctx, year.start, year.end, reports / f"impact-study-{year.start.year}.xlsx")[
+            0
+        ],
         reports / f"reconciliation-{year.start.year}.xlsx",
         services.write_outcomes_report(ctx, quarter, reports / f"outcomes-{quarter}.xlsx"),
     ]
     services.write_reconciliation(ctx, year.start.year, written[2])
-    console.print("  returns: " + ", ".join(p.name for p in written) + f" in {reports} "
-                  "(the impact-study return holds personal data and is readable by its owner only)", highlight=False)
+    console.print(
+        "  returns: " + ", ".join(p.name for p in written) + f" in {reports} "
+        "(the impact-study return holds personal data and is readable by its owner only)",
+        highlight=False,
+    )
 
 
 def claim_demo(ctx, as_of: dt.date, folder: Path, console) -> None:
@@ -299,15 +373,20 @@ def claim_demo(ctx, as_of: dt.date, folder: Path, console) -> None:
     opens, closes = as_of + dt.timedelta(days=1), as_of + dt.timedelta(days=31)
     prepared = services.prepare_claim(ctx, window, as_of, "demo coordinator", opens=opens, closes=closes)
     if not prepared.by_route:
-        console.print(f"  claim {prepared.ref}: left as a draft, nothing new to claim (every claimable family is "
-                      f"claimed already; {prepared.held} held by quarantine)", highlight=False)
+        console.print(
+            f"  claim {prepared.ref}: left as a draft, nothing new to claim (every claimable family is "
+            f"claimed already; {prepared.held} held by quarantine)",
+            highlight=False,
+        )
         return
     chosen = services.sample_claim(ctx, prepared.ref, 2017, "demo auditor")
     for family in chosen:
         claims.verdict(ctx.store, prepared.ref, family, True, "demo auditor", "evidence on file")
     services.submit_claim(ctx, prepared.ref, "demo coordinator", late="demonstration on synthetic historical data")
     path = services.write_claim_workbook(ctx, prepared.ref, folder / "claims" / f"{prepared.ref}.xlsx")
-    console.print(f"  claim {prepared.ref}: {sum(prepared.by_route.values())} families "
-                  f"({', '.join(f'{r} {n}' for r, n in prepared.by_route.items())}), {pounds(prepared.total_pence)}; "
-                  f"{len(chosen)} sampled and passed; {prepared.held} held by quarantine; submitted; workbook {path}",
-                  highlight=False)
+    console.print(
+        f"  claim {prepared.ref}: {sum(prepared.by_route.values())} families "
+        f"({', '.join(f'{r} {n}' for r, n in prepared.by_route.items())}), {pounds(prepared.total_pence)}; "
+        f"{len(chosen)} sampled and passed; {prepared.held} held by quarantine; submitted; workbook {path}",
+        highlight=False,
+    )

@@ -1,4 +1,5 @@
 """`pbr doctor`: is this installation ready to run? Each check says ok, a warning or a fault, and why."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,13 @@ def _plan(settings: Settings) -> Check:
     def check() -> Check:
         plan = load_plan(settings.plan, vocabularies=vocabularies(settings.vocabularies))
         whose = f"the council's ({settings.plan})" if settings.plan else "the shipped default"
-        return Check("outcome plan", OK, f"{plan.name} (SHA-256 {plan.sha256[:12]}), {whose}: {len(plan.themes)} "
-                                         f"themes, a family needs {plan.min_themes}")
+        return Check(
+            "outcome plan",
+            OK,
+            f"{plan.name} (SHA-256 {plan.sha256[:12]}), {whose}: {len(plan.themes)} "
+            f"themes, a family needs {plan.min_themes}",
+        )
+
     return _guard("outcome plan", check)
 
 
@@ -58,9 +64,14 @@ def _parameters(settings: Settings, day: dt.date) -> Check:
     def check() -> Check:
         parameters = load_parameters(settings.parameters)
         whose = f"the council's ({settings.parameters})" if settings.parameters else "shipped"
-        in_force = "; ".join(f"{programme} {name} {pounds(p.at(day))}" for programme, money in
-                             parameters.programmes.items() for name, p in money.items() if p.first_day <= day)
+        in_force = "; ".join(
+            f"{programme} {name} {pounds(p.at(day))}"
+            for programme, money in parameters.programmes.items()
+            for name, p in money.items()
+            if p.first_day <= day
+        )
         return Check("financial parameters", OK, f"{whose}; in force on {day}: {in_force or 'none yet'}")
+
     return _guard("financial parameters", check)
 
 
@@ -70,18 +81,25 @@ def _vocabularies(settings: Settings) -> Check:
     def check() -> Check:
         lists = vocabularies(settings.vocabularies)
         extra = settings.vocabularies
-        return Check("code lists", OK, f"{len(lists['event_type'])} event types, {len(lists['episode_type'])} episode "
-                                       f"types" + (f", with the council's {extra}" if extra else ", shipped"))
+        return Check(
+            "code lists",
+            OK,
+            f"{len(lists['event_type'])} event types, {len(lists['episode_type'])} episode "
+            f"types" + (f", with the council's {extra}" if extra else ", shipped"),
+        )
+
     return _guard("code lists", check)
 
 
 def _database(url: str | None):
     from pbr.store import Store
+
     try:
         store = Store(url)
     except Exception as error:
         return None, Check("database", FAULT, f"cannot open it: {str(error).splitlines()[0]}")
     from alembic.runtime.migration import MigrationContext
+
     with store.engine.connect() as connection:
         revision = MigrationContext.configure(connection).get_current_revision()
     where = store.engine.url.render_as_string(hide_password=True)
@@ -99,6 +117,7 @@ def _records(store) -> Check:
         if not families:
             return Check("records", WARN, "no families loaded yet: pbr ingest FOLDER")
         return Check("records", OK, f"{families:,} families; last load {str(last)[:16]}")
+
     return _guard("records", check)
 
 
@@ -108,8 +127,13 @@ def _quarantine(store) -> Check:
         if held.height == 0:
             return Check("quarantine", OK, "nothing held")
         families = held["family_id"].drop_nulls().n_unique()
-        return Check("quarantine", WARN, f"{held.height:,} rows held, {families:,} families kept from claims until "
-                                         "their senders correct them: pbr quarantine")
+        return Check(
+            "quarantine",
+            WARN,
+            f"{held.height:,} rows held, {families:,} families kept from claims until "
+            "their senders correct them: pbr quarantine",
+        )
+
     return _guard("quarantine", check)
 
 
@@ -119,14 +143,18 @@ def _users(store) -> Check:
     def check() -> Check:
         users = User.__table__.c
         with store.engine.connect() as connection:
-            roles = dict(connection.execute(select(users.role, func.count()).where(users.disabled_at.is_(None))
-                                            .group_by(users.role)).all())
+            roles = dict(
+                connection.execute(
+                    select(users.role, func.count()).where(users.disabled_at.is_(None)).group_by(users.role)
+                ).all()
+            )
         if not roles:
             return Check("web users", WARN, "no accounts: pbr users add NAME --role coordinator")
         listed = ", ".join(f"{n} {role}" for role, n in sorted(roles.items()))
         if "coordinator" not in roles:
             return Check("web users", WARN, f"{listed}; no coordinator, so nobody can prepare a claim in the app")
         return Check("web users", OK, listed)
+
     return _guard("web users", check)
 
 
@@ -137,8 +165,15 @@ def _jobs(store, day: dt.date) -> Check:
         runs = JobRun.__table__.c
         latest = select(runs.job_id, func.max(runs.id).label("id")).group_by(runs.job_id).subquery()
         with store.engine.connect() as connection:
-            rows = connection.execute(select(runs.job_id, runs.outcome, runs.started_at)
-                                      .join(latest, runs.id == latest.c.id).order_by(runs.job_id)).mappings().all()
+            rows = (
+                connection.execute(
+                    select(runs.job_id, runs.outcome, runs.started_at)
+                    .join(latest, runs.id == latest.c.id)
+                    .order_by(runs.job_id)
+                )
+                .mappings()
+                .all()
+            )
         if not rows:
             return Check("scheduled jobs", OK, "none has run here (pbr scheduler run)")
         bad = [f"{r['job_id']} {r['outcome']}" for r in rows if r["outcome"] in ("failed", "interrupted")]
@@ -146,6 +181,7 @@ def _jobs(store, day: dt.date) -> Check:
         if bad:
             return Check("scheduled jobs", WARN, f"last run {', '.join(bad)}: pbr jobs history; all: {listed}")
         return Check("scheduled jobs", OK, listed)
+
     return _guard("scheduled jobs", check)
 
 
@@ -156,19 +192,35 @@ def _scheduler_config(path: Path | None) -> Check:
 
     def check() -> Check:
         config = load_config(path)
-        return Check("scheduler configuration", OK, ", ".join(
-            f"{job} {schedule.describe()}" for job, schedule in config.schedules.items()) or "no jobs")
+        return Check(
+            "scheduler configuration",
+            OK,
+            ", ".join(f"{job} {schedule.describe()}" for job, schedule in config.schedules.items()) or "no jobs",
+        )
+
     return _guard("scheduler configuration", check)
 
 
 def _web_settings(settings: Settings) -> list[Check]:
     secret, secure = settings.secret_key, settings.secure_cookies
     return [
-        Check("web sessions", OK if secret and len(secret) >= 32 else WARN,
-              "PBR_SECRET_KEY set" if secret and len(secret) >= 32 else
-              ("PBR_SECRET_KEY is shorter than 32 characters" if secret else
-               "PBR_SECRET_KEY is not set: every restart of pbr serve signs everyone out")),
-        Check("web cookies", OK if secure else WARN,
-              "sent over HTTPS only" if secure else "PBR_SECURE_COOKIES is not set: set it where the app is served over "
-                                                    "HTTPS, so the session cookie is never sent in clear"),
+        Check(
+            "web sessions",
+            OK if secret and len(secret) >= 32 else WARN,
+            "PBR_SECRET_KEY set"
+            if secret and len(secret) >= 32
+            else (
+                "PBR_SECRET_KEY is shorter than 32 characters"
+                if secret
+                else "PBR_SECRET_KEY is not set: every restart of pbr serve signs everyone out"
+            ),
+        ),
+        Check(
+            "web cookies",
+            OK if secure else WARN,
+            "sent over HTTPS only"
+            if secure
+            else "PBR_SECURE_COOKIES is not set: set it where the app is served over "
+            "HTTPS, so the session cookie is never sent in clear",
+        ),
     ]

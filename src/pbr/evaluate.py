@@ -1,4 +1,5 @@
 """`pbr evaluate`: decisions for every family at an as-of date, from files or the database (outputs.md)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,14 +13,20 @@ import polars as pl
 from pbr.engine.decide import DECISION_COLUMNS, Decisions, decide
 from pbr.feeds import Dataset, FileReport, read_dataset
 from pbr.outputs import written_whole
-from pbr.plan import Plan, load_plan
 from pbr.periods import utc_now
+from pbr.plan import Plan, load_plan
 from pbr.store import Store
 from pbr.version import VERSION
 
 # The date column that makes each feed "dated", for the stale-extract warning.
-DATED = {"families": "attachment_date", "indicators": "identified_date", "events": "event_date",
-         "episodes": "start_date", "assessments": "assessment_date", "grant_payments": "payment_date"}
+DATED = {
+    "families": "attachment_date",
+    "indicators": "identified_date",
+    "events": "event_date",
+    "episodes": "start_date",
+    "assessments": "assessment_date",
+    "grant_payments": "payment_date",
+}
 
 
 @dataclass
@@ -58,32 +65,52 @@ def newest_record(tables: dict[str, pl.DataFrame]) -> dt.date | None:
 def default_terms() -> pl.DataFrame:
     """The shipped term calendar (feeds.md: 'a usable default'), for data sets that bring none."""
     from pbr.resources import schema_path
+
     return pl.read_csv(schema_path("terms.csv"), infer_schema=False).select(
-        "term_id", pl.col("start_date").str.to_date(), pl.col("end_date").str.to_date())
+        "term_id", pl.col("start_date").str.to_date(), pl.col("end_date").str.to_date()
+    )
 
 
-def evaluate_tables(tables: dict[str, pl.DataFrame], quarantine: pl.DataFrame, as_of: dt.date, plan: Plan,
-                    files: list[FileReport] | None = None) -> Evaluation:
+def evaluate_tables(
+    tables: dict[str, pl.DataFrame],
+    quarantine: pl.DataFrame,
+    as_of: dt.date,
+    plan: Plan,
+    files: list[FileReport] | None = None,
+) -> Evaluation:
     warnings = []
     if tables["terms"].height == 0:
         tables = {**tables, "terms": default_terms()}
         warnings.append("no term calendar in the data: the shipped default calendar (schemas/terms.csv) is used")
     result = decide(plan, tables, as_of, quarantine)
-    foreign = (tables["indicators"].select(pl.col("indicator").str.split(".").list.first().alias("theme"))
-               .filter(~pl.col("theme").is_in(plan.theme_codes)))
+    foreign = (
+        tables["indicators"]
+        .select(pl.col("indicator").str.split(".").list.first().alias("theme"))
+        .filter(~pl.col("theme").is_in(plan.theme_codes))
+    )
     if foreign.height:  # loaded under another plan: ingest checks themes against the plan in use at the time
         themes = ", ".join(foreign["theme"].unique().sort().to_list())
-        warnings.append(f"{foreign.height} indicator(s) name a theme plan {plan.name} does not have ({themes}): "
-                        "they take no part in these decisions")
+        warnings.append(
+            f"{foreign.height} indicator(s) name a theme plan {plan.name} does not have ({themes}): "
+            "they take no part in these decisions"
+        )
     newest = newest_record(tables)
     if newest is not None and as_of > newest:
-        warnings.append(f"the as-of date {as_of} is after the newest dated record ({newest}): the decisions assume "
-                        "nothing happened since the data was extracted")
+        warnings.append(
+            f"the as-of date {as_of} is after the newest dated record ({newest}): the decisions assume "
+            "nothing happened since the data was extracted"
+        )
     return Evaluation(as_of, plan, result.decisions, result, files or [], quarantine.height, warnings)
 
 
-def evaluate(data: str | Path | None = None, as_of: dt.date | str | None = None, plan: Plan | str | Path | None = None,
-             database_url: str | None = None, today: dt.date | None = None, store: Store | None = None) -> Evaluation:
+def evaluate(
+    data: str | Path | None = None,
+    as_of: dt.date | str | None = None,
+    plan: Plan | str | Path | None = None,
+    database_url: str | None = None,
+    today: dt.date | None = None,
+    store: Store | None = None,
+) -> Evaluation:
     """Evaluate a data set (folder or workbook) or the database (`store`, or the one at `database_url`) at
     `as_of` (default today), by `plan` (a Plan, a file or a shipped plan's name; the shipped plan by default)."""
     as_of = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or dt.date.today())
@@ -100,24 +127,35 @@ def evaluate_store(store: Store, as_of: dt.date, plan: Plan) -> Evaluation:
     evaluation = evaluate_tables(tables, quarantine, as_of, plan)
     if tables["families"].height == 0:
         where = store.engine.url.render_as_string(hide_password=True)
-        evaluation.warnings.insert(0, f"the database ({where}) holds no families yet: load the feeds with "
-                                      "`pbr ingest FOLDER`, or evaluate files with --data")
+        evaluation.warnings.insert(
+            0,
+            f"the database ({where}) holds no families yet: load the feeds with "
+            "`pbr ingest FOLDER`, or evaluate files with --data",
+        )
     evaluation.database = store.load_history()
     claimed = store.live_claim_lines().select("family_id", pl.col("claim_ref").alias("claimed_in"))
     if claimed.height:
-        evaluation.decisions = evaluation.decisions.drop("claimed_in").join(claimed, on="family_id", how="left").with_columns(
-            pl.col("claimed_in").fill_null("")).select(DECISION_COLUMNS)
+        evaluation.decisions = (
+            evaluation.decisions.drop("claimed_in")
+            .join(claimed, on="family_id", how="left")
+            .with_columns(pl.col("claimed_in").fill_null(""))
+            .select(DECISION_COLUMNS)
+        )
     return evaluation
 
 
 def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
     """Dates as ISO text and empty text as an empty cell, so minimal quoting leaves no `""`."""
-    return frame.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d")).with_columns(
-        pl.col(pl.String).replace("", None))
+    return frame.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d")).with_columns(pl.col(pl.String).replace("", None))
 
 
-def write_decisions(evaluation: Evaluation, out: str | Path, detail: str | Path | None = None,
-                    xlsx: str | Path | None = None, progress=lambda step: None) -> None:
+def write_decisions(
+    evaluation: Evaluation,
+    out: str | Path,
+    detail: str | Path | None = None,
+    xlsx: str | Path | None = None,
+    progress=lambda step: None,
+) -> None:
     """The decisions CSV, its run record, and the detail CSV and workbook when asked; `progress(step)` before each.
 
     Each file replaces its old copy only once all are written, so a decisions file never stands beside the run
@@ -125,6 +163,7 @@ def write_decisions(evaluation: Evaluation, out: str | Path, detail: str | Path 
     """
     out = Path(out)
     with ExitStack() as replaced_together:
+
         def written(path: str | Path) -> Path:
             return replaced_together.enter_context(written_whole(path))
 
@@ -146,9 +185,22 @@ def run_record(evaluation: Evaluation) -> dict:
     return {
         "pbr_version": VERSION,
         "as_of": evaluation.as_of.isoformat(),
-        "plan": {"name": evaluation.plan.name, "sha256": evaluation.plan.sha256, "source": Path(evaluation.plan.source).name},
-        "inputs": [{"file": f.source, "table": f.table, "sha256": f.sha256, "rows_read": f.rows_read,
-                    "loaded": f.loaded, "quarantined": f.quarantined} for f in evaluation.files],
+        "plan": {
+            "name": evaluation.plan.name,
+            "sha256": evaluation.plan.sha256,
+            "source": Path(evaluation.plan.source).name,
+        },
+        "inputs": [
+            {
+                "file": f.source,
+                "table": f.table,
+                "sha256": f.sha256,
+                "rows_read": f.rows_read,
+                "loaded": f.loaded,
+                "quarantined": f.quarantined,
+            }
+            for f in evaluation.files
+        ],
         **({"database": evaluation.database} if evaluation.database is not None else {}),
         "families": evaluation.decisions.height,
         "quarantined_rows": evaluation.quarantined,

@@ -1,4 +1,5 @@
 """Money as people read it, from integer pence, without a float on the way."""
+
 from __future__ import annotations
 
 

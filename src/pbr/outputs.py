@@ -1,13 +1,14 @@
 """Every file pbr writes appears whole or not at all: a full disk or a crash leaves no half-written output."""
+
 from __future__ import annotations
 
 import os
 import time
 import uuid
-from glob import escape as glob_escape
+from collections.abc import Iterator
 from contextlib import contextmanager
+from glob import escape as glob_escape
 from pathlib import Path
-from typing import Iterator
 
 
 def partials_of(path: str | Path) -> list[Path]:

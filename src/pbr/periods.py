@@ -3,6 +3,7 @@
 outcome-plan.md, "Dates and windows", fixes the month rule; quarters are calendar quarters (`2017-Q3` is July
 to September 2017) and a financial year runs from 1 April (programme.md, "Reconciliation").
 """
+
 from __future__ import annotations
 
 import calendar
@@ -16,7 +17,7 @@ import polars as pl
 
 # A Monday: ISO week numbers below count whole weeks from it.
 EPOCH_MONDAY = dt.date(1970, 1, 5)
-SCHOOL_AGE_FROM_MONTHS = 60    # 5 years: outcome-plan.md, attendance_sustained
+SCHOOL_AGE_FROM_MONTHS = 60  # 5 years: outcome-plan.md, attendance_sustained
 SCHOOL_AGE_UNTIL_MONTHS = 192  # 16 years
 FIRST_MONTH_OF_FINANCIAL_YEAR = 4  # April
 LAST_FINANCIAL_YEAR = 9998  # its last day, 9999-03-31, is near the last a date can hold
@@ -89,6 +90,7 @@ def iso(day: pl.Expr) -> pl.Expr:
 @dataclass(frozen=True)
 class Period:
     """A span of days with the name people use for it."""
+
     name: str
     start: dt.date
     end: dt.date
@@ -106,8 +108,11 @@ def quarter(text: str) -> Period:
     if year < 1:
         raise PeriodError(f"quarter {text!r}: the calendar starts at year 1")
     last_month = 3 * number
-    return Period(f"{year:04d}-Q{number}", dt.date(year, last_month - 2, 1),
-                  dt.date(year, last_month, calendar.monthrange(year, last_month)[1]))
+    return Period(
+        f"{year:04d}-Q{number}",
+        dt.date(year, last_month - 2, 1),
+        dt.date(year, last_month, calendar.monthrange(year, last_month)[1]),
+    )
 
 
 def quarter_of(day: dt.date) -> Period:
@@ -138,10 +143,15 @@ def quarters_ending(last: Period, count: int) -> list[Period]:
 def financial_year(year: int) -> Period:
     """Financial year 2017 runs from 1 April 2017 to 31 March 2018."""
     if not 1 <= year <= LAST_FINANCIAL_YEAR:
-        raise PeriodError(f"financial year {year} is not one pbr can work with (1 to {LAST_FINANCIAL_YEAR}, the last "
-                          f"ending {LAST_FINANCIAL_YEAR + 1}-03-31)")
-    return Period(f"{year}-{(year + 1) % 100:02d}", dt.date(year, FIRST_MONTH_OF_FINANCIAL_YEAR, 1),
-                  dt.date(year + 1, FIRST_MONTH_OF_FINANCIAL_YEAR, 1) - dt.timedelta(days=1))
+        raise PeriodError(
+            f"financial year {year} is not one pbr can work with (1 to {LAST_FINANCIAL_YEAR}, the last "
+            f"ending {LAST_FINANCIAL_YEAR + 1}-03-31)"
+        )
+    return Period(
+        f"{year}-{(year + 1) % 100:02d}",
+        dt.date(year, FIRST_MONTH_OF_FINANCIAL_YEAR, 1),
+        dt.date(year + 1, FIRST_MONTH_OF_FINANCIAL_YEAR, 1) - dt.timedelta(days=1),
+    )
 
 
 def financial_year_of(day: dt.date) -> int:
@@ -152,11 +162,11 @@ def financial_year_of(day: dt.date) -> int:
 # ---- timestamps -----------------------------------------------------------------------------------------------
 def utc_now() -> dt.datetime:
     """Now, as an aware UTC timestamp: every timestamp pbr writes is one of these."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
     """A timestamp read back from a database as an aware UTC one (SQLite keeps no zone; pbr writes UTC only)."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)

@@ -1,8 +1,9 @@
 """Where the shipped data that is not code lives (schemas/ in a checkout, pbr/_schemas in a wheel)."""
+
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -38,7 +39,7 @@ def parse_yaml(source):
         raise yaml.YAMLError(f"a date that does not exist ({error})") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_yaml(*parts: str) -> dict:
     with open(schema_path(*parts), encoding="utf-8") as handle:
         return yaml.safe_load(handle)
@@ -96,7 +97,9 @@ def _vocabularies(extension: str | None) -> dict:
         if name == "reference":
             continue
         if name not in EXTENSIBLE:
-            raise VocabularyError(f"{where}: {name}: not a code list a council can extend (one of {', '.join(EXTENSIBLE)})")
+            raise VocabularyError(
+                f"{where}: {name}: not a code list a council can extend (one of {', '.join(EXTENSIBLE)})"
+            )
         if name == "assessment_tools":
             merged[name] = {**shipped[name], **_scales(codes, f"{where}: {name}")}
             continue

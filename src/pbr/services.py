@@ -4,11 +4,12 @@ Each function takes the application context and hands the layers below the parts
 the money and audit parameters, the code lists, the day), so the same request gives the same result wherever it
 comes from.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pbr.claims as claims
 from pbr import periods
@@ -22,18 +23,32 @@ REPORT_KINDS = ("reconciliation", "progress-return", "outcomes", "decisions", "i
 
 
 # ---- records -------------------------------------------------------------------------------------------------
-def load_feeds(ctx: AppContext, path: str | Path, progress: Callable[[str, int, int], None] | None = None,
-               complete: bool = False, plan: Plan | None = None) -> IngestResult:
+def load_feeds(
+    ctx: AppContext,
+    path: str | Path,
+    progress: Callable[[str, int, int], None] | None = None,
+    complete: bool = False,
+    plan: Plan | None = None,
+) -> IngestResult:
     """Validate and load a folder, CSV or workbook, its codes checked against the plan and code lists in use."""
-    return ingest(path, ctx.store, (plan or ctx.plan).theme_codes, today=ctx.today(), progress=progress,
-                  complete=complete, vocabularies=ctx.vocabularies)
+    return ingest(
+        path,
+        ctx.store,
+        (plan or ctx.plan).theme_codes,
+        today=ctx.today(),
+        progress=progress,
+        complete=complete,
+        vocabularies=ctx.vocabularies,
+    )
 
 
 def save_form(ctx: AppContext, table: str, values: dict, source: str) -> dict[str, str]:
     """One record typed into a form, validated by the ingest rules; the errors by column, or none when saved."""
     from pbr.feeds.ingest import save_rows
-    return save_rows(ctx.store, table, [values], source, ctx.plan.theme_codes, today=ctx.today(),
-                     vocabularies=ctx.vocabularies)
+
+    return save_rows(
+        ctx.store, table, [values], source, ctx.plan.theme_codes, today=ctx.today(), vocabularies=ctx.vocabularies
+    )
 
 
 def decisions(ctx: AppContext, day: dt.date, data: str | Path | None = None, plan: Plan | None = None) -> Evaluation:
@@ -46,10 +61,26 @@ def decisions(ctx: AppContext, day: dt.date, data: str | Path | None = None, pla
 
 
 # ---- claims --------------------------------------------------------------------------------------------------
-def prepare_claim(ctx: AppContext, window: str, evidence_date: dt.date, actor: str, opens: dt.date | None = None,
-                  closes: dt.date | None = None, plan: Plan | None = None) -> claims.Prepared:
-    return claims.prepare(ctx.store, window, evidence_date, plan or ctx.plan, actor=actor, opens=opens, closes=closes,
-                          parameters=ctx.parameters, today=ctx.today())
+def prepare_claim(
+    ctx: AppContext,
+    window: str,
+    evidence_date: dt.date,
+    actor: str,
+    opens: dt.date | None = None,
+    closes: dt.date | None = None,
+    plan: Plan | None = None,
+) -> claims.Prepared:
+    return claims.prepare(
+        ctx.store,
+        window,
+        evidence_date,
+        plan or ctx.plan,
+        actor=actor,
+        opens=opens,
+        closes=closes,
+        parameters=ctx.parameters,
+        today=ctx.today(),
+    )
 
 
 def sample_claim(ctx: AppContext, ref: str, seed: int | None, actor: str) -> list[str]:
@@ -57,8 +88,7 @@ def sample_claim(ctx: AppContext, ref: str, seed: int | None, actor: str) -> lis
 
 
 def submit_claim(ctx: AppContext, ref: str, by: str, late: str | None = None) -> int:
-    return claims.submit(ctx.store, ref, by, late, today=ctx.today(), parameters=ctx.parameters,
-                         codes=ctx.vocabularies)
+    return claims.submit(ctx.store, ref, by, late, today=ctx.today(), parameters=ctx.parameters, codes=ctx.vocabularies)
 
 
 def record_payment(ctx: AppContext, ref: str, amount: str, reference: str, actor: str) -> int:
@@ -68,42 +98,54 @@ def record_payment(ctx: AppContext, ref: str, amount: str, reference: str, actor
     return pence
 
 
-def recover_line(ctx: AppContext, ref: str, family: str, reason: str, by: str,
-                 booked_on: dt.date | None = None) -> int:
+def recover_line(ctx: AppContext, ref: str, family: str, reason: str, by: str, booked_on: dt.date | None = None) -> int:
     return claims.recover(ctx.store, ref, family, reason, by, booked_on or ctx.today())
 
 
 def write_claim_workbook(ctx: AppContext, ref: str, path: str | Path) -> Path:
     from pbr.claims.workbook import write_claim_workbook as write
+
     return write(ctx.store, ref, path, council=ctx.council)
 
 
 # ---- returns and reports -------------------------------------------------------------------------------------
 def write_progress_return(ctx: AppContext, quarter: str, path: str | Path, plan: Plan | None = None) -> Path:
     from pbr.returns.progress import write_progress_return as write
+
     return write(ctx.store, plan or ctx.plan, quarter, path)
 
 
-def write_impact_study_return(ctx: AppContext, start: dt.date, end: dt.date, path: str | Path,
-                              actor: str | None = None) -> tuple[Path, int]:
+def write_impact_study_return(
+    ctx: AppContext, start: dt.date, end: dt.date, path: str | Path, actor: str | None = None
+) -> tuple[Path, int]:
     """The return holding names, owner-only on disk; its writing is audited when someone asked for it."""
     from pbr.returns.progress import write_impact_study_return as write
+
     written = write(ctx.store, start, end, path)
     if actor is not None:
         with ctx.store.engine.begin() as connection:
-            ctx.store.audit(connection, actor, "download impact-study return", "return", "impact-study",
-                            f"{start} to {end}: personal data")
+            ctx.store.audit(
+                connection,
+                actor,
+                "download impact-study return",
+                "return",
+                "impact-study",
+                f"{start} to {end}: personal data",
+            )
     return written
 
 
 def reconciliation(ctx: AppContext, year: int, plan: Plan | None = None, day: dt.date | None = None):
     from pbr.returns.reconcile import reconcile
+
     return reconcile(ctx.store, plan or ctx.plan, year, today=day or ctx.today(), parameters=ctx.parameters)
 
 
-def write_reconciliation(ctx: AppContext, year: int, path: str | Path, plan: Plan | None = None,
-                         day: dt.date | None = None):
+def write_reconciliation(
+    ctx: AppContext, year: int, path: str | Path, plan: Plan | None = None, day: dt.date | None = None
+):
     from pbr.returns.reconcile import write_reconciliation as write
+
     result = reconciliation(ctx, year, plan, day)
     write(result, path)
     return result
@@ -111,6 +153,7 @@ def write_reconciliation(ctx: AppContext, year: int, path: str | Path, plan: Pla
 
 def write_outcomes_report(ctx: AppContext, quarter: str, path: str | Path, plan: Plan | None = None) -> Path:
     from pbr.returns.outcomes import write_outcomes_report as write
+
     return write(ctx.store, plan or ctx.plan, quarter, path, council=ctx.council)
 
 
@@ -122,8 +165,13 @@ def period_of_request(day: dt.date, quarter: str | None = None, year: str | None
 
 
 # ---- a family's records, typed in by a keyworker -------------------------------------------------------------
-FORM_TABLES = {"events": "an incident", "episodes": "an episode", "indicators": "a problem",
-               "assessments": "an assessment", "families": "the case's closure"}
+FORM_TABLES = {
+    "events": "an incident",
+    "episodes": "an episode",
+    "indicators": "a problem",
+    "assessments": "an assessment",
+    "families": "the case's closure",
+}
 
 
 def record_for_family(ctx: AppContext, actor: str, family: dict, table: str, values: dict) -> dict[str, str]:
@@ -138,14 +186,19 @@ def record_for_family(ctx: AppContext, actor: str, family: dict, table: str, val
     family_id = family["family_id"]
     columns = contracts()[table].columns
     if table == "families":
-        values = {"family_id": family_id, "attachment_date": family["attachment_date"].isoformat(),
-                  "keyworker_id": family["keyworker_id"] or "", "closure_date": values.get("closure_date", "")}
+        values = {
+            "family_id": family_id,
+            "attachment_date": family["attachment_date"].isoformat(),
+            "keyworker_id": family["keyworker_id"] or "",
+            "closure_date": values.get("closure_date", ""),
+        }
     if "person_id" in columns:
         person = values.get("person_id", "")
         member = Member.__table__.c
         with ctx.store.engine.connect() as connection:
-            belongs = connection.execute(select(member.person_id).where(
-                member.person_id == person, member.family_id == family_id)).first()
+            belongs = connection.execute(
+                select(member.person_id).where(member.person_id == person, member.family_id == family_id)
+            ).first()
         if belongs is None:
             return {"person_id": f"person_id '{person}' is not a member of family {family_id}"}
     if "family_id" in columns:
@@ -153,6 +206,12 @@ def record_for_family(ctx: AppContext, actor: str, family: dict, table: str, val
     errors = save_form(ctx, table, values, f"web:{actor}:{ctx.now():%Y%m%dT%H%M%S%f}")
     if not errors:
         with ctx.store.engine.begin() as connection:
-            ctx.store.audit(connection, actor, f"record {table}", "family", family_id,
-                            ", ".join(f"{k}={v}" for k, v in values.items() if v))
+            ctx.store.audit(
+                connection,
+                actor,
+                f"record {table}",
+                "family",
+                family_id,
+                ", ".join(f"{k}={v}" for k, v in values.items() if v),
+            )
     return errors

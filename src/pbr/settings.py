@@ -2,20 +2,21 @@
 
 Each variable names one thing a council sets once for its installation; `pbr`'s global options override them.
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-DATABASE_ENV = "PBR_DATABASE_URL"       # SQLAlchemy URL of the database (default: sqlite:///pbr.db)
-PLAN_ENV = "PBR_PLAN"                   # the council's outcome plan: a file, or a shipped plan's name
+DATABASE_ENV = "PBR_DATABASE_URL"  # SQLAlchemy URL of the database (default: sqlite:///pbr.db)
+PLAN_ENV = "PBR_PLAN"  # the council's outcome plan: a file, or a shipped plan's name
 PARAMETERS_ENV = "PBR_FINANCIAL_PARAMETERS"  # the council's dated money parameters, in place of the shipped ones
-VOCABULARIES_ENV = "PBR_VOCABULARIES"   # the council's own code lists, added to the shipped ones
+VOCABULARIES_ENV = "PBR_VOCABULARIES"  # the council's own code lists, added to the shipped ones
 COUNCIL_NAME_ENV = "PBR_COUNCIL_NAME"
 COUNCIL_CODE_ENV = "PBR_COUNCIL_CODE"
-TARGET_ENV = "PBR_TARGET_FAMILIES"      # families the council aims to attach per programme year
-SECRET_KEY_ENV = "PBR_SECRET_KEY"       # the council's key for signing web sessions, so they outlive a restart
+TARGET_ENV = "PBR_TARGET_FAMILIES"  # families the council aims to attach per programme year
+SECRET_KEY_ENV = "PBR_SECRET_KEY"  # the council's key for signing web sessions, so they outlive a restart
 NEW_PASSWORD_ENV = "PBR_NEW_PASSWORD"  # a new account's password, for `pbr users add` run by a script
 SECURE_COOKIES_ENV = "PBR_SECURE_COOKIES"  # the app is served over HTTPS: its session cookie goes over HTTPS only
 DEFAULT_TARGET = 500
@@ -35,6 +36,7 @@ class Council:
 @dataclass(frozen=True)
 class Settings:
     """What an installation is configured with; every path is as given (a shipped plan may be named)."""
+
     database_url: str | None = None
     plan: str | None = None
     parameters: str | None = None
@@ -49,12 +51,20 @@ class Settings:
         target = env.get(TARGET_ENV, "").strip() or str(DEFAULT_TARGET)
         if not target.isdigit():
             raise SettingsError(f"{TARGET_ENV} {target!r} is not a whole number of families")
-        council = Council(name=env.get(COUNCIL_NAME_ENV) or Council.name, code=env.get(COUNCIL_CODE_ENV) or Council.code,
-                          target_per_year=int(target))
-        return cls(database_url=env.get(DATABASE_ENV) or None, plan=env.get(PLAN_ENV) or None,
-                   parameters=env.get(PARAMETERS_ENV) or None, vocabularies=env.get(VOCABULARIES_ENV) or None,
-                   council=council, secret_key=env.get(SECRET_KEY_ENV) or None,
-                   secure_cookies=env.get(SECURE_COOKIES_ENV, "").strip().lower() in ("1", "true", "yes"))
+        council = Council(
+            name=env.get(COUNCIL_NAME_ENV) or Council.name,
+            code=env.get(COUNCIL_CODE_ENV) or Council.code,
+            target_per_year=int(target),
+        )
+        return cls(
+            database_url=env.get(DATABASE_ENV) or None,
+            plan=env.get(PLAN_ENV) or None,
+            parameters=env.get(PARAMETERS_ENV) or None,
+            vocabularies=env.get(VOCABULARIES_ENV) or None,
+            council=council,
+            secret_key=env.get(SECRET_KEY_ENV) or None,
+            secure_cookies=env.get(SECURE_COOKIES_ENV, "").strip().lower() in ("1", "true", "yes"),
+        )
 
     def overridden(self, **values) -> Settings:
         """These settings with the values given (None leaves a setting as it is)."""

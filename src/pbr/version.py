@@ -1,4 +1,5 @@
 """pbr's version, from the installed package's metadata: pyproject.toml is the one place it is written."""
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version

@@ -1,9 +1,11 @@
 """One writer for every workbook pbr produces: safe text, exact money, real dates, frozen headers, filters."""
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import polars as pl
 from openpyxl import Workbook
@@ -50,8 +52,13 @@ def set_value(cell: Cell, value: Any) -> None:
     cell.value = value
 
 
-def write_rows(sheet: Worksheet, header: list[str], rows: Iterable[Iterable[Any]], money: set[str] = frozenset(),
-               widths: dict[str, int] | None = None) -> None:
+def write_rows(
+    sheet: Worksheet,
+    header: list[str],
+    rows: Iterable[Iterable[Any]],
+    money: set[str] = frozenset(),
+    widths: dict[str, int] | None = None,
+) -> None:
     sheet.append(header)
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
@@ -73,19 +80,23 @@ def _frame_sheet(sheet, header: list[str], last_row: int, widths: dict[str, int]
         sheet.column_dimensions[get_column_letter(i + 1)].width = width
 
 
-def sheet_parts(name: str, frame: pl.DataFrame, rows_per_sheet: int = EXCEL_DATA_ROWS) -> list[tuple[str, pl.DataFrame]]:
+def sheet_parts(
+    name: str, frame: pl.DataFrame, rows_per_sheet: int = EXCEL_DATA_ROWS
+) -> list[tuple[str, pl.DataFrame]]:
     """A frame cut into sheets Excel can open whole: `name`, then `name (2)`, `name (3)`, ..."""
     if frame.height <= rows_per_sheet:
         return [(name, frame)]
-    return [(name if i == 0 else f"{name} ({i + 1})", frame.slice(start, rows_per_sheet))
-            for i, start in enumerate(range(0, frame.height, rows_per_sheet))]
+    return [
+        (name if i == 0 else f"{name} ({i + 1})", frame.slice(start, rows_per_sheet))
+        for i, start in enumerate(range(0, frame.height, rows_per_sheet))
+    ]
 
 
 def write_streamed(path: str | Path, frames: dict[str, pl.DataFrame], rows_per_sheet: int = EXCEL_DATA_ROWS) -> Path:
     """Large frames written row by row (openpyxl's write-only mode): faster and in less memory, with the same
     header, filters, dates and text safety as `write_rows`. A frame longer than a sheet holds continues on more."""
     book = Workbook(write_only=True)
-    for name, frame in (part for name, whole in frames.items() for part in sheet_parts(name, whole, rows_per_sheet)):
+    for name, frame in (part for title, whole in frames.items() for part in sheet_parts(title, whole, rows_per_sheet)):
         sheet = book.create_sheet(name)
         _frame_sheet(sheet, frame.columns, frame.height + 1)
         header = []
@@ -102,7 +113,7 @@ def write_streamed(path: str | Path, frames: dict[str, pl.DataFrame], rows_per_s
 
 def _streamed_value(sheet, value: Any) -> Any:
     """The value itself where openpyxl writes it as `set_value` would; else a cell `set_value` filled."""
-    if value is None or isinstance(value, (bool, int, float)) and not isinstance(value, Pence):
+    if value is None or (isinstance(value, (bool, int, float)) and not isinstance(value, Pence)):
         return value
     if isinstance(value, str) and not value.startswith(FORMULA_STARTS):
         return value

@@ -1,4 +1,5 @@
 """Claims on the basic example: contents, one result per family, sample, lifecycle, immutability, concurrency."""
+
 from __future__ import annotations
 
 import csv
@@ -47,7 +48,9 @@ def pass_sample(store: Store, ref: str, seed: int = 1) -> list[str]:
 
 def give_verdicts(store: Store, ref: str, chosen: list[str], fail: set[str] = frozenset()) -> None:
     for family in chosen:
-        claims.verdict(store, ref, family, family not in fail, "auditor", "checked" if family not in fail else "no evidence")
+        claims.verdict(
+            store, ref, family, family not in fail, "auditor", "checked" if family not in fail else "no evidence"
+        )
 
 
 def test_a_claim_holds_exactly_the_claimable_families(store):
@@ -75,8 +78,10 @@ def test_a_second_window_does_not_claim_them_again_once_the_first_is_submitted(s
 
 
 def _evaluate_db(store, day):
-    from pbr.evaluate import evaluate, write_decisions
     import tempfile
+
+    from pbr.evaluate import evaluate, write_decisions
+
     out = tempfile.mktemp(suffix=".csv")
     write_decisions(evaluate(as_of=day, database_url=store.url), out)
     return out
@@ -104,15 +109,21 @@ def test_a_recovered_family_may_be_claimed_again_in_a_later_window(store):
     with pytest.raises(claims.ClaimError, match="already recovered"):
         claims.recover(store, ref, "F01", "again", "finance")
     with store.engine.connect() as connection:  # the line row stays as it was; the recovery is a record of its own
-        assert connection.execute(text(f"SELECT status FROM claim_lines WHERE claim_ref = '{ref}' AND family_id = 'F01'")
-                                  ).scalar_one() == "live"
+        assert (
+            connection.execute(
+                text(f"SELECT status FROM claim_lines WHERE claim_ref = '{ref}' AND family_id = 'F01'")
+            ).scalar_one()
+            == "live"
+        )
     assert lines_of(store, ref)["F01"]["status"] == "recovered"
     # not on the same evidence: a window with the recovered claim's evidence date is not a later window
     again = claims.prepare(store, "2017-Q4", D1, PLAN)
     assert again.ref == "2017-Q4-2" and again.recovered == 1 and "F01" not in lines_of(store, again.ref)
     held = {h["family_id"]: h["reason"] for h in claims.claim_detail(store, again.ref)[2]}
-    assert held == {"F01": f"result recovered from claim {ref} (evidence date 2017-10-31): it may be claimed again "
-                           "only in a window whose evidence date is later"}
+    assert held == {
+        "F01": f"result recovered from claim {ref} (evidence date 2017-10-31): it may be claimed again "
+        "only in a window whose evidence date is later"
+    }
     later = claims.prepare(store, "2018-Q1", D2, PLAN)
     assert later.recovered == 0 and "F01" in lines_of(store, later.ref)
 
@@ -123,8 +134,11 @@ def test_a_draft_holding_a_family_recovered_since_is_not_submitted_on_the_same_e
     claims.submit(store, first, "coordinator")
     claims.recover(store, first, "F01", "spot check found no offending record", "finance")
     pass_sample(store, second)
-    with pytest.raises(claims.ClaimError, match=rf"F01: result recovered from claim {first} \(evidence date "
-                       r"2017-10-31\): it may be claimed again only in a window whose evidence date is later"):
+    with pytest.raises(
+        claims.ClaimError,
+        match=rf"F01: result recovered from claim {first} \(evidence date "
+        r"2017-10-31\): it may be claimed again only in a window whose evidence date is later",
+    ):
         claims.submit(store, second, "coordinator")
 
 
@@ -134,8 +148,8 @@ def test_sample_size(lines, size):
 
 
 def test_sample_split_by_route_uses_largest_remainder():
-    assert claims.allocate({"ce": 7, "ssp": 13}, 5) == {"ce": 2, "ssp": 3}   # 1.75 and 3.25
-    assert claims.allocate({"ce": 1, "ssp": 1}, 1) == {"ce": 1, "ssp": 0}    # tie: route order
+    assert claims.allocate({"ce": 7, "ssp": 13}, 5) == {"ce": 2, "ssp": 3}  # 1.75 and 3.25
+    assert claims.allocate({"ce": 1, "ssp": 1}, 1) == {"ce": 1, "ssp": 0}  # tie: route order
     assert sum(claims.allocate({"a": 3, "b": 3, "c": 3}, 5).values()) == 5
 
 
@@ -169,12 +183,15 @@ def test_a_claim_cannot_rest_on_an_evidence_date_after_today(store):
     assert claims.prepare(store, "2017-Q4", D1, PLAN, today=D1).ref == "2017-Q4-1"
 
 
-@pytest.mark.parametrize("window,opens,closes,words", [
-    ("2017/Q4", None, None, "window id '2017/Q4': use up to 40 letters"),
-    ("", None, None, "window id ''"),
-    ("<b>Q4</b>", None, None, "window id '<b>Q4</b>'"),
-    ("2017-Q4", dt.date(2017, 12, 1), dt.date(2017, 11, 30), "opens on 2017-12-01, after it closes on 2017-11-30"),
-])
+@pytest.mark.parametrize(
+    "window,opens,closes,words",
+    [
+        ("2017/Q4", None, None, "window id '2017/Q4': use up to 40 letters"),
+        ("", None, None, "window id ''"),
+        ("<b>Q4</b>", None, None, "window id '<b>Q4</b>'"),
+        ("2017-Q4", dt.date(2017, 12, 1), dt.date(2017, 11, 30), "opens on 2017-12-01, after it closes on 2017-11-30"),
+    ],
+)
 def test_a_window_must_be_one_a_reference_and_a_calendar_can_hold(store, window, opens, closes, words):
     with pytest.raises(claims.ClaimError, match=re.escape(words)):
         claims.prepare(store, window, D1, PLAN, opens=opens, closes=closes)
@@ -210,7 +227,9 @@ def test_a_family_held_by_quarantine_after_preparation_is_not_submitted(store, t
     partner.mkdir()
     (partner / "police__events.csv").write_text(f"person_id,event_type,event_date\n{family}-C1,offence,2017-02-30\n")
     ingest(partner, store, PLAN.theme_codes)
-    with pytest.raises(claims.ClaimError, match=rf"held by quarantine since the claim was prepared: {family} \(1 record"):
+    with pytest.raises(
+        claims.ClaimError, match=rf"held by quarantine since the claim was prepared: {family} \(1 record"
+    ):
         claims.submit(store, ref, "coordinator")
     (partner / "police__events.csv").write_text(f"person_id,event_type,event_date\n{family}-C1,offence,2017-02-28\n")
     ingest(partner, store, PLAN.theme_codes)  # the corrected file clears the entry
@@ -222,18 +241,24 @@ def test_a_family_whose_result_a_later_correction_takes_away_is_not_submitted(st
     pass_sample(store, ref)
     police = tmp_path / "police"
     police.mkdir()  # three more offences before the evidence date: F01's crime has not come down after all
-    (police / "police__events.csv").write_text("person_id,event_type,event_date\n"
-                                               "F01-C1,offence,2017-08-01\nF01-C1,offence,2017-08-15\n"
-                                               "F01-C1,offence,2017-10-01\n")
+    (police / "police__events.csv").write_text(
+        "person_id,event_type,event_date\n"
+        "F01-C1,offence,2017-08-01\nF01-C1,offence,2017-08-15\n"
+        "F01-C1,offence,2017-10-01\n"
+    )
     ingest(police, store, PLAN.theme_codes)
     late = tmp_path / "late"
     late.mkdir()  # F05's child is in need again, but its adult worked on through July: claimable by ce, not by ssp
-    (late / "late__episodes.csv").write_text("person_id,episode_type,start_date,end_date\n"
-                                             "F05-C1,cin,2017-09-01,\nF05-P1,employment,2017-07-01,2017-07-14\n")
+    (late / "late__episodes.csv").write_text(
+        "person_id,episode_type,start_date,end_date\nF05-C1,cin,2017-09-01,\nF05-P1,employment,2017-07-01,2017-07-14\n"
+    )
     ingest(late, store, PLAN.theme_codes)
-    with pytest.raises(claims.ClaimError, match=r"the records as they stand now no longer bear out 2 line\(s\) at the "
-                       r"evidence date 2017-10-31: F01 \(no longer claimable: .*crime_asb.*\); F05 \(the ssp evidence on "
-                       r"its line no longer holds; claimable now by route ce\); prepare the window again"):
+    with pytest.raises(
+        claims.ClaimError,
+        match=r"the records as they stand now no longer bear out 2 line\(s\) at the "
+        r"evidence date 2017-10-31: F01 \(no longer claimable: .*crime_asb.*\); F05 \(the ssp evidence on "
+        r"its line no longer holds; claimable now by route ce\); prepare the window again",
+    ):
         claims.submit(store, ref, "coordinator")
     assert claims.claim_detail(store, ref)[0]["status"] == "sampled"
     rebuilt = claims.prepare(store, "2017-Q4", D1, PLAN)
@@ -336,8 +361,9 @@ def test_a_submitted_claim_is_immutable_in_the_database(store):
     claims.paid(store, ref, 480000, "BACS-1")  # the one change the lifecycle allows
     with store.engine.connect() as connection:
         assert connection.execute(text(f"SELECT status FROM claims WHERE ref = '{ref}'")).scalar_one() == "paid"
-        assert connection.execute(text(f"SELECT SUM(amount_pence) FROM claim_lines WHERE claim_ref = '{ref}'")
-                                  ).scalar_one() == 80000 * len(CLAIMABLE)
+        assert connection.execute(
+            text(f"SELECT SUM(amount_pence) FROM claim_lines WHERE claim_ref = '{ref}'")
+        ).scalar_one() == 80000 * len(CLAIMABLE)
 
 
 def test_two_concurrent_submissions_never_give_a_family_two_live_results(db_url):
@@ -364,9 +390,12 @@ def test_two_concurrent_submissions_never_give_a_family_two_live_results(db_url)
     assert len(outcomes) == 2 and len(errors) == 1, outcomes
     assert "one result per family" in str(errors[0])
     with setup.engine.connect() as connection:
-        per_family = connection.execute(text(
-            "SELECT l.family_id, COUNT(*) FROM claim_lines l JOIN claims c ON c.ref = l.claim_ref "
-            "WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') GROUP BY l.family_id")).all()
+        per_family = connection.execute(
+            text(
+                "SELECT l.family_id, COUNT(*) FROM claim_lines l JOIN claims c ON c.ref = l.claim_ref "
+                "WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') GROUP BY l.family_id"
+            )
+        ).all()
     assert sorted(f for f, _ in per_family) == CLAIMABLE and all(n == 1 for _, n in per_family)
 
 
@@ -399,7 +428,7 @@ def test_the_claim_workbook_reads_back_cell_by_cell_with_a_hostile_family_id(tmp
     sheet = book["Claims"]
     header = [c.value for c in sheet[1]]
     assert header[:6] == ["family_id", "attachment_date", "themes_at_attachment", "claim_route", "amount", "evidence"]
-    rows = {r[0].value: dict(zip(header, r)) for r in sheet.iter_rows(min_row=2)}
+    rows = {r[0].value: dict(zip(header, r, strict=False)) for r in sheet.iter_rows(min_row=2)}
     cell = rows[hostile]["family_id"]
     assert cell.value == hostile and cell.data_type == "s"
     assert rows[hostile]["attachment_date"].value == dt.datetime(2016, 9, 15)
@@ -417,34 +446,68 @@ def test_the_claim_workbook_reads_back_cell_by_cell_with_a_hostile_family_id(tmp
 
 def test_claim_commands_through_the_cli(tmp_path, sqlite_url):
     run_pbr("--db", sqlite_url, "ingest", str(BASIC), check=True)
-    prepared = run_pbr("--db", sqlite_url, "claim", "prepare", "--window", "2017-Q4", "--evidence-date", "2017-10-31",
-                       check=True)
+    prepared = run_pbr(
+        "--db", sqlite_url, "claim", "prepare", "--window", "2017-Q4", "--evidence-date", "2017-10-31", check=True
+    )
     assert "ce 2, ssp 4" in prepared.stdout and "£4,800.00" in prepared.stdout
     refused = run_pbr("--db", sqlite_url, "claim", "submit", "--claim", "2017-Q4-1", "--by", "me")
     assert refused.returncode == 1 and "no audit sample yet" in refused.stderr
     sampled = run_pbr("--db", sqlite_url, "claim", "sample", "--claim", "2017-Q4-1", "--seed", "5", check=True)
     for family in sampled.stdout.split()[-5:]:
-        run_pbr("--db", sqlite_url, "claim", "verdict", "--claim", "2017-Q4-1", "--family", family, "--pass",
-                "--by", "auditor", check=True)
+        run_pbr(
+            "--db",
+            sqlite_url,
+            "claim",
+            "verdict",
+            "--claim",
+            "2017-Q4-1",
+            "--family",
+            family,
+            "--pass",
+            "--by",
+            "auditor",
+            check=True,
+        )
     run_pbr("--db", sqlite_url, "claim", "submit", "--claim", "2017-Q4-1", "--by", "me", check=True)
-    run_pbr("--db", sqlite_url, "claim", "paid", "--claim", "2017-Q4-1", "--amount", "4800.00", "--reference", "R1",
-            check=True)
+    run_pbr(
+        "--db",
+        sqlite_url,
+        "claim",
+        "paid",
+        "--claim",
+        "2017-Q4-1",
+        "--amount",
+        "4800.00",
+        "--reference",
+        "R1",
+        check=True,
+    )
     listing = run_pbr("--db", sqlite_url, "claim", "list", check=True)
     assert "paid" in listing.stdout and "4,800.00" in listing.stdout
     assert f"troubled-families-2015 ({PLAN.sha256[:12]})" in listing.stdout  # the rules the claim rests on
-    run_pbr("--db", sqlite_url, "claim", "workbook", "--claim", "2017-Q4-1", "--out", str(tmp_path / "c.xlsx"), check=True)
+    run_pbr(
+        "--db", sqlite_url, "claim", "workbook", "--claim", "2017-Q4-1", "--out", str(tmp_path / "c.xlsx"), check=True
+    )
     assert (tmp_path / "c.xlsx").exists()
 
 
-@pytest.mark.parametrize("text,pence", [("£1,000.50", 100050), ("800", 80000), (" 0.05 ", 5), ("-12.30", -1230),
-                                        ("21474836.47", 2147483647)])
+@pytest.mark.parametrize(
+    "text,pence", [("£1,000.50", 100050), ("800", 80000), (" 0.05 ", 5), ("-12.30", -1230), ("21474836.47", 2147483647)]
+)
 def test_amounts_in_pounds_become_exact_pence(text, pence):
     assert claims.pounds_to_pence(text) == pence
 
 
-@pytest.mark.parametrize("text,words", [("12.345", "more than 2 decimal places"), ("ten", "not an amount"),
-                                        ("Infinity", "not an amount"), ("NaN", "not an amount"),
-                                        ("1e10", "is more than £21,474,836.47 either way, the most pbr stores")])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("12.345", "more than 2 decimal places"),
+        ("ten", "not an amount"),
+        ("Infinity", "not an amount"),
+        ("NaN", "not an amount"),
+        ("1e10", "is more than £21,474,836.47 either way, the most pbr stores"),
+    ],
+)
 def test_an_amount_that_is_not_pounds_and_pence_is_refused(text, words):
     with pytest.raises(claims.ClaimError, match=words):
         claims.pounds_to_pence(text)

@@ -3,6 +3,7 @@
 It imports nothing from pbr: it reads the plan YAML itself and walks plain Python lists, day by day where
 that is the simplest reading (the forecast tries every day in turn).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -26,8 +27,11 @@ def frozen(data: dict, cutoff: dt.date) -> dict:
         "members": data["members"],
         "indicators": [r for r in data["indicators"] if r["identified_date"] <= cutoff],
         "events": [r for r in data["events"] if r["event_date"] <= cutoff],
-        "episodes": [{**r, "end_date": r["end_date"] if r["end_date"] and r["end_date"] <= cutoff else None}
-                     for r in data["episodes"] if r["start_date"] <= cutoff],
+        "episodes": [
+            {**r, "end_date": r["end_date"] if r["end_date"] and r["end_date"] <= cutoff else None}
+            for r in data["episodes"]
+            if r["start_date"] <= cutoff
+        ],
         "attendance": [r for r in data["attendance"] if terms_end[r["term_id"]] <= cutoff],
         "assessments": [r for r in data["assessments"] if r["assessment_date"] <= cutoff],
         "terms": sorted(data["terms"], key=lambda t: t["end_date"]),
@@ -72,11 +76,16 @@ class Reference:
     def fires(self, crit, theme, p, a, low, rec) -> bool:
         kind = crit["kind"]
         if kind == "recorded_indicator":
-            return any(r["person_id"] == p and r["indicator"].split(".")[0] == theme and low < r["identified_date"] <= a
-                       for r in rec["indicators"])
+            return any(
+                r["person_id"] == p and r["indicator"].split(".")[0] == theme and low < r["identified_date"] <= a
+                for r in rec["indicators"]
+            )
         if kind == "event_count":
-            n = sum(1 for r in rec["events"] if r["person_id"] == p and r["event_type"] in crit["event_types"]
-                    and low < r["event_date"] <= a)
+            n = sum(
+                1
+                for r in rec["events"]
+                if r["person_id"] == p and r["event_type"] in crit["event_types"] and low < r["event_date"] <= a
+            )
             return n >= crit["min_count"]
         if kind == "episode_open":
             for r in rec["episodes"]:
@@ -91,9 +100,12 @@ class Reference:
             return False
         if kind == "attendance_below":
             ids = {t["term_id"] for t in latest_terms(rec["terms"], a, crit["terms"])}
-            return any(r["person_id"] == p and r["term_id"] in ids
-                       and pct_at_least(r, crit.get("absence", "overall"), crit["min_absence_percent"])
-                       for r in rec["attendance"])
+            return any(
+                r["person_id"] == p
+                and r["term_id"] in ids
+                and pct_at_least(r, crit.get("absence", "overall"), crit["min_absence_percent"])
+                for r in rec["attendance"]
+            )
         raise AssertionError(kind)
 
     def measure(self, m, theme, family, flagged, rec, day) -> bool:
@@ -104,15 +116,20 @@ class Reference:
         kind = m["kind"]
         # the day the window must start on or after: attachment, or a case closure recorded by the cut-off
         closed = family.get("closure_date")
-        anchor = a if m.get("window_after", "attachment") == "attachment" else (
-            closed if closed is not None and closed <= rec["cutoff"] else None)
+        anchor = (
+            a
+            if m.get("window_after", "attachment") == "attachment"
+            else (closed if closed is not None and closed <= rec["cutoff"] else None)
+        )
         if kind in ("no_events", "events_reduced", "no_episodes"):
             s = add_months(day, -m["months"])
             if anchor is None or s < anchor:
                 return False
             if kind == "no_episodes":
-                return not any(r["person_id"] in scope and r["episode_type"] in m["episode_types"] and overlaps(r, s, day)
-                               for r in rec["episodes"])
+                return not any(
+                    r["person_id"] in scope and r["episode_type"] in m["episode_types"] and overlaps(r, s, day)
+                    for r in rec["episodes"]
+                )
             chosen = [r for r in rec["events"] if r["person_id"] in scope and r["event_type"] in m["event_types"]]
             after = sum(1 for r in chosen if s < r["event_date"] <= day)
             if kind == "no_events":
@@ -133,8 +150,11 @@ class Reference:
                         if not any(r["person_id"] == p and r["term_id"] == t["term_id"] for r in rec["attendance"]):
                             return False
             for r in rec["attendance"]:
-                if r["person_id"] in in_scope and r["term_id"] in ids and pct_at_least(
-                        r, m.get("absence", "overall"), m["max_absence_percent"]):
+                if (
+                    r["person_id"] in in_scope
+                    and r["term_id"] in ids
+                    and pct_at_least(r, m.get("absence", "overall"), m["max_absence_percent"])
+                ):
                     return False
             first, last = terms[0]["start_date"], terms[-1]["end_date"]
             ex = [r for r in rec["events"] if r["person_id"] in in_scope and first <= r["event_date"] <= last]
@@ -142,9 +162,17 @@ class Reference:
             permanent = sum(1 for r in ex if r["event_type"] == "exclusion_permanent")
             return fixed <= m.get("max_fixed_exclusions", 0) and permanent == 0
         if kind == "score_improved":
-            rows = sorted((r for r in rec["assessments"] if r["family_id"] == fid and r["tool"] == m["tool"]
-                           and r["domain"] == m["domain"] and r["assessment_date"] <= day),
-                          key=lambda r: r["assessment_date"])
+            rows = sorted(
+                (
+                    r
+                    for r in rec["assessments"]
+                    if r["family_id"] == fid
+                    and r["tool"] == m["tool"]
+                    and r["domain"] == m["domain"]
+                    and r["assessment_date"] <= day
+                ),
+                key=lambda r: r["assessment_date"],
+            )
             low, high = add_months(a, -self.lookback), a + dt.timedelta(days=m.get("baseline_grace_days", 0))
             base = [r for r in rows if low < r["assessment_date"] <= high]
             if not base:
@@ -170,8 +198,11 @@ class Reference:
         for member in (x for x in rec["members"] if x["family_id"] == family["family_id"]):
             p = member["person_id"]
             mine = [r for r in rec["episodes"] if r["person_id"] == p]
-            qualifying = {r["episode_type"] for r in mine if r["episode_type"] in rules
-                          and r["start_date"] <= a <= (r["end_date"] or dt.date.max)}
+            qualifying = {
+                r["episode_type"]
+                for r in mine
+                if r["episode_type"] in rules and r["start_date"] <= a <= (r["end_date"] or dt.date.max)
+            }
             if not qualifying:
                 continue
             monday = a + ONE
@@ -180,10 +211,18 @@ class Reference:
             counted = []
             while monday + 6 * ONE <= day:
                 week = [monday + k * ONE for k in range(7)]
-                worked = all(any(r["episode_type"] == "employment" and r["start_date"] <= d <= (r["end_date"] or dt.date.max)
-                                 for r in mine) for d in week)
-                on_benefit = any(r["episode_type"] in rules and r["start_date"] <= d <= (r["end_date"] or dt.date.max)
-                                 for r in mine for d in week)
+                worked = all(
+                    any(
+                        r["episode_type"] == "employment" and r["start_date"] <= d <= (r["end_date"] or dt.date.max)
+                        for r in mine
+                    )
+                    for d in week
+                )
+                on_benefit = any(
+                    r["episode_type"] in rules and r["start_date"] <= d <= (r["end_date"] or dt.date.max)
+                    for r in mine
+                    for d in week
+                )
                 if worked and not on_benefit:
                     counted.append(monday)
                 monday += 7 * ONE
@@ -196,8 +235,16 @@ class Reference:
 
     def decide(self, family: dict, data: dict, as_of: dt.date, forecast: bool = True) -> dict:
         rec = frozen(data, as_of)
-        empty = {"eligible": False, "themes_at_attachment": "", "themes_progress_met": "", "ssp_met": False,
-                 "ce_met": False, "claimable": False, "claim_route": "", "earliest_claimable_date": None}
+        empty = {
+            "eligible": False,
+            "themes_at_attachment": "",
+            "themes_progress_met": "",
+            "ssp_met": False,
+            "ce_met": False,
+            "claimable": False,
+            "claim_route": "",
+            "earliest_claimable_date": None,
+        }
         if family["attachment_date"] > as_of:
             return empty
         flagged = self.flagged(family, rec)
@@ -216,13 +263,27 @@ class Reference:
 
     def at(self, family, rec, day, flagged, present) -> dict:
         a = family["attachment_date"]
-        child = any(x["date_of_birth"] is not None and add_months(a, -216) < x["date_of_birth"] <= a
-                    for x in rec["members"] if x["family_id"] == family["family_id"])
-        eligible = len(present) >= self.plan.get("min_themes", 2) and (child or not self.plan.get("require_dependent_child", True))
-        met = [t for t in present if all(self.measure(m, t, family, flagged[t], rec, day)
-                                         for m in self.plan["themes"][t].get("progress", []))]
+        child = any(
+            x["date_of_birth"] is not None and add_months(a, -216) < x["date_of_birth"] <= a
+            for x in rec["members"]
+            if x["family_id"] == family["family_id"]
+        )
+        eligible = len(present) >= self.plan.get("min_themes", 2) and (
+            child or not self.plan.get("require_dependent_child", True)
+        )
+        met = [
+            t
+            for t in present
+            if all(self.measure(m, t, family, flagged[t], rec, day) for m in self.plan["themes"][t].get("progress", []))
+        ]
         ssp = eligible and len(met) == len(present)
         ce = self.employment(family, rec, day)
         claimable = eligible and (ssp or ce)
-        return {"eligible": eligible, "themes_progress_met": ";".join(met), "ssp_met": ssp, "ce_met": ce,
-                "claimable": claimable, "claim_route": "ce" if claimable and ce else ("ssp" if claimable else "")}
+        return {
+            "eligible": eligible,
+            "themes_progress_met": ";".join(met),
+            "ssp_met": ssp,
+            "ce_met": ce,
+            "claimable": claimable,
+            "claim_route": "ce" if claimable and ce else ("ssp" if claimable else ""),
+        }

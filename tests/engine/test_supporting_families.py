@@ -1,4 +1,5 @@
 """The shipped Supporting Families plan: three needs, progress after case closure, no employment route."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,21 +11,38 @@ A = "2018-03-01"
 CLOSED = "2018-12-31"
 # F1 has four needs: crime and domestic abuse (incidents), children's safety (a protection plan), financial
 # stability (on JSA at attachment); then the parent works from Monday 3 September 2018, after the JSA ended.
-MEMBERS = [member("F1-P1", "F1", "1985-04-02"), member("F1-C1", "F1", "2010-05-06"),
-           member("F2-P1", "F2", "1985-04-02"), member("F2-C1", "F2", "2010-05-06"),
-           member("F3-P1", "F3", "1985-04-02"), member("F3-C1", "F3", "2010-05-06")]
-EVENTS = [{"person_id": f"{f}-P1", "event_type": kind, "event_date": day}
-          for f in ("F1", "F2", "F3") for kind, day in (("offence", "2018-01-10"), ("dv_incident", "2018-02-01"))]
-EPISODES = [{"person_id": "F1-C1", "episode_type": "cp", "start_date": "2017-10-01", "end_date": "2018-06-30"},
-            {"person_id": "F1-P1", "episode_type": "jsa", "start_date": "2017-06-01", "end_date": "2018-08-31"},
-            {"person_id": "F1-P1", "episode_type": "employment", "start_date": "2018-09-03", "end_date": ""}]
+MEMBERS = [
+    member("F1-P1", "F1", "1985-04-02"),
+    member("F1-C1", "F1", "2010-05-06"),
+    member("F2-P1", "F2", "1985-04-02"),
+    member("F2-C1", "F2", "2010-05-06"),
+    member("F3-P1", "F3", "1985-04-02"),
+    member("F3-C1", "F3", "2010-05-06"),
+]
+EVENTS = [
+    {"person_id": f"{f}-P1", "event_type": kind, "event_date": day}
+    for f in ("F1", "F2", "F3")
+    for kind, day in (("offence", "2018-01-10"), ("dv_incident", "2018-02-01"))
+]
+EPISODES = [
+    {"person_id": "F1-C1", "episode_type": "cp", "start_date": "2017-10-01", "end_date": "2018-06-30"},
+    {"person_id": "F1-P1", "episode_type": "jsa", "start_date": "2017-06-01", "end_date": "2018-08-31"},
+    {"person_id": "F1-P1", "episode_type": "employment", "start_date": "2018-09-03", "end_date": ""},
+]
 INDICATORS = [{"person_id": "F3-P1", "indicator": "housing.temporary_accommodation", "identified_date": "2018-02-20"}]
 
 
 def _evaluate(tmp_path, as_of: str, plan):
-    rows, _, _ = evaluate_rows(tmp_path / as_of, as_of, plan=plan,
-                               families=[family(f, A, closure_date=CLOSED) for f in ("F1", "F2", "F3")],
-                               members=MEMBERS, events=EVENTS, episodes=EPISODES, indicators=INDICATORS)
+    rows, _, _ = evaluate_rows(
+        tmp_path / as_of,
+        as_of,
+        plan=plan,
+        families=[family(f, A, closure_date=CLOSED) for f in ("F1", "F2", "F3")],
+        members=MEMBERS,
+        events=EVENTS,
+        episodes=EPISODES,
+        indicators=INDICATORS,
+    )
     return rows
 
 
@@ -64,6 +82,10 @@ def test_indicators_loaded_under_another_plan_are_named_in_a_warning(sqlite_url)
 
     ingest(EXAMPLES / "basic", Store(sqlite_url), pbr.load_plan().theme_codes)  # one crime_asb indicator
     under_sf = pbr.evaluate(as_of="2017-10-31", plan="supporting-families-2022", database_url=sqlite_url)
-    assert ("1 indicator(s) name a theme plan supporting-families-2022 does not have (crime_asb): they take no part "
-            "in these decisions") in under_sf.warnings
-    assert not any("indicator(s) name a theme" in w for w in pbr.evaluate(as_of="2017-10-31", database_url=sqlite_url).warnings)
+    assert (
+        "1 indicator(s) name a theme plan supporting-families-2022 does not have (crime_asb): they take no part "
+        "in these decisions"
+    ) in under_sf.warnings
+    assert not any(
+        "indicator(s) name a theme" in w for w in pbr.evaluate(as_of="2017-10-31", database_url=sqlite_url).warnings
+    )

@@ -1,4 +1,5 @@
 """`window_after: closure`: progress sustained after the case closed (the Supporting Families framework)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,28 +12,44 @@ from engine.helpers import evaluate_rows, family, measure_met, member, plan_file
 from pbr.plan import PlanError
 
 A = "2016-09-15"
-D = "2017-10-31"          # six months back: 2017-04-30
+D = "2017-10-31"  # six months back: 2017-04-30
 OFFENCE_BEFORE = {"person_id": "F1-P1", "event_type": "offence", "event_date": "2016-08-01"}
 
 
 def _plan(tmp_path, **progress):
     rule = {"kind": "no_events", "event_types": ["offence"], "months": 6, **progress}
-    return plan_file(tmp_path / "plan", {"crime_asb": {
-        "eligibility": [{"kind": "event_count", "event_types": ["offence"], "min_count": 1}], "progress": [rule]}})
+    return plan_file(
+        tmp_path / "plan",
+        {
+            "crime_asb": {
+                "eligibility": [{"kind": "event_count", "event_types": ["offence"], "min_count": 1}],
+                "progress": [rule],
+            }
+        },
+    )
 
 
 def _evaluate(tmp_path, closed: str, plan, events=()):
-    return evaluate_rows(tmp_path / "data", D, plan=plan, families=[family("F1", A, closure_date=closed)],
-                         members=[member("F1-P1", "F1", "1980-01-01")], events=[OFFENCE_BEFORE, *events])
+    return evaluate_rows(
+        tmp_path / "data",
+        D,
+        plan=plan,
+        families=[family("F1", A, closure_date=closed)],
+        members=[member("F1-P1", "F1", "1980-01-01")],
+        events=[OFFENCE_BEFORE, *events],
+    )
 
 
-@pytest.mark.parametrize("closed,met,evidence", [
-    ("2017-04-30", True, "offence in 2017-04-30..2017-10-31 (after the start day): 0; needs 0"),
-    ("2017-05-01", False, "window not yet complete: it starts 2017-04-30, before case closure on 2017-05-01"),
-    ("", False, "the case is not closed by 2017-10-31: the window must start on or after its closure"),
-    # a closure recorded for a day after D is not known at D
-    ("2017-11-01", False, "the case is not closed by 2017-10-31: the window must start on or after its closure"),
-])
+@pytest.mark.parametrize(
+    "closed,met,evidence",
+    [
+        ("2017-04-30", True, "offence in 2017-04-30..2017-10-31 (after the start day): 0; needs 0"),
+        ("2017-05-01", False, "window not yet complete: it starts 2017-04-30, before case closure on 2017-05-01"),
+        ("", False, "the case is not closed by 2017-10-31: the window must start on or after its closure"),
+        # a closure recorded for a day after D is not known at D
+        ("2017-11-01", False, "the case is not closed by 2017-10-31: the window must start on or after its closure"),
+    ],
+)
 def test_the_window_must_start_on_or_after_the_case_closure(tmp_path, closed, met, evidence):
     rows, detail, _ = _evaluate(tmp_path, closed, _plan(tmp_path, window_after="closure"))
     assert measure_met(detail, "F1", "crime_asb") is met and rows["F1"]["claimable"] is met
@@ -57,33 +74,70 @@ def test_an_offence_after_the_closure_moves_the_forecast(tmp_path):
     assert rows["F1"]["earliest_claimable_date"] == dt.date(2018, 2, 20)
 
 
-TERMS = [{"term_id": "T1", "start_date": "2017-01-04", "end_date": "2017-04-07"},
-         {"term_id": "T2", "start_date": "2017-04-24", "end_date": "2017-07-21"},
-         {"term_id": "T3", "start_date": "2017-09-04", "end_date": "2017-10-20"}]
+TERMS = [
+    {"term_id": "T1", "start_date": "2017-01-04", "end_date": "2017-04-07"},
+    {"term_id": "T2", "start_date": "2017-04-24", "end_date": "2017-07-21"},
+    {"term_id": "T3", "start_date": "2017-09-04", "end_date": "2017-10-20"},
+]
 
 
 @pytest.mark.parametrize("closed,met", [("2017-01-03", True), ("2017-01-04", False)])
 def test_attendance_terms_must_start_after_the_closure(tmp_path, closed, met):
-    plan = plan_file(tmp_path / "plan", {"education": {
-        "eligibility": [{"kind": "recorded_indicator"}],
-        "progress": [{"kind": "attendance_sustained", "max_absence_percent": 10, "terms": 3, "window_after": "closure"}]}})
+    plan = plan_file(
+        tmp_path / "plan",
+        {
+            "education": {
+                "eligibility": [{"kind": "recorded_indicator"}],
+                "progress": [
+                    {"kind": "attendance_sustained", "max_absence_percent": 10, "terms": 3, "window_after": "closure"}
+                ],
+            }
+        },
+    )
     rows, detail, _ = evaluate_rows(
-        tmp_path / "data", D, plan=plan, families=[family("F1", A, closure_date=closed)],
-        members=[member("F1-C1", "F1", "2008-01-01")], terms=TERMS,
+        tmp_path / "data",
+        D,
+        plan=plan,
+        families=[family("F1", A, closure_date=closed)],
+        members=[member("F1-C1", "F1", "2008-01-01")],
+        terms=TERMS,
         indicators=[{"person_id": "F1-C1", "indicator": "education.attendance", "identified_date": "2016-09-01"}],
-        attendance=[{"person_id": "F1-C1", "term_id": t["term_id"], "possible_sessions": 100, "authorised_absence": 1,
-                     "unauthorised_absence": 0} for t in TERMS])
+        attendance=[
+            {
+                "person_id": "F1-C1",
+                "term_id": t["term_id"],
+                "possible_sessions": 100,
+                "authorised_absence": 1,
+                "unauthorised_absence": 0,
+            }
+            for t in TERMS
+        ],
+    )
     assert measure_met(detail, "F1", "education") is met and rows["F1"]["claimable"] is met
     if not met:  # a term starting on the closure day is not after it
         assert detail["evidence"][0].startswith("only 2 complete terms since case closure; needs 3 (T1, T2, T3)")
 
 
-@pytest.mark.parametrize("rule,message", [
-    ({"kind": "no_events", "event_types": ["offence"], "months": 6, "window_after": "closed"},
-     "themes.crime_asb.progress[0].window_after: must be one of attachment, closure"),
-    ({"kind": "score_improved", "tool": "family_star", "domain": "health", "min_improvement": 1, "months": 3,
-      "window_after": "closure"}, "themes.crime_asb.progress[0]: unknown parameter window_after"),
-])
+@pytest.mark.parametrize(
+    "rule,message",
+    [
+        (
+            {"kind": "no_events", "event_types": ["offence"], "months": 6, "window_after": "closed"},
+            "themes.crime_asb.progress[0].window_after: must be one of attachment, closure",
+        ),
+        (
+            {
+                "kind": "score_improved",
+                "tool": "family_star",
+                "domain": "health",
+                "min_improvement": 1,
+                "months": 3,
+                "window_after": "closure",
+            },
+            "themes.crime_asb.progress[0]: unknown parameter window_after",
+        ),
+    ],
+)
 def test_window_after_is_refused_where_it_means_nothing(tmp_path, rule, message):
     with pytest.raises(PlanError, match=re.escape(message)):
         plan_file(tmp_path, {"crime_asb": {"eligibility": [{"kind": "recorded_indicator"}], "progress": [rule]}})

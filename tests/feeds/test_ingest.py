@@ -1,19 +1,18 @@
 """Ingest into a real database (SQLite and PostgreSQL): identity, re-loads, corrections, quarantine, transactions."""
+
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
 from sqlalchemy import Integer, text
 
-from conftest import PBR, SEAMS, line_within, write_dataset, write_feed
+from conftest import SEAMS, line_within, write_dataset, write_feed
 from pbr.contract import MAX_INTEGER, contracts
 from pbr.feeds.ingest import ingest
 from pbr.plan import load_plan
@@ -22,9 +21,11 @@ from pbr.store.models import FEED_MODELS
 
 THEMES = load_plan().theme_codes
 FAMILIES = [{"family_id": "F1", "attachment_date": "2017-01-10"}, {"family_id": "7", "attachment_date": "2017-02-01"}]
-MEMBERS = [{"person_id": "P1", "family_id": "F1", "date_of_birth": "1980-01-01", "sex": "F"},
-           {"person_id": "C1", "family_id": "F1", "date_of_birth": "2010-01-01", "sex": "M"},
-           {"person_id": "7-1", "family_id": "7", "date_of_birth": "2011-05-05"}]
+MEMBERS = [
+    {"person_id": "P1", "family_id": "F1", "date_of_birth": "1980-01-01", "sex": "F"},
+    {"person_id": "C1", "family_id": "F1", "date_of_birth": "2010-01-01", "sex": "M"},
+    {"person_id": "7-1", "family_id": "7", "date_of_birth": "2011-05-05"},
+]
 EVENT = {"person_id": "C1", "event_type": "offence", "event_date": "2016-12-01"}
 
 
@@ -92,17 +93,26 @@ def test_two_sources_of_one_table_are_separate_records(tmp_path, db_url):
     reports = load(tmp_path, store)
     assert reports["police__events.csv"].loaded == 1 and reports["schools__events.csv"].loaded == 1
     with store.engine.connect() as c:
-        assert sorted(c.execute(text("SELECT source FROM events")).scalars()) == ["police__events.csv", "schools__events.csv"]
+        assert sorted(c.execute(text("SELECT source FROM events")).scalars()) == [
+            "police__events.csv",
+            "schools__events.csv",
+        ]
 
 
 def test_a_corrected_file_clears_its_quarantine_entries(tmp_path, db_url):
     store = Store(db_url)
-    write_dataset(tmp_path, families=FAMILIES, members=MEMBERS,
-                  events=[EVENT, {**EVENT, "event_type": "Offence"}, {**EVENT, "event_date": "2016-1-2"}])
+    write_dataset(
+        tmp_path,
+        families=FAMILIES,
+        members=MEMBERS,
+        events=[EVENT, {**EVENT, "event_type": "Offence"}, {**EVENT, "event_date": "2016-1-2"}],
+    )
     report = load(tmp_path, store)["events.csv"]
     assert (report.loaded, report.quarantined) == (1, 2)
     assert count(store, "quarantine", "WHERE source = 'events.csv'") == 2
-    write_feed(tmp_path, "events", [EVENT, {**EVENT, "event_type": "asb_incident"}, {**EVENT, "event_date": "2016-1-2"}])
+    write_feed(
+        tmp_path, "events", [EVENT, {**EVENT, "event_type": "asb_incident"}, {**EVENT, "event_date": "2016-1-2"}]
+    )
     report = load(tmp_path, store)["events.csv"]
     assert (report.loaded, report.unchanged, report.quarantined) == (1, 1, 1)
     q = store.quarantine_frame()
@@ -118,7 +128,9 @@ def test_a_keyed_record_loaded_again_replaces_the_stored_row_and_is_logged(tmp_p
     assert (report.loaded, report.unchanged) == (1, 1)
     with store.engine.connect() as c:
         assert c.execute(text("SELECT attachment_date FROM families WHERE family_id = 'F1'")).scalar_one() in (
-            dt.date(2017, 1, 11), "2017-01-11")
+            dt.date(2017, 1, 11),
+            "2017-01-11",
+        )
         before, after = c.execute(text("SELECT before, after FROM corrections")).one()
     assert '"2017-01-10"' in before and '"2017-01-11"' in after
 
@@ -133,8 +145,12 @@ def test_references_are_satisfied_by_what_the_database_holds(tmp_path, db_url):
 
 
 def test_a_nul_byte_from_a_damaged_export_is_quarantined_on_every_database(tmp_path, db_url):
-    write_dataset(tmp_path, families=FAMILIES, members=MEMBERS,
-                  events=[EVENT, {**EVENT, "event_type": "offence\x00\x00", "event_date": "2016-12-02"}])
+    write_dataset(
+        tmp_path,
+        families=FAMILIES,
+        members=MEMBERS,
+        events=[EVENT, {**EVENT, "event_type": "offence\x00\x00", "event_date": "2016-12-02"}],
+    )
     store = Store(db_url)
     report = load(tmp_path, store)["events.csv"]
     assert (report.loaded, report.quarantined) == (1, 1)
@@ -162,10 +178,19 @@ def test_every_stored_whole_number_is_a_32_bit_integer_as_validation_bounds_it()
 
 def test_a_value_too_long_to_store_is_quarantined_on_every_database(tmp_path, db_url):
     long_id, name = "F" * 101, "A" * 201
-    write_dataset(tmp_path, families=[*FAMILIES, {"family_id": long_id, "attachment_date": "2017-01-10"},
-                                      {"family_id": "F" * 100, "attachment_date": "2017-01-10"}],
-                  members=[*MEMBERS, {"person_id": "P9", "family_id": long_id},
-                           {"person_id": "P8", "family_id": "F1", "given_name": name}])
+    write_dataset(
+        tmp_path,
+        families=[
+            *FAMILIES,
+            {"family_id": long_id, "attachment_date": "2017-01-10"},
+            {"family_id": "F" * 100, "attachment_date": "2017-01-10"},
+        ],
+        members=[
+            *MEMBERS,
+            {"person_id": "P9", "family_id": long_id},
+            {"person_id": "P8", "family_id": "F1", "given_name": name},
+        ],
+    )
     store = Store(db_url)
     reports = load(tmp_path, store)
     assert (reports["families.csv"].loaded, reports["families.csv"].quarantined) == (3, 1)
@@ -206,10 +231,21 @@ def test_xlsx_and_csv_give_identical_loads(tmp_path, db_url):
     workbook = tmp_path / "keyworker.xlsx"
     _workbook(workbook)
     csv_folder = tmp_path / "csv"
-    write_dataset(csv_folder, families=[{**FAMILIES[0], "keyworker_id": "KW1"}, FAMILIES[1]], members=MEMBERS,
-                  events=[EVENT, {**EVENT, "event_date": "2016-12-02 14:30:00"}],
-                  attendance=[{"person_id": "C1", "term_id": "2016-17-autumn", "possible_sessions": "140",
-                               "authorised_absence": "3", "unauthorised_absence": "2"}])
+    write_dataset(
+        csv_folder,
+        families=[{**FAMILIES[0], "keyworker_id": "KW1"}, FAMILIES[1]],
+        members=MEMBERS,
+        events=[EVENT, {**EVENT, "event_date": "2016-12-02 14:30:00"}],
+        attendance=[
+            {
+                "person_id": "C1",
+                "term_id": "2016-17-autumn",
+                "possible_sessions": "140",
+                "authorised_absence": "3",
+                "unauthorised_absence": "2",
+            }
+        ],
+    )
     terms = tmp_path / "terms"
     terms.mkdir()
     (terms / "terms.csv").write_bytes((csv_folder / "terms.csv").read_bytes())
@@ -235,8 +271,12 @@ def test_a_process_killed_inside_a_files_transaction_leaves_nothing_of_that_file
     write_dataset(tmp_path / "data", families=FAMILIES, members=MEMBERS)
     (tmp_path / "data" / "terms.csv").unlink()
     Store(db_url)  # schema in place before the kill, so only the file's own writes are at stake
-    process = subprocess.Popen([sys.executable, str(SEAMS / "held_ingest.py"), db_url, str(tmp_path / "data")],
-                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(SEAMS / "held_ingest.py"), db_url, str(tmp_path / "data")],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = line_within(process, 120)  # when the load holds its first file
         assert line.strip() == "holding families.csv", f"the ingest never reached its hold: {line!r}"

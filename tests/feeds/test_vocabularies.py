@@ -1,5 +1,6 @@
 """A council's own code lists (PBR_VOCABULARIES / `pbr --vocabularies`): added to the shipped lists, used by
 plans, validation and the keyworker template alike; a bad file is refused naming the entry."""
+
 from __future__ import annotations
 
 import csv
@@ -12,8 +13,11 @@ from conftest import run_pbr, write_dataset
 from pbr.resources import VocabularyError, vocabularies
 from pbr.settings import VOCABULARIES_ENV, Settings
 
-GANG = {"reference": "Council outcome plan 2019, annex B",
-        "event_type": ["gang_incident"], "assessment_tools": {"outcome_star": {"min": 1, "max": 5}}}
+GANG = {
+    "reference": "Council outcome plan 2019, annex B",
+    "event_type": ["gang_incident"],
+    "assessment_tools": {"outcome_star": {"min": 1, "max": 5}},
+}
 
 
 def write_yaml(path, body) -> str:
@@ -22,19 +26,40 @@ def write_yaml(path, body) -> str:
 
 
 def gang_plan(folder) -> str:
-    themes = {"crime": {"eligibility": [{"kind": "event_count", "event_types": ["gang_incident"], "min_count": 1}],
-                        "progress": [{"kind": "no_events", "event_types": ["gang_incident"], "months": 6}]}}
-    return write_yaml(folder / "plan.yaml", {"name": "gang-plan", "min_themes": 1, "require_dependent_child": False,
-                                             "eligibility_lookback_months": 12, "themes": themes})
+    themes = {
+        "crime": {
+            "eligibility": [{"kind": "event_count", "event_types": ["gang_incident"], "min_count": 1}],
+            "progress": [{"kind": "no_events", "event_types": ["gang_incident"], "months": 6}],
+        }
+    }
+    return write_yaml(
+        folder / "plan.yaml",
+        {
+            "name": "gang-plan",
+            "min_themes": 1,
+            "require_dependent_child": False,
+            "eligibility_lookback_months": 12,
+            "themes": themes,
+        },
+    )
 
 
 def gang_data(folder):
     return write_dataset(
-        folder, families=[{"family_id": "F1", "attachment_date": "2016-09-01"}],
+        folder,
+        families=[{"family_id": "F1", "attachment_date": "2016-09-01"}],
         members=[{"person_id": "F1-P1", "family_id": "F1", "date_of_birth": "1998-01-01"}],
         events=[{"person_id": "F1-P1", "event_type": "gang_incident", "event_date": "2016-05-01"}],
-        assessments=[{"family_id": "F1", "tool": "outcome_star", "domain": "health", "assessment_date": "2016-09-01",
-                      "score": "6"}])
+        assessments=[
+            {
+                "family_id": "F1",
+                "tool": "outcome_star",
+                "domain": "health",
+                "assessment_date": "2016-09-01",
+                "score": "6",
+            }
+        ],
+    )
 
 
 def test_a_council_file_adds_codes_and_keeps_the_shipped_ones(tmp_path):
@@ -49,15 +74,23 @@ def test_a_council_file_adds_codes_and_keeps_the_shipped_ones(tmp_path):
     assert Settings.from_environ({VOCABULARIES_ENV: str(tmp_path / "v.yaml")}).vocabularies == str(tmp_path / "v.yaml")
 
 
-@pytest.mark.parametrize("body,message", [
-    ({"sex": ["Q"]}, "sex: not a code list a council can extend (one of event_type, episode_type, assessment_tools)"),
-    ({"event_type": ["gang incident"]}, "event_type: must be a list of codes of up to 50 letters, digits, _ and -"),
-    ({"episode_type": ["x" * 51]}, "episode_type: must be a list of codes of up to 50"),  # what the database holds
-    ({"event_type": "gang_incident"}, "event_type: must be a list of codes"),
-    ({"assessment_tools": {"outcome_star": {"min": 10, "max": 1}}},
-     "assessment_tools.outcome_star: must give whole numbers min and max, with min <= max"),
-    (["gang_incident"], "must be a mapping of code lists"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        (
+            {"sex": ["Q"]},
+            "sex: not a code list a council can extend (one of event_type, episode_type, assessment_tools)",
+        ),
+        ({"event_type": ["gang incident"]}, "event_type: must be a list of codes of up to 50 letters, digits, _ and -"),
+        ({"episode_type": ["x" * 51]}, "episode_type: must be a list of codes of up to 50"),  # what the database holds
+        ({"event_type": "gang_incident"}, "event_type: must be a list of codes"),
+        (
+            {"assessment_tools": {"outcome_star": {"min": 10, "max": 1}}},
+            "assessment_tools.outcome_star: must give whole numbers min and max, with min <= max",
+        ),
+        (["gang_incident"], "must be a mapping of code lists"),
+    ],
+)
 def test_a_bad_council_file_is_refused_naming_the_entry(tmp_path, body, message):
     with pytest.raises(VocabularyError) as error:
         vocabularies(write_yaml(tmp_path / "v.yaml", body))
@@ -82,16 +115,24 @@ def test_plan_and_records_with_a_council_code_need_the_council_file(tmp_path):
 
     # the shipped plan with the shipped lists: the same records are held, naming the unknown codes
     run_pbr("--db", f"sqlite:///{tmp_path / 'shipped.db'}", "ingest", str(data), env={VOCABULARIES_ENV: ""}, check=True)
-    listing = run_pbr("--db", f"sqlite:///{tmp_path / 'shipped.db'}", "quarantine", env={VOCABULARIES_ENV: ""},
-                      check=True).stdout
+    listing = run_pbr(
+        "--db", f"sqlite:///{tmp_path / 'shipped.db'}", "quarantine", env={VOCABULARIES_ENV: ""}, check=True
+    ).stdout
     assert "'gang_incident' is not a known code" in listing
     assert "outside the scale" not in listing  # an unlisted tool has no scale check
 
     # with the council file, the outcome_star scale of 1 to 5 is checked
-    run_pbr("--db", f"sqlite:///{tmp_path / 'council.db'}", "ingest", str(data), env={VOCABULARIES_ENV: extension},
-            check=True)
-    listing = run_pbr("--db", f"sqlite:///{tmp_path / 'council.db'}", "quarantine", env={VOCABULARIES_ENV: extension},
-                      check=True).stdout
+    run_pbr(
+        "--db",
+        f"sqlite:///{tmp_path / 'council.db'}",
+        "ingest",
+        str(data),
+        env={VOCABULARIES_ENV: extension},
+        check=True,
+    )
+    listing = run_pbr(
+        "--db", f"sqlite:///{tmp_path / 'council.db'}", "quarantine", env={VOCABULARIES_ENV: extension}, check=True
+    ).stdout
     assert "score 6 is outside the scale of outcome_star (1 to 5)" in listing
     assert "gang_incident" not in listing
 

@@ -1,7 +1,9 @@
 """The scheduler in a subprocess, with second-level intervals, against a temporary inbox."""
+
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import shutil
 import signal
@@ -30,14 +32,24 @@ def start(folder: Path, db: str, config: str, env: dict | None = None, hold: flo
     (folder / "cfg.yaml").write_text(config)
     log = open(folder / f"scheduler-{time.time_ns()}.log", "w")
     command = [sys.executable, str(SEAMS / "held_scheduler.py"), str(hold)] if hold else PBR
-    return subprocess.Popen([*command, "--db", db, "scheduler", "run", "--config", str(folder / "cfg.yaml")],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=folder)
+    return subprocess.Popen(
+        [*command, "--db", db, "scheduler", "run", "--config", str(folder / "cfg.yaml")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+        cwd=folder,
+    )
+
+
+# The scheduler stops within 5 s; the tests allow for a machine five times slower, and check what the stop did.
+STOP_LIMIT = 25
 
 
 def stop(process: subprocess.Popen) -> float:
+    """SIGTERM, then the seconds until the process has ended."""
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
+    process.wait(timeout=2 * STOP_LIMIT)
     return time.monotonic() - started
 
 
@@ -98,19 +110,26 @@ def test_dropped_files_are_ingested_and_archived_and_broken_ones_rejected_with_a
         shutil.copy(BASIC / "members.csv", inbox / "members.csv")
         wait_for(lambda: len(list((inbox / "archive").glob("*.csv"))) == 2 if (inbox / "archive").is_dir() else False)
         shutil.copy(BASIC / "families.csv", inbox / "families.csv")  # the same file dropped again
-        wait_for(lambda: list((inbox / "archive" / "duplicates").glob("*families.csv"))
-                 if (inbox / "archive" / "duplicates").is_dir() else False)
+        wait_for(
+            lambda: (
+                list((inbox / "archive" / "duplicates").glob("*families.csv"))
+                if (inbox / "archive" / "duplicates").is_dir()
+                else False
+            )
+        )
         elapsed = stop(process)
     finally:
         if process.poll() is None:
             process.kill()
-    assert elapsed < 5
+    assert elapsed < STOP_LIMIT and process.returncode == 0
     reason = next((inbox / "rejected").glob("*.reason.txt")).read_text()
     assert "events.csv" in reason and "missing required column event_type" in reason
     store = Store(db_url)
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM families")).scalar_one() == 20
-        assert connection.execute(text("SELECT COUNT(*) FROM ingest_runs WHERE source = 'families.csv'")).scalar_one() == 1
+        assert (
+            connection.execute(text("SELECT COUNT(*) FROM ingest_runs WHERE source = 'families.csv'")).scalar_one() == 1
+        )
     history = runs(db_url, "inbox")
     assert history and all(r["outcome"] == "ok" and r["finished_at"] for r in history)
     assert "scheduler stopped" in log_of(tmp_path)
@@ -121,7 +140,7 @@ def test_sigterm_stops_within_five_seconds_and_a_restart_resumes_from_the_job_st
     process = start(tmp_path, db_url, config)
     try:
         wait_for(lambda: len(runs(db_url, "nightly-evaluation")) >= 2)
-        assert stop(process) < 5
+        assert stop(process) < STOP_LIMIT and process.returncode == 0
     finally:
         if process.poll() is None:
             process.kill()
@@ -132,7 +151,7 @@ def test_sigterm_stops_within_five_seconds_and_a_restart_resumes_from_the_job_st
         stored = dict(connection.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all())
     assert set(stored) == {"inbox", "nightly-evaluation"}
     time.sleep(5)  # two or three evaluation runs are missed while it is down
-    restarted_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    restarted_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     process = start(tmp_path, db_url, config)
     try:
         wait_for(lambda: len([r for r in runs(db_url, "nightly-evaluation") if r["started_at"] >= restarted_at]) >= 3)
@@ -142,26 +161,33 @@ def test_sigterm_stops_within_five_seconds_and_a_restart_resumes_from_the_job_st
             process.kill()
     logs = log_of(tmp_path).split("scheduler started")
     assert "updated" in logs[1].splitlines()[0] and "updated" not in logs[2].splitlines()[0]  # resumed, not re-added
-    after = [r for r in runs(db_url, "nightly-evaluation")
-             if r["started_at"] >= restarted_at]
+    after = [r for r in runs(db_url, "nightly-evaluation") if r["started_at"] >= restarted_at]
     # The missed runs are coalesced into the first run after the restart; every later run keeps to the
     # job's two-second grid. Replayed missed runs would instead start back to back, off the grid.
     grid_start = stored["nightly-evaluation"]
-    later = [r["started_at"].replace(tzinfo=dt.timezone.utc).timestamp() for r in after[1:]]
+    later = [r["started_at"].replace(tzinfo=dt.UTC).timestamp() for r in after[1:]]
     assert later and all((started - grid_start) % 2 < 0.5 for started in later), (grid_start, later)
 
 
 def test_a_failing_job_is_retried_and_never_stops_the_scheduler(tmp_path, db_url):
     (tmp_path / "reports").write_text("a file where the reports folder should be")
-    config = ("progress_return: {every_seconds: 3, folder: reports}\nretry: {max_attempts: 2, delay_seconds: 1}\n" + INBOX)
+    config = (
+        "progress_return: {every_seconds: 3, folder: reports}\nretry: {max_attempts: 2, delay_seconds: 1}\n" + INBOX
+    )
     Store(db_url)
     process = start(tmp_path, db_url, config)
     try:
         wait_for(lambda: "scheduler started" in log_of(tmp_path))
-        subprocess.run([*PBR, "--db", db_url, "jobs", "run", "progress-return", "--config", str(tmp_path / "cfg.yaml")],
-                       capture_output=True, text=True, timeout=120)
-        wait_for(lambda: any(r["attempt"] == 2 and r["outcome"] != "running" for r in runs(db_url, "progress-return")),
-                 seconds=60)
+        subprocess.run(
+            [*PBR, "--db", db_url, "jobs", "run", "progress-return", "--config", str(tmp_path / "cfg.yaml")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        wait_for(
+            lambda: any(r["attempt"] == 2 and r["outcome"] != "running" for r in runs(db_url, "progress-return")),
+            seconds=60,
+        )
         inbox_runs = len(runs(db_url, "inbox"))
         wait_for(lambda: len(runs(db_url, "inbox")) > inbox_runs + 1)
         assert process.poll() is None
@@ -178,9 +204,12 @@ def test_sigterm_while_a_job_is_failing_stops_without_waiting_for_its_retry(tmp_
     # The job fails after the signal, when shutdown is already waiting for it: adding its retry then must not
     # wait for the scheduler's lock that shutdown holds.
     (tmp_path / "reports").write_text("a file where the reports folder should be")
-    config = ("progress_return: {every_seconds: 1, folder: reports}\nretry: {max_attempts: 3, delay_seconds: 1}\n"
-              "shutdown: {grace_seconds: 10}\n")  # the job fails inside the grace, not cut by it
-    assert stop_while_running(tmp_path, db_url, config, pause_seconds=2).stopped_in < 15
+    config = (
+        "progress_return: {every_seconds: 1, folder: reports}\nretry: {max_attempts: 3, delay_seconds: 1}\n"
+        "shutdown: {grace_seconds: 10}\n"
+    )  # the job fails inside the grace, not cut by it
+    stopped = stop_while_running(tmp_path, db_url, config, pause_seconds=2)
+    assert stopped.stopped_in < 10 + STOP_LIMIT and stopped.returncode == 0  # the grace, then the stop
     last = runs(db_url, "progress-return")[-1]
     assert last["outcome"] == "failed" and last["finished_at"]
     assert "progress-return: no retry scheduled, the scheduler is stopping" in log_of(tmp_path)
@@ -190,13 +219,14 @@ def test_sigterm_while_a_job_is_failing_stops_without_waiting_for_its_retry(tmp_
 def test_sigterm_cuts_a_job_that_outlasts_the_grace_and_records_it_as_interrupted(tmp_path, db_url):
     config = "progress_return: {every_seconds: 1, folder: reports}\n"
     stopped = stop_while_running(tmp_path, db_url, config, pause_seconds=60)
-    assert stopped.stopped_in < 5
-    assert stopped.returncode == 0
+    assert stopped.stopped_in < STOP_LIMIT and stopped.returncode == 0
     held = runs(db_url, "progress-return")
     assert len(held) == 1 and held[0]["outcome"] == "interrupted" and held[0]["finished_at"]
     assert "stopped by SIGTERM before it finished" in held[0]["error"]
     with Store(db_url).engine.connect() as connection:
-        owners = connection.execute(text("SELECT owner FROM job_leases WHERE job_id = 'progress-return'")).scalars().all()
+        owners = (
+            connection.execute(text("SELECT owner FROM job_leases WHERE job_id = 'progress-return'")).scalars().all()
+        )
     assert owners == [None]  # another scheduler may run it at once
     log = log_of(tmp_path)
     assert "interrupted after 2 s: progress-return" in log and "scheduler stopped" in log
@@ -234,7 +264,7 @@ def test_a_stop_while_the_database_is_busy_exits_in_time_and_the_next_start_reco
     finally:
         if process.poll() is None:
             process.kill()
-    assert stopped_in < 5 and process.returncode == 0
+    assert stopped_in < STOP_LIMIT and process.returncode == 0
     assert "the database was too busy to record that now" in log_of(tmp_path)
     [cut] = runs(db_url, "progress-return")
     assert cut["outcome"] == "running"  # the process is gone: nothing could say otherwise yet
@@ -261,11 +291,12 @@ def test_only_runs_of_gone_processes_of_this_host_are_recovered(db_url):
     gone = f"{socket.gethostname()}:{child.pid}"
     here = f"{socket.gethostname()}:{os.getpid()}"
     elsewhere = "another-host:1"
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with store.engine.begin() as connection:
         for job, host in (("inbox", gone), ("nightly-evaluation", here), ("progress-return", elsewhere)):
-            connection.execute(JobRun.__table__.insert().values(job_id=job, attempt=1, started_at=now,
-                                                                outcome="running", host=host))
+            connection.execute(
+                JobRun.__table__.insert().values(job_id=job, attempt=1, started_at=now, outcome="running", host=host)
+            )
             connection.execute(JobLease.__table__.insert().values(job_id=job, owner=host, until=now))
     assert recover_abandoned(store) == ["inbox"]
     outcomes = {r["job_id"]: r["outcome"] for r in runs(db_url)}
@@ -291,7 +322,7 @@ def test_two_schedulers_on_one_database_never_run_a_job_twice_at_once(tmp_path, 
                 process.kill()
     done = [r for r in runs(db_url, "inbox") if r["outcome"] == "ok"]
     spans = sorted((r["started_at"], r["finished_at"].replace(tzinfo=None)) for r in done)
-    for (_, end), (start_next, _) in zip(spans, spans[1:]):
+    for (_, end), (start_next, _) in itertools.pairwise(spans):
         assert start_next >= end - dt.timedelta(seconds=0.5), "two runs of one job overlapped"
     assert {r["host"] for r in done} | {r["host"] for r in runs(db_url, "inbox") if r["outcome"] == "skipped"}
 

@@ -1,4 +1,5 @@
 """Returns and reconciliation on the basic example, checked against figures worked out by hand."""
+
 from __future__ import annotations
 
 import csv
@@ -32,22 +33,28 @@ def named_basic(folder):
     for i, row in enumerate(rows):
         row.update(given_name=given[i % 2], family_name=family[i % 2], postcode="ZZ99 3CZ")
     write_feed(folder, "members", rows)
-    write_feed(folder, "grant_payments", [
-        {"payment_date": "2016-06-30", "amount": "10000.00", "kind": "attachment", "reference": "advance 2016-17"},
-        {"payment_date": "2017-12-20", "amount": "4000", "kind": "results", "reference": "2017-Q4-1"},
-        {"payment_date": "2018-01-10", "amount": "800.00", "kind": "results", "reference": "NOPE-1"},
-        {"payment_date": "2018-02-01", "amount": "100.5", "kind": "results", "reference": ""},
-        {"payment_date": "2017-05-01", "amount": "50", "kind": "other", "reference": ""},
-    ])
+    write_feed(
+        folder,
+        "grant_payments",
+        [
+            {"payment_date": "2016-06-30", "amount": "10000.00", "kind": "attachment", "reference": "advance 2016-17"},
+            {"payment_date": "2017-12-20", "amount": "4000", "kind": "results", "reference": "2017-Q4-1"},
+            {"payment_date": "2018-01-10", "amount": "800.00", "kind": "results", "reference": "NOPE-1"},
+            {"payment_date": "2018-02-01", "amount": "100.5", "kind": "results", "reference": ""},
+            {"payment_date": "2017-05-01", "amount": "50", "kind": "other", "reference": ""},
+        ],
+    )
     return folder
 
 
 @pytest.fixture
 def fee_change(tmp_path):
     path = tmp_path / "money.yaml"
-    path.write_text("attachment_fee_pence:\n  reference: a fee cut part-way through 2016-17 (test)\n  values:\n"
-                    "    2015-04-01: 100000\n    2016-09-01: 90000\nresults_payment_pence:\n  reference: test\n"
-                    "  values:\n    2015-04-01: 80000\n")
+    path.write_text(
+        "attachment_fee_pence:\n  reference: a fee cut part-way through 2016-17 (test)\n  values:\n"
+        "    2015-04-01: 100000\n    2016-09-01: 90000\nresults_payment_pence:\n  reference: test\n"
+        "  values:\n    2015-04-01: 80000\n"
+    )
     return load_parameters(path)
 
 
@@ -72,7 +79,11 @@ def test_reconciliation_against_hand_computed_figures(claimed, fee_change, tmp_p
     store, ref = claimed
     # 2016-17: 15 eligible families attached; 5 on 20 August 2016 at £1,000, 10 from September at £900
     first = reconcile(store, PLAN, 2016, parameters=fee_change)
-    assert dict(first.summary.select("kind", "expected").iter_rows()) == {"attachment": 1_400_000, "results": 0, "other": 0}
+    assert dict(first.summary.select("kind", "expected").iter_rows()) == {
+        "attachment": 1_400_000,
+        "results": 0,
+        "other": 0,
+    }
     assert dict(first.summary.select("kind", "variance").iter_rows())["attachment"] == 1_000_000 - 1_400_000
     # 2017-18: F12 and F13 attached (eligible) at £900; claim 2017-Q4-1 of 6 x £800 less F01 recovered in January
     result = reconcile(store, PLAN, 2017, parameters=fee_change)
@@ -85,9 +96,13 @@ def test_reconciliation_against_hand_computed_figures(claimed, fee_change, tmp_p
     by_claim = openpyxl.load_workbook(path)["By claim"]
     row = [c.value for c in next(r for r in by_claim.iter_rows(min_row=2) if r[0].value == ref)]
     assert row[2:] == [4800, -800, 4000, 0]
-    unallocated = [[c.value for c in r] for r in openpyxl.load_workbook(path)["Unallocated payments"].iter_rows(min_row=2)]
+    unallocated = [
+        [c.value for c in r] for r in openpyxl.load_workbook(path)["Unallocated payments"].iter_rows(min_row=2)
+    ]
     assert sorted((r[1], r[2] or "", r[3]) for r in unallocated) == [
-        (100.5, "", "names no claim"), (800, "NOPE-1", "names an unknown claim")]
+        (100.5, "", "names no claim"),
+        (800, "NOPE-1", "names an unknown claim"),
+    ]
     quarters = openpyxl.load_workbook(path)["By quarter"]
     assert quarters._charts, "the expected-against-received chart is missing"
     q = {r[0].value: (r[1].value, r[2].value) for r in quarters.iter_rows(min_row=2)}
@@ -96,7 +111,9 @@ def test_reconciliation_against_hand_computed_figures(claimed, fee_change, tmp_p
 
 def test_reconcile_through_the_cli(claimed, tmp_path):
     store, _ = claimed
-    result = run_pbr("--db", store.url, "reconcile", "--financial-year", "2017", "--out", str(tmp_path / "r.xlsx"), check=True)
+    result = run_pbr(
+        "--db", store.url, "reconcile", "--financial-year", "2017", "--out", str(tmp_path / "r.xlsx"), check=True
+    )
     assert "attachment" in result.stdout and "2 results payment(s) name no known claim" in result.stdout
 
 
@@ -107,9 +124,12 @@ def test_progress_return_rows_and_chart(claimed, tmp_path):
     families = book["Families"]
     header = [c.value for c in families[1]]
     assert header[:4] == ["family_id", "attachment_date", "crime_asb_at_attachment", "education_at_attachment"]
-    rows = {r[0].value: dict(zip(header, (c.value for c in r))) for r in families.iter_rows(min_row=2)}
+    rows = {r[0].value: dict(zip(header, (c.value for c in r), strict=False)) for r in families.iter_rows(min_row=2)}
     assert len(rows) == 20 and "F12" in rows  # attached 15 November 2017, inside the quarter
-    decisions = {r["family_id"]: r for r in evaluate(as_of=dt.date(2017, 12, 31), database_url=store.url).decisions.iter_rows(named=True)}
+    decisions = {
+        r["family_id"]: r
+        for r in evaluate(as_of=dt.date(2017, 12, 31), database_url=store.url).decisions.iter_rows(named=True)
+    }
     for family, row in rows.items():
         for theme in PLAN.theme_codes:
             assert row[f"{theme}_at_attachment"] == int(theme in decisions[family]["themes_at_attachment"].split(";"))
@@ -126,13 +146,26 @@ def test_progress_return_rows_and_chart(claimed, tmp_path):
 
 def test_the_impact_study_return_holds_names_and_is_owner_only(claimed, tmp_path):
     store, _ = claimed
-    path, families = write_impact_study_return(store, dt.date(2017, 4, 1), dt.date(2018, 3, 31), tmp_path / "impact.xlsx")
+    path, families = write_impact_study_return(
+        store, dt.date(2017, 4, 1), dt.date(2018, 3, 31), tmp_path / "impact.xlsx"
+    )
     assert families == 2 and os.stat(path).st_mode & 0o777 == 0o600
     rows = list(openpyxl.load_workbook(path)["Impact study"].iter_rows(min_row=2, values_only=True))
     assert sorted({r[0] for r in rows}) == ["F12", "F13"]
     assert {r[3] for r in rows} <= NAMES and all(r[6] == "ZZ99 3CZ" for r in rows)
-    result = run_pbr("--db", store.url, "returns", "impact-study", "--from", "2017-04-01", "--to", "2018-03-31",
-                     "--out", str(tmp_path / "i2.xlsx"), check=True)
+    result = run_pbr(
+        "--db",
+        store.url,
+        "returns",
+        "impact-study",
+        "--from",
+        "2017-04-01",
+        "--to",
+        "2018-03-31",
+        "--out",
+        str(tmp_path / "i2.xlsx"),
+        check=True,
+    )
     assert "personal data" in result.stderr
 
 
@@ -142,7 +175,9 @@ def test_no_workbook_but_the_impact_study_return_holds_a_name(claimed, tmp_path,
         write_claim_workbook(store, ref, tmp_path / "claim.xlsx"),
         write_progress_return(store, PLAN, "2017-Q4", tmp_path / "progress.xlsx"),
         write_reconciliation(reconcile(store, PLAN, 2017, parameters=fee_change), tmp_path / "rec.xlsx"),
-        write_evaluation_workbook(evaluate(as_of=dt.date(2017, 10, 31), database_url=store.url), tmp_path / "eval.xlsx"),
+        write_evaluation_workbook(
+            evaluate(as_of=dt.date(2017, 10, 31), database_url=store.url), tmp_path / "eval.xlsx"
+        ),
     ]
     for path in paths:
         book = openpyxl.load_workbook(path)
@@ -159,6 +194,7 @@ def test_no_workbook_but_the_impact_study_return_holds_a_name(claimed, tmp_path,
 
 def test_outcomes_report_figures_and_trend(tmp_path, db_url):
     from pbr.returns.outcomes import indicators_at, write_outcomes_report
+
     data = named_basic(tmp_path / "data")
     families = list(csv.DictReader(open(data / "families.csv")))
     for row in families:
@@ -166,7 +202,9 @@ def test_outcomes_report_figures_and_trend(tmp_path, db_url):
             row["closure_date"] = "2017-01-31"
     write_feed(data, "families", families)
     episodes = list(csv.DictReader(open(data / "episodes.csv")))
-    write_feed(data, "episodes", episodes + [{"person_id": "F10-C1", "episode_type": "cin", "start_date": "2017-06-01"}])
+    write_feed(
+        data, "episodes", [*episodes, {"person_id": "F10-C1", "episode_type": "cin", "start_date": "2017-06-01"}]
+    )
     store = Store(db_url)
     ingest(data, store, PLAN.theme_codes, today=dt.date(2018, 6, 30))
     ref = claims.prepare(store, "2017-Q4", dt.date(2017, 10, 31), PLAN).ref
@@ -212,8 +250,10 @@ def test_periods_at_the_ends_of_the_calendar_are_worked_out_or_refused_in_words(
         financial_year_bounds(99999)
     store = Store(sqlite_url)
     ingest(EXAMPLES / "basic", store, PLAN.theme_codes)
-    for quarter, columns in (("0001-Q1", ["0001-Q1"]), ("9999-Q4", ["9998-Q1", "9998-Q2", "9998-Q3", "9998-Q4",
-                                                                  "9999-Q1", "9999-Q2", "9999-Q3", "9999-Q4"])):
+    for quarter, columns in (
+        ("0001-Q1", ["0001-Q1"]),
+        ("9999-Q4", ["9998-Q1", "9998-Q2", "9998-Q3", "9998-Q4", "9999-Q1", "9999-Q2", "9999-Q3", "9999-Q4"]),
+    ):
         path = write_outcomes_report(store, PLAN, quarter, tmp_path / f"{quarter}.xlsx")
         header = [c.value for c in openpyxl.load_workbook(path)["Outcomes"][3]]
         assert header == ["indicator", *columns, "definition"]

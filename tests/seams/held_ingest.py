@@ -3,6 +3,7 @@
 Run as `python held_ingest.py DATABASE_URL FOLDER`: it prints `holding FILE` when it is there, for a test that
 kills it to show nothing of the file stays.
 """
+
 import sys
 import threading
 

@@ -3,6 +3,7 @@ tests need a job that is still running when they act.
 
 Run as `python held_scheduler.py SECONDS PBR-ARGUMENTS...`.
 """
+
 import sys
 import time
 
@@ -14,6 +15,7 @@ def held(task, seconds: float):
     def run_held(config, ctx):
         time.sleep(seconds)
         return task(config, ctx)
+
     return run_held
 
 

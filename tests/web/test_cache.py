@@ -1,4 +1,5 @@
 """The web app works decisions out once per as-of day and again as soon as the database changes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,6 @@ from pbr.feeds.ingest import ingest
 from pbr.plan import load_plan
 from pbr.store import Store
 from pbr.web.app import create_app
-from web.support import web_db  # noqa: F401 (fixture)
 from web.test_access import AS_OF, signed_in
 
 
@@ -24,6 +24,7 @@ def evaluations(monkeypatch) -> list[dt.date]:
     def counted(**kwargs):
         made.append(kwargs["as_of"])
         return real(**kwargs)
+
     monkeypatch.setattr(cache, "evaluate", counted)
     return made
 
@@ -41,8 +42,9 @@ def test_pages_share_one_evaluation_while_nothing_changes(web_db, evaluations):
 def test_a_load_from_outside_the_app_is_seen_on_the_next_page(web_db, evaluations, tmp_path):
     client = signed_in(create_app(web_db, as_of=AS_OF, secret_key="s"), "coord")
     assert client.get("/api/families/F01").json()["decision"]["claimable"] is True
-    incident = write_dataset(tmp_path / "more", events=[
-        {"person_id": "F01-C1", "event_type": "asb_incident", "event_date": "2017-10-01"}])
+    incident = write_dataset(
+        tmp_path / "more", events=[{"person_id": "F01-C1", "event_type": "asb_incident", "event_date": "2017-10-01"}]
+    )
     ingest(incident, Store(web_db), load_plan().theme_codes)
     after = client.get("/api/families/F01").json()
     assert after["decision"]["claimable"] is False
@@ -69,8 +71,14 @@ def test_an_audited_action_or_age_makes_the_app_evaluate_again(web_db, evaluatio
 
 def test_only_the_most_recently_used_days_are_kept(web_db, evaluations):
     decisions = cache.DecisionCache(Store(web_db), load_plan(), keep=2).decisions
-    days = [dt.date(2017, 10, 31), dt.date(2017, 11, 30), dt.date(2017, 10, 31), dt.date(2017, 12, 31),
-            dt.date(2017, 10, 31), dt.date(2017, 11, 30)]
+    days = [
+        dt.date(2017, 10, 31),
+        dt.date(2017, 11, 30),
+        dt.date(2017, 10, 31),
+        dt.date(2017, 12, 31),
+        dt.date(2017, 10, 31),
+        dt.date(2017, 11, 30),
+    ]
     for day in days:
         decisions(day)
     # 10-31 stays (used again each time); 11-30 is pushed out by 12-31 and made again at the end

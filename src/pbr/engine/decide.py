@@ -1,4 +1,5 @@
 """The decision for every family at D, with its evidence (outcome-plan.md, "The decision for a family at D")."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,19 +15,38 @@ from pbr.engine.measures import RESULT_SCHEMA, Context
 from pbr.engine.records import Records, cut
 from pbr.plan import Plan
 
-DECISION_COLUMNS = ["family_id", "attachment_date", "eligible", "themes_at_attachment", "themes_progress_met",
-                    "ssp_met", "ce_met", "claimable", "claim_route", "reason", "earliest_claimable_date",
-                    "quarantined_records", "claimed_in"]
-DETAIL_SCHEMA = {"family_id": pl.String, "theme": pl.String, "measure": pl.String, "met": pl.Boolean,
-                 "evidence": pl.String, "flagged_members": pl.String, "reference": pl.String}
+DECISION_COLUMNS = [
+    "family_id",
+    "attachment_date",
+    "eligible",
+    "themes_at_attachment",
+    "themes_progress_met",
+    "ssp_met",
+    "ce_met",
+    "claimable",
+    "claim_route",
+    "reason",
+    "earliest_claimable_date",
+    "quarantined_records",
+    "claimed_in",
+]
+DETAIL_SCHEMA = {
+    "family_id": pl.String,
+    "theme": pl.String,
+    "measure": pl.String,
+    "met": pl.Boolean,
+    "evidence": pl.String,
+    "flagged_members": pl.String,
+    "reference": pl.String,
+}
 
 
 @dataclass
 class Decisions:
-    decisions: pl.DataFrame    # DECISION_COLUMNS, one row per family
-    results: pl.DataFrame      # every measure's answer at D, with its evidence
-    flagged: pl.DataFrame      # FLAGGED_SCHEMA
-    employment: pl.DataFrame   # continuous employment per qualifying member
+    decisions: pl.DataFrame  # DECISION_COLUMNS, one row per family
+    results: pl.DataFrame  # every measure's answer at D, with its evidence
+    flagged: pl.DataFrame  # FLAGGED_SCHEMA
+    employment: pl.DataFrame  # continuous employment per qualifying member
 
     @cached_property
     def detail(self) -> pl.DataFrame:
@@ -34,8 +54,14 @@ class Decisions:
         return _detail(self.results, self.flagged, self.employment)
 
 
-def _measure_results(plan: Plan, records: Records, points: pl.DataFrame, flagged: pl.DataFrame,
-                     present: pl.DataFrame, with_evidence: bool = True) -> pl.DataFrame:
+def _measure_results(
+    plan: Plan,
+    records: Records,
+    points: pl.DataFrame,
+    flagged: pl.DataFrame,
+    present: pl.DataFrame,
+    with_evidence: bool = True,
+) -> pl.DataFrame:
     """(family_id, at, theme, measure, met, evidence, reference) for every measure of every theme present."""
     parts = []
     for theme in plan.themes:
@@ -47,9 +73,13 @@ def _measure_results(plan: Plan, records: Records, points: pl.DataFrame, flagged
         for rule in theme.progress:
             ctx = Context(rule, theme.code, records, theme_flagged, plan.eligibility_lookback_months, with_evidence)
             result = MEASURES[rule.kind].evaluate(ctx, theme_points).cast(RESULT_SCHEMA)
-            parts.append(result.with_columns(
-                pl.lit(theme.code).alias("theme"), pl.lit(rule.label("progress")).alias("measure"),
-                pl.lit(rule.reference, pl.String).alias("reference")))
+            parts.append(
+                result.with_columns(
+                    pl.lit(theme.code).alias("theme"),
+                    pl.lit(rule.label("progress")).alias("measure"),
+                    pl.lit(rule.reference, pl.String).alias("reference"),
+                )
+            )
     if not parts:
         return pl.DataFrame(schema={**RESULT_SCHEMA, "theme": pl.String, "measure": pl.String, "reference": pl.String})
     return pl.concat(parts)
@@ -57,44 +87,39 @@ def _measure_results(plan: Plan, records: Records, points: pl.DataFrame, flagged
 
 def _in_plan_order(plan: Plan, flags: str) -> pl.Expr:
     """The theme codes whose flag column (`<flags>_<i>`, one per theme) is true, in plan order, joined by `;`."""
-    return pl.concat_str([pl.when(pl.col(f"{flags}_{i}")).then(pl.lit(code)) for i, code in enumerate(plan.theme_codes)],
-                         separator=";", ignore_nulls=True)
+    return pl.concat_str(
+        [pl.when(pl.col(f"{flags}_{i}")).then(pl.lit(code)) for i, code in enumerate(plan.theme_codes)],
+        separator=";",
+        ignore_nulls=True,
+    )
 
 
-def decide(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date, quarantine: pl.DataFrame | None = None,
-           forecast: bool = True) -> Decisions:
-    from pbr.engine.forecast import earliest_claimable
-
-    records = cut(tables, as_of)
-    all_families = records.families
-    families = all_families.filter(pl.col("attachment_date") <= pl.lit(as_of))
-    flagged = flagged_members(plan, families, records)
-    present = flagged.select("family_id", "theme").unique()
-    points = families.with_columns(pl.lit(as_of).alias("at"))
-    results = _measure_results(plan, records, points, flagged, present)
-
+def _themes_per_family(plan: Plan, present: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
+    """Per family: how many themes are present, whether all their measures are met, and both lists in plan order."""
     theme_met = present.join(
         results.group_by("family_id", "theme").agg(pl.col("met").all()), on=["family_id", "theme"], how="left"
     ).with_columns(pl.col("met").fill_null(True))
-    per_family = theme_met.group_by("family_id").agg(
-        *[(pl.col("theme") == code).any().alias(f"__has_{i}") for i, code in enumerate(plan.theme_codes)],
-        *[((pl.col("theme") == code) & pl.col("met")).any().alias(f"__met_{i}") for i, code in enumerate(plan.theme_codes)],
-        pl.len().alias("theme_count"),
-        pl.col("met").all().alias("all_met"),
-    ).select(
-        "family_id", "theme_count", "all_met",
-        _in_plan_order(plan, "__has").alias("themes_at_attachment"),
-        _in_plan_order(plan, "__met").alias("themes_progress_met"),
+    codes = list(enumerate(plan.theme_codes))
+    return (
+        theme_met.group_by("family_id")
+        .agg(
+            *[(pl.col("theme") == code).any().alias(f"__has_{i}") for i, code in codes],
+            *[((pl.col("theme") == code) & pl.col("met")).any().alias(f"__met_{i}") for i, code in codes],
+            pl.len().alias("theme_count"),
+            pl.col("met").all().alias("all_met"),
+        )
+        .select(
+            "family_id",
+            "theme_count",
+            "all_met",
+            _in_plan_order(plan, "__has").alias("themes_at_attachment"),
+            _in_plan_order(plan, "__met").alias("themes_progress_met"),
+        )
     )
-    children = dependent_children(families, records).with_columns(pl.lit(True).alias("has_child"))
-    employment = continuous_employment(plan, families, records)
-    ce = employment.group_by("family_id").agg(
-        pl.col("met").any().alias("ce_met"),
-        pl.col("person_id").filter(pl.col("met")).sort().first().alias("ce_person"),
-        pl.col("completes").min().alias("ce_completes"))
 
-    table = all_families.join(per_family, on="family_id", how="left").join(children, on="family_id", how="left").join(
-        ce, on="family_id", how="left")
+
+def _decided(plan: Plan, table: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Eligibility, both routes, claimability and the route, from the themes, the child and employment columns."""
     attached = pl.col("attachment_date") <= pl.lit(as_of)
     enough = pl.col("theme_count").fill_null(0) >= plan.min_themes
     child_ok = pl.col("has_child").fill_null(False) if plan.require_dependent_child else pl.lit(True)
@@ -102,42 +127,85 @@ def decide(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date, quaranti
     ssp = eligible & pl.col("all_met").fill_null(False)
     ce_met = attached & pl.col("ce_met").fill_null(False)
     claimable = eligible & (ssp | ce_met)
-    table = table.with_columns(
-        eligible.alias("eligible"), ssp.alias("ssp_met"), ce_met.alias("ce_met"), claimable.alias("claimable"),
-        pl.when(claimable & ce_met).then(pl.lit("ce")).when(claimable).then(pl.lit("ssp")).otherwise(pl.lit(""))
-        .alias("claim_route"),
-        pl.when(attached).then(pl.col("themes_at_attachment").fill_null("")).otherwise(pl.lit("")).alias("themes_at_attachment"),
-        pl.when(attached).then(pl.col("themes_progress_met").fill_null("")).otherwise(pl.lit("")).alias("themes_progress_met"),
-        enough.alias("enough_themes"), child_ok.alias("child_ok"), attached.alias("attached"),
+    route = pl.when(claimable & ce_met).then(pl.lit("ce")).when(claimable).then(pl.lit("ssp")).otherwise(pl.lit(""))
+    return table.with_columns(
+        eligible.alias("eligible"),
+        ssp.alias("ssp_met"),
+        ce_met.alias("ce_met"),
+        claimable.alias("claimable"),
+        route.alias("claim_route"),
+        *[
+            pl.when(attached).then(pl.col(listed).fill_null("")).otherwise(pl.lit("")).alias(listed)
+            for listed in ("themes_at_attachment", "themes_progress_met")
+        ],
+        enough.alias("enough_themes"),
+        child_ok.alias("child_ok"),
+        attached.alias("attached"),
     )
 
+
+def decide(
+    plan: Plan,
+    tables: dict[str, pl.DataFrame],
+    as_of: dt.date,
+    quarantine: pl.DataFrame | None = None,
+    forecast: bool = True,
+) -> Decisions:
+    """Every family's decision at `as_of` by `plan`, with the answers and evidence it rests on."""
+    from pbr.engine.forecast import earliest_claimable
+
+    records = cut(tables, as_of)
+    families = records.families.filter(pl.col("attachment_date") <= pl.lit(as_of))
+    flagged = flagged_members(plan, families, records)
+    present = flagged.select("family_id", "theme").unique()
+    points = families.with_columns(pl.lit(as_of).alias("at"))
+    results = _measure_results(plan, records, points, flagged, present)
+    children = dependent_children(families, records).with_columns(pl.lit(True).alias("has_child"))
+    employment = continuous_employment(plan, families, records)
+    ce = employment.group_by("family_id").agg(
+        pl.col("met").any().alias("ce_met"),
+        pl.col("person_id").filter(pl.col("met")).sort().first().alias("ce_person"),
+    )
+    table = (
+        records.families.join(_themes_per_family(plan, present, results), on="family_id", how="left")
+        .join(children, on="family_id", how="left")
+        .join(ce, on="family_id", how="left")
+    )
+    table = _decided(plan, table, as_of)
     if forecast:
         pending = table.filter(pl.col("eligible") & ~pl.col("claimable")).select("family_id", "attachment_date")
         earliest = earliest_claimable(plan, records, pending, flagged, present, employment, results)
         table = table.join(earliest, on="family_id", how="left")
     else:
         table = table.with_columns(pl.lit(None, pl.Date).alias("earliest_claimable_date"))
-
-    held = _held_counts(quarantine)
-    table = table.join(held, on="family_id", how="left").with_columns(pl.col("quarantined_records").fill_null(0))
+    table = table.join(_held_counts(quarantine), on="family_id", how="left").with_columns(
+        pl.col("quarantined_records").fill_null(0)
+    )
     table = table.join(_first_gap(results), on="family_id", how="left")
     table = table.with_columns(_reason(plan).alias("reason"), pl.lit("").alias("claimed_in"))
-    decisions = table.select(DECISION_COLUMNS).sort("family_id")
-    return Decisions(decisions, results, flagged, employment)
+    return Decisions(table.select(DECISION_COLUMNS).sort("family_id"), results, flagged, employment)
 
 
 def _held_counts(quarantine: pl.DataFrame | None) -> pl.DataFrame:
     if quarantine is None or quarantine.height == 0:
         return pl.DataFrame(schema={"family_id": pl.String, "quarantined_records": pl.Int64})
-    return quarantine.filter(pl.col("family_id").is_not_null()).group_by("family_id").agg(
-        pl.len().cast(pl.Int64).alias("quarantined_records"))
+    return (
+        quarantine.filter(pl.col("family_id").is_not_null())
+        .group_by("family_id")
+        .agg(pl.len().cast(pl.Int64).alias("quarantined_records"))
+    )
 
 
 def _first_gap(results: pl.DataFrame) -> pl.DataFrame:
-    first_unmet = results.filter(~pl.col("met")).group_by("family_id", maintain_order=True).agg(
-        pl.col("theme", "measure", "evidence").first())
-    return first_unmet.select("family_id", (pl.col("theme") + pl.lit(" ") + pl.col("measure") + pl.lit(": ")
-                                            + pl.col("evidence")).alias("gap"))
+    first_unmet = (
+        results.filter(~pl.col("met"))
+        .group_by("family_id", maintain_order=True)
+        .agg(pl.col("theme", "measure", "evidence").first())
+    )
+    return first_unmet.select(
+        "family_id",
+        (pl.col("theme") + pl.lit(" ") + pl.col("measure") + pl.lit(": ") + pl.col("evidence")).alias("gap"),
+    )
 
 
 def _reason(plan: Plan) -> pl.Expr:
@@ -145,34 +213,68 @@ def _reason(plan: Plan) -> pl.Expr:
     count = pl.col("themes_at_attachment").str.split(";").list.len().fill_null(0)
     count = pl.when(pl.col("themes_at_attachment") == "").then(0).otherwise(count)
     return (
-        pl.when(~pl.col("attached")).then(pl.lit("Attached after the as-of date: nothing evaluated yet."))
-        .when(~pl.col("enough_themes")).then(
-            pl.lit("Not eligible: ") + count.cast(pl.String) + pl.lit(f" headline problem(s) at attachment, needs {need}")
-            + pl.when(count > 0).then(pl.lit(" (") + pl.col("themes_at_attachment") + pl.lit(").")).otherwise(pl.lit(".")))
-        .when(~pl.col("child_ok")).then(pl.lit("Not eligible: no dependent child on the attachment day."))
-        .when(pl.col("claim_route") == "ce").then(
-            pl.lit("Claimable by continuous employment (") + pl.col("ce_person").fill_null("") + pl.lit(")")
-            + pl.when(pl.col("ssp_met")).then(pl.lit("; progress is also sustained on every problem.")).otherwise(pl.lit(".")))
-        .when(pl.col("claim_route") == "ssp").then(
-            pl.lit("Claimable: significant and sustained progress on ") + pl.col("themes_at_attachment") + pl.lit("."))
+        pl.when(~pl.col("attached"))
+        .then(pl.lit("Attached after the as-of date: nothing evaluated yet."))
+        .when(~pl.col("enough_themes"))
+        .then(
+            pl.lit("Not eligible: ")
+            + count.cast(pl.String)
+            + pl.lit(f" headline problem(s) at attachment, needs {need}")
+            + pl.when(count > 0)
+            .then(pl.lit(" (") + pl.col("themes_at_attachment") + pl.lit(")."))
+            .otherwise(pl.lit("."))
+        )
+        .when(~pl.col("child_ok"))
+        .then(pl.lit("Not eligible: no dependent child on the attachment day."))
+        .when(pl.col("claim_route") == "ce")
+        .then(
+            pl.lit("Claimable by continuous employment (")
+            + pl.col("ce_person").fill_null("")
+            + pl.lit(")")
+            + pl.when(pl.col("ssp_met"))
+            .then(pl.lit("; progress is also sustained on every problem."))
+            .otherwise(pl.lit("."))
+        )
+        .when(pl.col("claim_route") == "ssp")
+        .then(
+            pl.lit("Claimable: significant and sustained progress on ") + pl.col("themes_at_attachment") + pl.lit(".")
+        )
         .otherwise(
-            pl.lit("Not yet claimable: ") + pl.col("gap").fill_null("progress not sustained") + pl.lit(".")
-            + pl.when(pl.col("earliest_claimable_date").is_not_null()).then(
-                pl.lit(" Forecast claimable on ") + pl.col("earliest_claimable_date").dt.strftime("%Y-%m-%d")
-                + pl.lit(" if nothing changes.")).otherwise(pl.lit("")))
+            pl.lit("Not yet claimable: ")
+            + pl.col("gap").fill_null("progress not sustained")
+            + pl.lit(".")
+            + pl.when(pl.col("earliest_claimable_date").is_not_null())
+            .then(
+                pl.lit(" Forecast claimable on ")
+                + pl.col("earliest_claimable_date").dt.strftime("%Y-%m-%d")
+                + pl.lit(" if nothing changes.")
+            )
+            .otherwise(pl.lit(""))
+        )
     )
 
 
 def _detail(results: pl.DataFrame, flagged: pl.DataFrame, employment: pl.DataFrame) -> pl.DataFrame:
     who = flagged.group_by("family_id", "theme").agg(
-        (pl.col("person_id") + pl.lit(" (") + pl.col("criterion") + pl.lit(")")).unique().sort().str.join(", ")
-        .alias("flagged_members"))
+        (pl.col("person_id") + pl.lit(" (") + pl.col("criterion") + pl.lit(")"))
+        .unique()
+        .sort()
+        .str.join(", ")
+        .alias("flagged_members")
+    )
     theme_rows = results.join(who, on=["family_id", "theme"], how="left").select(list(DETAIL_SCHEMA))
     ce_rows = employment.select(
-        "family_id", pl.lit("continuous_employment").alias("theme"),
-        (pl.lit("continuous_employment:") + pl.col("person_id")).alias("measure"), "met", "evidence",
-        pl.lit(None, pl.String).alias("flagged_members"), pl.lit(None, pl.String).alias("reference"))
-    return pl.concat([theme_rows.cast(DETAIL_SCHEMA), ce_rows.cast(DETAIL_SCHEMA)]).sort("family_id", "theme", "measure")
+        "family_id",
+        pl.lit("continuous_employment").alias("theme"),
+        (pl.lit("continuous_employment:") + pl.col("person_id")).alias("measure"),
+        "met",
+        "evidence",
+        pl.lit(None, pl.String).alias("flagged_members"),
+        pl.lit(None, pl.String).alias("reference"),
+    )
+    return pl.concat([theme_rows.cast(DETAIL_SCHEMA), ce_rows.cast(DETAIL_SCHEMA)]).sort(
+        "family_id", "theme", "measure"
+    )
 
 
-__all__ = ["DECISION_COLUMNS", "DETAIL_SCHEMA", "Decisions", "decide", "HORIZON_DAYS"]
+__all__ = ["DECISION_COLUMNS", "DETAIL_SCHEMA", "HORIZON_DAYS", "Decisions", "decide"]

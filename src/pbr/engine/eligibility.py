@@ -1,4 +1,5 @@
 """Eligibility: which members each criterion flags, per theme (outcome-plan.md, "Themes, eligibility ...")."""
+
 from __future__ import annotations
 
 import polars as pl
@@ -31,7 +32,9 @@ def _event_count(rule: Rule, theme: str, families: pl.DataFrame, records: Record
 
 @criterion("episode_open")
 def _episode_open(rule: Rule, theme: str, families: pl.DataFrame, records: Records) -> pl.DataFrame:
-    found = records.episodes.filter(pl.col("episode_type").is_in(list(rule["episode_types"]))).join(families, on="family_id")
+    found = records.episodes.filter(pl.col("episode_type").is_in(list(rule["episode_types"]))).join(
+        families, on="family_id"
+    )
     starts_by = pl.col("start_date") <= pl.col("attachment_date")
     if rule["at_attachment"]:
         reaches = pl.col("end_date").is_null() | (pl.col("end_date") >= pl.col("attachment_date"))
@@ -42,7 +45,9 @@ def _episode_open(rule: Rule, theme: str, families: pl.DataFrame, records: Recor
 
 @criterion("attendance_below")
 def _attendance_below(rule: Rule, theme: str, families: pl.DataFrame, records: Records) -> pl.DataFrame:
-    terms = measured_terms(families.select("family_id", "attachment_date"), records.terms, "attachment_date", rule["terms"])
+    terms = measured_terms(
+        families.select("family_id", "attachment_date"), records.terms, "attachment_date", rule["terms"]
+    )
     terms = terms.filter(pl.col("term_id").is_not_null()).select("family_id", "term_id")
     num, den = ratio(rule["min_absence_percent"])
     high = records.attendance.filter(100 * den * absences(rule["absence"]) >= num * pl.col("possible"))
@@ -51,7 +56,8 @@ def _attendance_below(rule: Rule, theme: str, families: pl.DataFrame, records: R
 
 def families_with_lookback(plan: Plan, families: pl.DataFrame) -> pl.DataFrame:
     return families.select("family_id", "attachment_date").with_columns(
-        add_months(pl.col("attachment_date"), -plan.eligibility_lookback_months).alias("lookback_start"))
+        add_months(pl.col("attachment_date"), -plan.eligibility_lookback_months).alias("lookback_start")
+    )
 
 
 def flagged_members(plan: Plan, families: pl.DataFrame, records: Records) -> pl.DataFrame:
@@ -61,8 +67,11 @@ def flagged_members(plan: Plan, families: pl.DataFrame, records: Records) -> pl.
     for theme in plan.themes:
         for rule in theme.eligibility:
             fired = CRITERIA[rule.kind].fires(rule, theme.code, with_lookback, records)
-            parts.append(fired.unique().with_columns(
-                pl.lit(theme.code).alias("theme"), pl.lit(rule.label("eligibility")).alias("criterion")))
+            parts.append(
+                fired.unique().with_columns(
+                    pl.lit(theme.code).alias("theme"), pl.lit(rule.label("eligibility")).alias("criterion")
+                )
+            )
     if not parts:
         return pl.DataFrame(schema=FLAGGED_SCHEMA)
     return pl.concat(parts).select(list(FLAGGED_SCHEMA)).cast(FLAGGED_SCHEMA)
@@ -72,5 +81,6 @@ def dependent_children(families: pl.DataFrame, records: Records) -> pl.DataFrame
     """Families with a member born, and not yet 18, on the attachment day."""
     joined = records.members.join(families.select("family_id", "attachment_date"), on="family_id")
     child = (pl.col("date_of_birth") > add_months(pl.col("attachment_date"), -ADULT_MONTHS)) & (
-        pl.col("date_of_birth") <= pl.col("attachment_date"))
+        pl.col("date_of_birth") <= pl.col("attachment_date")
+    )
     return joined.filter(child).select("family_id").unique()

@@ -1,4 +1,5 @@
 """Where a family stands, in one word a coordinator sorts by: derived from its decision, never stored."""
+
 from __future__ import annotations
 
 import polars as pl
@@ -9,12 +10,20 @@ STATUSES = ("not eligible", "in progress", "claimable by date", "claimable now",
 
 def status() -> pl.Expr:
     """The status of each row of a decisions frame (the columns of outputs.md)."""
-    return (pl.when(pl.col("claimed_in") != "").then(pl.lit("claimed"))
-            .when(pl.col("claimable") & (pl.col("quarantined_records") > 0)).then(pl.lit("held"))
-            .when(pl.col("claimable")).then(pl.lit("claimable now"))
-            .when(pl.col("earliest_claimable_date").is_not_null()).then(pl.lit("claimable by date"))
-            .when(pl.col("eligible")).then(pl.lit("in progress"))
-            .otherwise(pl.lit("not eligible")).alias("status"))
+    return (
+        pl.when(pl.col("claimed_in") != "")
+        .then(pl.lit("claimed"))
+        .when(pl.col("claimable") & (pl.col("quarantined_records") > 0))
+        .then(pl.lit("held"))
+        .when(pl.col("claimable"))
+        .then(pl.lit("claimable now"))
+        .when(pl.col("earliest_claimable_date").is_not_null())
+        .then(pl.lit("claimable by date"))
+        .when(pl.col("eligible"))
+        .then(pl.lit("in progress"))
+        .otherwise(pl.lit("not eligible"))
+        .alias("status")
+    )
 
 
 def with_status(decisions: pl.DataFrame) -> pl.DataFrame:

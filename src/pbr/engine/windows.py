@@ -1,5 +1,6 @@
 """The days each measure of a family looks at on D: the windows a picture of the case shades, taken from the
 measure kinds themselves so the picture and the decision can never disagree."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,8 +13,14 @@ from pbr.engine.measures import WINDOW_SCHEMA, Context
 from pbr.engine.records import cut
 from pbr.plan import Plan
 
-SCHEMA = {"family_id": pl.String, "theme": pl.String, "measure": pl.String, "what": pl.String, "start": pl.Date,
-          "end": pl.Date}
+SCHEMA = {
+    "family_id": pl.String,
+    "theme": pl.String,
+    "measure": pl.String,
+    "what": pl.String,
+    "start": pl.Date,
+    "end": pl.Date,
+}
 
 
 def measure_windows(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date) -> pl.DataFrame:
@@ -32,6 +39,14 @@ def measure_windows(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date)
         for rule in theme.progress:
             ctx = Context(rule, theme.code, records, theme_flagged, plan.eligibility_lookback_months)
             found = MEASURES[rule.kind].windows(ctx, theme_points).cast(WINDOW_SCHEMA)
-            parts.append(found.select("family_id", pl.lit(theme.code).alias("theme"),
-                                      pl.lit(rule.label("progress")).alias("measure"), "what", "start", "end"))
+            parts.append(
+                found.select(
+                    "family_id",
+                    pl.lit(theme.code).alias("theme"),
+                    pl.lit(rule.label("progress")).alias("measure"),
+                    "what",
+                    "start",
+                    "end",
+                )
+            )
     return pl.concat(parts).sort("family_id", "theme", "measure", "start")

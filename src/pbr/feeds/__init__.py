@@ -1,4 +1,5 @@
 """Input feeds: read CSV folders and workbooks, validate every row, keep bad rows in quarantine."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pbr.contract import contracts, table_for_stem  # noqa: F401  (re-exported)
+from pbr.contract import contracts, table_for_stem
 from pbr.feeds.read import ROW, SOURCE, ReadResult, SourceFile, read_path
 from pbr.feeds.validate import QUARANTINE_SCHEMA, Known, Validated, validate
 
@@ -26,12 +27,13 @@ class FileReport:
     unchanged: int = 0
     quarantined: int = 0
     rejected: str | None = None
-    retired: int = 0   # keyless records of the source a complete extract no longer holds (not part of rows read)
+    retired: int = 0  # keyless records of the source a complete extract no longer holds (not part of rows read)
 
 
 @dataclass
 class Dataset:
     """Validated records ready for the engine: typed good rows per table, and the quarantine."""
+
     tables: dict[str, pl.DataFrame]
     quarantine: pl.DataFrame
     files: list[FileReport] = field(default_factory=list)
@@ -52,8 +54,13 @@ def reports_for(read: ReadResult, validated: Validated | None) -> list[FileRepor
     return reports
 
 
-def read_dataset(path: str | Path, themes: list[str], today: dt.date | None = None,
-                 require: tuple[str, ...] = ("families", "members"), vocabularies: dict | None = None) -> Dataset:
+def read_dataset(
+    path: str | Path,
+    themes: list[str],
+    today: dt.date | None = None,
+    require: tuple[str, ...] = ("families", "members"),
+    vocabularies: dict | None = None,
+) -> Dataset:
     """Read and validate a data set for evaluation; refuses one with a file rejected whole."""
     read = read_path(path)
     rejected = [f for f in read.files if f.rejected]
@@ -73,5 +80,20 @@ def read_dataset(path: str | Path, themes: list[str], today: dt.date | None = No
     return Dataset(validated.tables, validated.quarantine, files, read.ignored)
 
 
-__all__ = ["Dataset", "DatasetError", "FileReport", "Known", "QUARANTINE_SCHEMA", "ROW", "SOURCE", "SourceFile",
-           "Validated", "contracts", "read_dataset", "read_path", "reports_for", "table_for_stem", "validate"]
+__all__ = [
+    "QUARANTINE_SCHEMA",
+    "ROW",
+    "SOURCE",
+    "Dataset",
+    "DatasetError",
+    "FileReport",
+    "Known",
+    "SourceFile",
+    "Validated",
+    "contracts",
+    "read_dataset",
+    "read_path",
+    "reports_for",
+    "table_for_stem",
+    "validate",
+]

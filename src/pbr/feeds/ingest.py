@@ -7,26 +7,28 @@ cumulative extract adds only what is new. Loaded as a complete extract, a file a
 records it no longer holds (an episode since closed, an incident since withdrawn): each is deleted and its
 content kept in the corrections log. The quarantine keeps, per source, the bad rows of its latest load.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 from sqlalchemy import delete, select, tuple_, update
 
-from pbr.feeds import FileReport, Known, reports_for
 from pbr.contract import contracts
+from pbr.feeds import FileReport, Known, reports_for
 from pbr.feeds.read import ROW, SOURCE, read_path
 from pbr.feeds.validate import validate
 from pbr.periods import utc_now
 from pbr.store import Store, insert_frame, read_through_cursor
 from pbr.store.models import FEED_MODELS, Correction, IngestRun, QuarantineEntry
+
 
 @dataclass
 class IngestResult:
@@ -42,9 +44,11 @@ class IngestResult:
 
     def summary(self) -> str:
         retired = self.total("retired")
-        return (f"loaded {self.total('loaded')} rows, quarantined {self.total('quarantined')} rows, "
-                f"unchanged {self.total('unchanged')} rows" + (f", retired {retired} records no longer in their "
-                                                              "complete extract" if retired else ""))
+        return (
+            f"loaded {self.total('loaded')} rows, quarantined {self.total('quarantined')} rows, "
+            f"unchanged {self.total('unchanged')} rows"
+            + (f", retired {retired} records no longer in their complete extract" if retired else "")
+        )
 
 
 def _canonical(frame: pl.DataFrame, columns: list[str]) -> pl.Expr:
@@ -71,17 +75,26 @@ def _db_values(frame: pl.DataFrame, table: str) -> pl.DataFrame:
 
 def _known(store: Store) -> Known:
     from sqlalchemy import text
+
     return Known(
         families=store.read(text("SELECT family_id FROM families"), schema={"family_id": pl.String}),
-        members=store.read(text("SELECT person_id, family_id FROM members"),
-                           schema={"person_id": pl.String, "family_id": pl.String}),
+        members=store.read(
+            text("SELECT person_id, family_id FROM members"), schema={"person_id": pl.String, "family_id": pl.String}
+        ),
         terms=store.read(text("SELECT term_id FROM terms"), schema={"term_id": pl.String}),
     )
 
 
-def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | None = None,
-           progress: Callable[[str, int, int], None] | None = None, complete: bool = False,
-           vocabularies: dict | None = None, before_commit: Callable[[str], None] | None = None) -> IngestResult:
+def ingest(
+    path: str | Path,
+    store: Store,
+    themes: list[str],
+    today: dt.date | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    complete: bool = False,
+    vocabularies: dict | None = None,
+    before_commit: Callable[[str], None] | None = None,
+) -> IngestResult:
     """Load a folder, CSV or workbook. `progress(what, rows_done, rows_total)` is called as rows are written.
 
     With `complete`, each file is its source's complete extract: see the module's docstring. Codes are checked
@@ -89,13 +102,16 @@ def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | N
     transaction, its rows written, just before it commits.
     """
     read = read_path(path)
-    validated = validate(read.files, themes, today=today or dt.date.today(), known=_known(store),
-                         vocabularies=vocabularies)
+    validated = validate(
+        read.files, themes, today=today or dt.date.today(), known=_known(store), vocabularies=vocabularies
+    )
     reports = reports_for(read, validated)
     batch = uuid.uuid4().hex[:12]
     order = list(contracts())
-    pairs = sorted(zip(read.files, reports), key=lambda p: (order.index(p[0].table) if p[0].table in order else 99,
-                                                             p[0].source))
+    pairs = sorted(
+        zip(read.files, reports, strict=True),
+        key=lambda p: (order.index(p[0].table) if p[0].table in order else 99, p[0].source),
+    )
     total = sum(r.rows_read for _, r in pairs if not r.rejected)
     done = 0
     for source_file, report in pairs:
@@ -108,8 +124,10 @@ def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | N
         def written(rows: int, what: str = source_file.source, before: int = done) -> None:
             if progress:
                 progress(what, before + rows, total)
-        _load_file(store, batch, source_file, report, good, bad, written, complete=complete,
-                   before_commit=before_commit)
+
+        _load_file(
+            store, batch, source_file, report, good, bad, written, complete=complete, before_commit=before_commit
+        )
         done += report.rows_read
         written(0, "", done)
     return IngestResult(files=[r for _, r in pairs], ignored=read.ignored)
@@ -117,63 +135,157 @@ def ingest(path: str | Path, store: Store, themes: list[str], today: dt.date | N
 
 def _record_rejection(store: Store, batch: str, source_file, report: FileReport) -> None:
     with store.engine.begin() as connection:
-        connection.execute(IngestRun.__table__.insert().values(
-            batch=batch, source=source_file.source, table_name=source_file.table, file_path=str(source_file.path),
-            sha256=source_file.sha256, started_at=utc_now(), finished_at=utc_now(), rows_read=report.rows_read,
-            status="rejected", message=report.rejected))
+        connection.execute(
+            IngestRun.__table__.insert().values(
+                batch=batch,
+                source=source_file.source,
+                table_name=source_file.table,
+                file_path=str(source_file.path),
+                sha256=source_file.sha256,
+                started_at=utc_now(),
+                finished_at=utc_now(),
+                rows_read=report.rows_read,
+                status="rejected",
+                message=report.rejected,
+            )
+        )
 
 
-def _load_file(store: Store, batch: str, source_file, report: FileReport, good: pl.DataFrame, bad: pl.DataFrame,
-               written: Callable[[int], None] | None = None, complete: bool = False,
-               before_commit: Callable[[str], None] | None = None) -> None:
+@dataclass
+class _Load:
+    """One file's load: its run's id and the columns every stored row of it carries."""
+
+    load_id: int
+    table: str
+    source: str
+    written: Callable[[int], None] | None
+
+    @property
+    def stamp(self) -> dict:
+        return {"source": self.source, "load_id": self.load_id}
+
+
+def _store_keyed(connection, load: _Load, good: pl.DataFrame, key: list[str], columns: list[str]) -> int:
+    """New keyed records inserted, changed ones replaced (logged as corrections); returns how many."""
+    model = FEED_MODELS[load.table].__table__
+    joined = good.join(store_rows(connection, model, key), on=key, how="left")
+    new = joined.filter(pl.col("content_hash_stored").is_null())
+    changed = joined.filter(
+        pl.col("content_hash_stored").is_not_null() & (pl.col("content_hash_stored") != pl.col("content_hash"))
+    )
+    insert_frame(
+        connection,
+        model,
+        _db_values(new, load.table).select(*columns, "content_hash"),
+        load.stamp,
+        written=load.written,
+    )
+    if changed.height:
+        _replace(connection, model, key, columns, _db_values(changed, load.table), load.stamp, load.load_id, load.table)
+    return new.height + changed.height
+
+
+def _store_keyless(connection, load: _Load, good: pl.DataFrame, columns: list[str], complete: bool) -> tuple[int, int]:
+    """Records new to their source inserted; with `complete`, the source's records no longer sent retired.
+    Returns how many were inserted and retired."""
+    model = FEED_MODELS[load.table].__table__
+    # occurrence number among identical rows of this source, in file order
+    identity = good.select(
+        pl.lit(load.source)
+        + pl.lit("\x1e")
+        + pl.col("__content")
+        + pl.lit("\x1e")
+        + pl.int_range(pl.len()).over("content_hash").cast(pl.String)
+    ).to_series()
+    good = good.with_columns(_digest(identity).alias("record_key"))
+    stored = connection.execute(select(model.c.record_key).where(model.c.source == load.source)).scalars().all()
+    existing = pl.DataFrame({"record_key": stored}, schema={"record_key": pl.String})
+    new = good.join(existing, on="record_key", how="anti")
+    insert_frame(
+        connection, model, new.select(*columns, "content_hash", "record_key"), load.stamp, written=load.written
+    )
+    retired = 0
+    if complete:
+        stale = existing.join(good.select("record_key"), on="record_key", how="anti")
+        retired = _retire(
+            connection, model, columns, stale.get_column("record_key").to_list(), load.load_id, load.table
+        )
+    return new.height, retired
+
+
+def _hold(connection, load: _Load, bad: pl.DataFrame) -> None:
+    """The quarantine of the source becomes this load's bad rows: a corrected file clears what it fixed."""
+    entries = QuarantineEntry.__table__
+    connection.execute(delete(entries).where(entries.c.source == load.source))
+    insert_frame(
+        connection,
+        entries,
+        bad.select(
+            pl.col("table").alias("table_name"),
+            pl.col("row").alias("row_number"),
+            pl.col("column").alias("column_name"),
+            "value",
+            "reason",
+            "family_id",
+            "person_id",
+        ),
+        {"load_id": load.load_id, "source": load.source},
+    )
+
+
+def _load_file(
+    store: Store,
+    batch: str,
+    source_file,
+    report: FileReport,
+    good: pl.DataFrame,
+    bad: pl.DataFrame,
+    written: Callable[[int], None] | None = None,
+    complete: bool = False,
+    before_commit: Callable[[str], None] | None = None,
+) -> None:
+    """One file's good rows stored and its bad rows held, in one transaction with its run record."""
     table = source_file.table
     contract = contracts()[table]
-    model = FEED_MODELS[table].__table__
     columns = list(contract.columns)
     content = good.select(_canonical(good, columns)).to_series()
     good = good.with_columns(content.alias("__content"), _digest(content).alias("content_hash"))
+    runs = IngestRun.__table__
     with store.engine.begin() as connection:
-        load_id = connection.execute(IngestRun.__table__.insert().values(
-            batch=batch, source=source_file.source, table_name=table, file_path=str(source_file.path),
-            sha256=source_file.sha256, started_at=utc_now(), rows_read=report.rows_read, status="running")
+        load_id = connection.execute(
+            runs.insert().values(
+                batch=batch,
+                source=source_file.source,
+                table_name=table,
+                file_path=str(source_file.path),
+                sha256=source_file.sha256,
+                started_at=utc_now(),
+                rows_read=report.rows_read,
+                status="running",
+            )
         ).inserted_primary_key[0]
-        stamp = {"source": source_file.source, "load_id": load_id}
+        load = _Load(load_id, table, source_file.source, written)
         if contract.key:
-            key = list(contract.key)
-            joined = good.join(store_rows(connection, model, key), on=key, how="left")
-            new = joined.filter(pl.col("content_hash_stored").is_null())
-            changed = joined.filter(pl.col("content_hash_stored").is_not_null()
-                                    & (pl.col("content_hash_stored") != pl.col("content_hash")))
-            insert_frame(connection, model, _db_values(new, table).select(*columns, "content_hash"), stamp, written=written)
-            if changed.height:
-                _replace(connection, model, key, columns, _db_values(changed, table), stamp, load_id, table)
-            loaded = new.height + changed.height
+            loaded = _store_keyed(connection, load, good, list(contract.key), columns)
         else:
-            # occurrence number among identical rows of this source, in file order
-            identity = good.select(pl.lit(source_file.source) + pl.lit("\x1e") + pl.col("__content") + pl.lit("\x1e")
-                                   + pl.int_range(pl.len()).over("content_hash").cast(pl.String)).to_series()
-            good = good.with_columns(_digest(identity).alias("record_key"))
-            existing = pl.DataFrame({"record_key": connection.execute(
-                select(model.c.record_key).where(model.c.source == source_file.source)).scalars().all()},
-                schema={"record_key": pl.String})
-            new = good.join(existing, on="record_key", how="anti")
-            insert_frame(connection, model, new.select(*columns, "content_hash", "record_key"), stamp, written=written)
-            loaded = new.height
-            if complete:
-                stale = existing.join(good.select("record_key"), on="record_key", how="anti")
-                report.retired = _retire(connection, model, columns, stale.get_column("record_key").to_list(),
-                                         load_id, table)
-        unchanged = good.height - loaded
-        connection.execute(delete(QuarantineEntry.__table__).where(QuarantineEntry.__table__.c.source == source_file.source))
-        insert_frame(connection, QuarantineEntry.__table__, bad.select(
-            pl.col("table").alias("table_name"), pl.col("row").alias("row_number"), pl.col("column").alias("column_name"),
-            "value", "reason", "family_id", "person_id"), {"load_id": load_id, "source": source_file.source})
-        report.loaded, report.unchanged, report.quarantined = loaded, unchanged, bad.height
+            loaded, report.retired = _store_keyless(connection, load, good, columns, complete)
+        _hold(connection, load, bad)
+        report.loaded, report.unchanged, report.quarantined = loaded, good.height - loaded, bad.height
         if before_commit is not None:
             before_commit(source_file.source)
-        connection.execute(update(IngestRun.__table__).where(IngestRun.__table__.c.id == load_id).values(
-            finished_at=utc_now(), loaded=loaded, unchanged=unchanged, quarantined=bad.height, status="loaded",
-            message=f"complete extract: retired {report.retired} records it no longer holds" if report.retired else None))
+        retired = f"complete extract: retired {report.retired} records it no longer holds" if report.retired else None
+        connection.execute(
+            update(runs)
+            .where(runs.c.id == load_id)
+            .values(
+                finished_at=utc_now(),
+                loaded=loaded,
+                unchanged=report.unchanged,
+                quarantined=bad.height,
+                status="loaded",
+                message=retired,
+            )
+        )
 
 
 def store_rows(connection, model, key: list[str]) -> pl.DataFrame:
@@ -186,29 +298,48 @@ def _replace(connection, model, key, columns, changed: pl.DataFrame, stamp: dict
     keys = changed.select(key).rows()
     old = {}
     for start in range(0, len(keys), 500):
-        part = keys[start:start + 500]
+        part = keys[start : start + 500]
         for row in connection.execute(select(model).where(tuple_(*[model.c[k] for k in key]).in_(part))).mappings():
             old[tuple(row[k] for k in key)] = {c: _jsonable(row[c]) for c in columns}
     corrections = []
     for row in changed.select(*columns, "content_hash").to_dicts():
         ident = tuple(row[k] for k in key)
         where = [model.c[k] == row[k] for k in key]
-        connection.execute(update(model).where(*where).values(**{c: row[c] for c in columns if c not in key},
-                                                               content_hash=row["content_hash"], **stamp))
-        corrections.append({"load_id": load_id, "table_name": table, "record_key": "|".join(map(str, ident)),
-                            "before": json.dumps(old.get(ident)), "after": json.dumps({c: _jsonable(row[c]) for c in columns})})
+        connection.execute(
+            update(model)
+            .where(*where)
+            .values(**{c: row[c] for c in columns if c not in key}, content_hash=row["content_hash"], **stamp)
+        )
+        corrections.append(
+            {
+                "load_id": load_id,
+                "table_name": table,
+                "record_key": "|".join(map(str, ident)),
+                "before": json.dumps(old.get(ident)),
+                "after": json.dumps({c: _jsonable(row[c]) for c in columns}),
+            }
+        )
     connection.execute(Correction.__table__.insert(), corrections)
 
 
 def _retire(connection, model, columns: list[str], record_keys: list[str], load_id: int, table: str) -> int:
     """Delete keyless records a complete extract no longer holds, keeping each one's content as a correction."""
     for start in range(0, len(record_keys), 500):
-        part = record_keys[start:start + 500]
+        part = record_keys[start : start + 500]
         rows = connection.execute(select(model).where(model.c.record_key.in_(part))).mappings().all()
-        connection.execute(Correction.__table__.insert(), [
-            {"load_id": load_id, "table_name": table, "record_key": row["record_key"],
-             "before": json.dumps({"source": row["source"], **{c: _jsonable(row[c]) for c in columns}}),
-             "after": json.dumps(None)} for row in rows])
+        connection.execute(
+            Correction.__table__.insert(),
+            [
+                {
+                    "load_id": load_id,
+                    "table_name": table,
+                    "record_key": row["record_key"],
+                    "before": json.dumps({"source": row["source"], **{c: _jsonable(row[c]) for c in columns}}),
+                    "after": json.dumps(None),
+                }
+                for row in rows
+            ],
+        )
         connection.execute(delete(model).where(model.c.record_key.in_(part)))
     return len(record_keys)
 
@@ -217,20 +348,36 @@ def _jsonable(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def save_rows(store: Store, table: str, rows: list[dict], source: str, themes: list[str],
-              today: dt.date | None = None, vocabularies: dict | None = None) -> dict[str, str]:
+def save_rows(
+    store: Store,
+    table: str,
+    rows: list[dict],
+    source: str,
+    themes: list[str],
+    today: dt.date | None = None,
+    vocabularies: dict | None = None,
+) -> dict[str, str]:
     """Records typed into a form: validated by the ingest rules; saved whole, or nothing and the errors by column."""
     from pbr.feeds.read import SourceFile
 
     contract = contracts()[table]
-    frame = pl.DataFrame([{c: (str(row.get(c)).strip() or None) if row.get(c) not in (None, "") else None
-                           for c in contract.columns} for row in rows],
-                         schema={c: pl.String for c in contract.columns}).with_columns(
-        pl.int_range(2, len(rows) + 2).cast(pl.Int64).alias(ROW), pl.lit(source).alias(SOURCE))
-    source_file = SourceFile(source=source, table=table, path=Path(source), sha256=hashlib.sha256(
-        frame.write_csv().encode()).hexdigest(), frame=frame)
-    validated = validate([source_file], themes, today=today or dt.date.today(), known=_known(store),
-                         vocabularies=vocabularies)
+    frame = pl.DataFrame(
+        [
+            {c: (str(row.get(c)).strip() or None) if row.get(c) not in (None, "") else None for c in contract.columns}
+            for row in rows
+        ],
+        schema={c: pl.String for c in contract.columns},
+    ).with_columns(pl.int_range(2, len(rows) + 2).cast(pl.Int64).alias(ROW), pl.lit(source).alias(SOURCE))
+    source_file = SourceFile(
+        source=source,
+        table=table,
+        path=Path(source),
+        sha256=hashlib.sha256(frame.write_csv().encode()).hexdigest(),
+        frame=frame,
+    )
+    validated = validate(
+        [source_file], themes, today=today or dt.date.today(), known=_known(store), vocabularies=vocabularies
+    )
     bad = validated.quarantine
     if bad.height:
         errors: dict[str, str] = {}

@@ -1,4 +1,5 @@
 """Reading feed files (CSV folders, single CSVs, xlsx workbooks) into all-text frames with row numbers."""
+
 from __future__ import annotations
 
 import csv
@@ -12,7 +13,7 @@ import polars as pl
 
 from pbr.contract import contracts, table_for_stem
 
-ROW = "__row"        # the row number a spreadsheet shows (header = 1)
+ROW = "__row"  # the row number a spreadsheet shows (header = 1)
 SOURCE = "__source"  # file name, or "file.xlsx:sheet"
 WHOLE_ROW = "(row)"  # the quarantine's column for a fault of the row itself, not of one value
 ROW_PROBLEM_SCHEMA = {ROW: pl.Int64, "column": pl.String, "reason": pl.String}
@@ -21,6 +22,7 @@ ROW_PROBLEM_SCHEMA = {ROW: pl.Int64, "column": pl.String, "reason": pl.String}
 @dataclass
 class SourceFile:
     """One table's rows from one file or sheet, every value as text (null when empty)."""
+
     source: str
     table: str
     path: Path
@@ -105,13 +107,23 @@ def _trimming(frame: pl.LazyFrame, table: str) -> tuple[pl.LazyFrame, list[str],
         return f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
     own = [c for c in contract.columns if c in names]
     ignored = [c for c in names if c not in contract.columns]
-    query = frame.select([pl.col(raw).cast(pl.String).str.strip_chars().alias(name) if name in own else pl.col(raw)
-                          for raw, name in zip(as_read, names)])
+    query = frame.select(
+        [
+            pl.col(raw).cast(pl.String).str.strip_chars().alias(name) if name in own else pl.col(raw)
+            for raw, name in zip(as_read, names, strict=True)
+        ]
+    )
     return query, own, ignored
 
 
-def _finished(trimmed: pl.DataFrame, table: str, source: str, own: list[str], ignored: list[str],
-              first_row: pl.Series | None = None) -> SourceFile:
+def _finished(
+    trimmed: pl.DataFrame,
+    table: str,
+    source: str,
+    own: list[str],
+    ignored: list[str],
+    first_row: pl.Series | None = None,
+) -> SourceFile:
     """Empty values as null, row numbers and source added, blank rows dropped, the contract's columns in order."""
     contract = contracts()[table]
     frame = trimmed.select(own)
@@ -119,7 +131,8 @@ def _finished(trimmed: pl.DataFrame, table: str, source: str, own: list[str], ig
     # an empty field reads as null already; only a value of spaces alone is left empty by trimming
     emptied = [c for c in own if frame.select((pl.col(c).str.len_bytes() == 0).any()).item()]
     frame = frame.with_columns([pl.col(c).replace("", None) for c in emptied]).with_columns(
-        rows.alias(ROW).cast(pl.Int64), pl.lit(source).alias(SOURCE))
+        rows.alias(ROW).cast(pl.Int64), pl.lit(source).alias(SOURCE)
+    )
     for column in contract.columns:
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
@@ -150,14 +163,22 @@ def read_csv(path: Path, table: str, digest: Future[tuple[str, bool]] | None = N
         recovered = _read_with_long_rows(path)
         if recovered is None:
             sha, _ = digest.result() if digest else _digest(path)
-            return SourceFile(path.name, table, path, sha, rejected=f"cannot be read as CSV: {_unreadable(path, error)}")
+            return SourceFile(
+                path.name, table, path, sha, rejected=f"cannot be read as CSV: {_unreadable(path, error)}"
+            )
         raw, problems = recovered
     result = _repeated(column_names(header or raw.columns)) or _normalise(raw, table, path.name)
     return _with_file(result, path, table, raw.columns, digest, problems)
 
 
-def _with_file(result: SourceFile | str, path: Path, table: str, header: list[str],
-               digest: Future[tuple[str, bool]] | None, problems: pl.DataFrame | None = None) -> SourceFile:
+def _with_file(
+    result: SourceFile | str,
+    path: Path,
+    table: str,
+    header: list[str],
+    digest: Future[tuple[str, bool]] | None,
+    problems: pl.DataFrame | None = None,
+) -> SourceFile:
     """The file's rows, or its rejection, with the file's path and SHA-256."""
     sha, nul = digest.result() if digest else _digest(path)
     if isinstance(result, str):
@@ -188,9 +209,14 @@ def _read_csvs(tables: dict[Path, str], digests: dict[Path, Future]) -> dict[Pat
         frames = pl.collect_all([query for query, _, _ in queries.values()])
     except Exception:  # polars raises several types for unreadable input
         return read | {path: read_csv(path, tables[path], digests.get(path)) for path in queries}
-    for (path, (_, own, ignored)), frame in zip(queries.items(), frames):
-        read[path] = _with_file(_finished(frame, tables[path], path.name, own, ignored), path, tables[path],
-                                frame.columns, digests.get(path))
+    for (path, (_, own, ignored)), frame in zip(queries.items(), frames, strict=True):
+        read[path] = _with_file(
+            _finished(frame, tables[path], path.name, own, ignored),
+            path,
+            tables[path],
+            frame.columns,
+            digests.get(path),
+        )
     return read
 
 
@@ -208,7 +234,7 @@ def _unreadable(path: Path, error: Exception) -> str:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as bad:
-        line = data[:bad.start].count(b"\n") + 1
+        line = data[: bad.start].count(b"\n") + 1
         return f"line {line} is not UTF-8 text (byte 0x{data[bad.start]:02X}); save the file as 'CSV UTF-8'"
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -235,8 +261,10 @@ def _read_with_long_rows(path: Path) -> tuple[pl.DataFrame, pl.DataFrame] | None
                 if extra:
                     shown = ", ".join(f"'{value}'" for value in extra[:3]) + (", ..." if len(extra) > 3 else "")
                     rows.append(number)
-                    reasons.append(f"the row has {len(record)} values but the header names {width} columns "
-                                   f"(extra {shown}); a value holding a comma must be inside double quotes")
+                    reasons.append(
+                        f"the row has {len(record)} values but the header names {width} columns "
+                        f"(extra {shown}); a value holding a comma must be inside double quotes"
+                    )
     except (UnicodeDecodeError, csv.Error):
         return None
     if not long_records:  # polars refused the file for another reason
@@ -247,7 +275,9 @@ def _read_with_long_rows(path: Path) -> tuple[pl.DataFrame, pl.DataFrame] | None
         return None
     if frame.height != records:
         return None
-    problems = pl.DataFrame({ROW: rows, "column": [WHOLE_ROW] * len(rows), "reason": reasons}, schema=ROW_PROBLEM_SCHEMA)
+    problems = pl.DataFrame(
+        {ROW: rows, "column": [WHOLE_ROW] * len(rows), "reason": reasons}, schema=ROW_PROBLEM_SCHEMA
+    )
     return frame, problems
 
 
@@ -331,8 +361,11 @@ def read_path(path: str | Path) -> ReadResult:
     candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     # hashing runs beside polars' parsing: both let go of the interpreter while they work
     hashing = ThreadPoolExecutor(max_workers=1)
-    digests = {c: hashing.submit(_digest, c) for c in candidates
-               if c.suffix.lower() == ".csv" and not is_lock_file(c) and table_for_stem(c.stem)}
+    digests = {
+        c: hashing.submit(_digest, c)
+        for c in candidates
+        if c.suffix.lower() == ".csv" and not is_lock_file(c) and table_for_stem(c.stem)
+    }
     try:
         return _read_candidates(candidates, digests)
     finally:
@@ -340,8 +373,11 @@ def read_path(path: str | Path) -> ReadResult:
 
 
 def _read_candidates(candidates: list[Path], digests: dict[Path, Future]) -> ReadResult:
-    csv_tables = {c: table for c in candidates if c.suffix.lower() == ".csv" and not is_lock_file(c)
-                  and (table := table_for_stem(c.stem)) is not None}
+    csv_tables = {
+        c: table
+        for c in candidates
+        if c.suffix.lower() == ".csv" and not is_lock_file(c) and (table := table_for_stem(c.stem)) is not None
+    }
     csv_read = _read_csvs(csv_tables, digests)
     files: list[SourceFile] = []
     ignored: list[str] = []

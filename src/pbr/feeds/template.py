@@ -1,4 +1,5 @@
 """The keyworker workbook: one sheet per feed, drop-downs for codes, date and text formats that read back."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +23,9 @@ HINTS = {
 }
 
 
-def write_template(path: str | Path, themes: list[str], tables: list[str] | None = None,
-                   codes: dict | None = None) -> Path:
+def write_template(
+    path: str | Path, themes: list[str], tables: list[str] | None = None, codes: dict | None = None
+) -> Path:
     """The workbook, its drop-downs listing `themes` and the code lists `codes` (the shipped ones by default)."""
     book = new_workbook()
     vocab = codes or vocabularies()
@@ -45,14 +47,26 @@ def write_template(path: str | Path, themes: list[str], tables: list[str] | None
             sheet.column_dimensions[letter].width = max(len(spec.name) + 4, 16)
             cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
             if spec.type == "code":
-                listing = DataValidation(type="list", formula1=_code_list(book, spec.vocabulary, vocab[spec.vocabulary]),
-                                         allow_blank=not spec.required, showErrorMessage=True,
-                                         errorTitle="Unknown code", error=hint)
+                listing = DataValidation(
+                    type="list",
+                    formula1=_code_list(book, spec.vocabulary, vocab[spec.vocabulary]),
+                    allow_blank=not spec.required,
+                    showErrorMessage=True,
+                    errorTitle="Unknown code",
+                    error=hint,
+                )
                 sheet.add_data_validation(listing)
                 listing.add(cells)
             elif spec.type == "date":
-                check = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
-                                       showErrorMessage=True, errorTitle="Not a date", error="Enter a date")
+                check = DataValidation(
+                    type="date",
+                    operator="greaterThan",
+                    formula1="1",
+                    allow_blank=True,
+                    showErrorMessage=True,
+                    errorTitle="Not a date",
+                    error="Enter a date",
+                )
                 sheet.add_data_validation(check)
                 check.add(cells)
             for row in range(2, TEMPLATE_ROWS + 2):

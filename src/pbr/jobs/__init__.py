@@ -1,4 +1,5 @@
 """Scheduled jobs: APScheduler 3 with its job store in pbr's own database, so jobs survive restarts."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,11 @@ def build_scheduler(store: Store):
             # due then would go to executors already shut down and log a traceback
             return None if self.state == STATE_STOPPED else super()._process_jobs()
 
-    return Scheduler(jobstores={"default": SQLAlchemyJobStore(engine=store.engine)}, timezone="UTC",
-                             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+    return Scheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=store.engine)},
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
 
 
 def sync_jobs(scheduler, config: JobsConfig, config_path: str | None, database_url: str) -> list[str]:
@@ -39,11 +43,20 @@ def sync_jobs(scheduler, config: JobsConfig, config_path: str | None, database_u
     for job_id, schedule in config.schedules.items():
         trigger = schedule.trigger()
         existing = scheduler.get_job(job_id)
-        if existing is not None and str(existing.trigger) == str(trigger) and list(existing.args) == [
-                job_id, config_path, database_url]:
+        if (
+            existing is not None
+            and str(existing.trigger) == str(trigger)
+            and list(existing.args) == [job_id, config_path, database_url]
+        ):
             continue
-        scheduler.add_job(JOB_FUNCTION, trigger, args=[job_id, config_path, database_url], id=job_id, name=job_id,
-                          replace_existing=True)
+        scheduler.add_job(
+            JOB_FUNCTION,
+            trigger,
+            args=[job_id, config_path, database_url],
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+        )
         changed.append(job_id)
     for job in scheduler.get_jobs():
         if job.id not in config.schedules and not job.id.endswith(":retry"):
@@ -75,11 +88,15 @@ def run_scheduler(settings: Settings, store: Store, config_path: str | None, say
         # a service manager kills a process that ignores SIGTERM: stop now, with the run log saying what was cut
         reason = f"stopped by {stopping_on[0]} before it finished; what it had not committed was rolled back"
         interrupted, recorded = runner.interrupt_running(reason, within=RECORD_SECONDS)
-        say(f"interrupted after {config.stop_grace_seconds:g} s: {', '.join(interrupted) or 'a job still starting'} "
-            "(its next scheduled run stands)")
+        say(
+            f"interrupted after {config.stop_grace_seconds:g} s: {', '.join(interrupted) or 'a job still starting'} "
+            "(its next scheduled run stands)"
+        )
         if not recorded:
-            say("the database was too busy to record that now: the next scheduler to start on it records the run "
-                "as interrupted and frees its lease")
+            say(
+                "the database was too busy to record that now: the next scheduler to start on it records the run "
+                "as interrupted and frees its lease"
+            )
         say("scheduler stopped")
         sys.stdout.flush()
         os._exit(0)
@@ -96,8 +113,9 @@ def run_scheduler(settings: Settings, store: Store, config_path: str | None, say
     def after_start():
         # start() blocks until shutdown, and the store is only open once it runs: sync, then let jobs run
         changed = sync_jobs(scheduler, config, config_path, store.url)
-        jobs = ", ".join(f"{job.id} next {job.next_run_time:%Y-%m-%d %H:%M:%S}" for job in scheduler.get_jobs()
-                         if job.next_run_time)
+        jobs = ", ".join(
+            f"{job.id} next {job.next_run_time:%Y-%m-%d %H:%M:%S}" for job in scheduler.get_jobs() if job.next_run_time
+        )
         say(f"scheduler started: {jobs}" + (f" (updated: {', '.join(changed)})" if changed else ""))
         scheduler.resume()
 
@@ -112,7 +130,11 @@ def history(store: Store, limit: int = 20) -> pl.DataFrame:
     runs = JobRun.__table__
     with store.engine.connect() as connection:
         rows = connection.execute(select(runs).order_by(runs.c.id.desc()).limit(limit)).mappings().all()
-    return pl.DataFrame([dict(r) for r in rows], schema={c.name: pl.Object for c in runs.columns}) if rows else pl.DataFrame()
+    return (
+        pl.DataFrame([dict(r) for r in rows], schema={c.name: pl.Object for c in runs.columns})
+        if rows
+        else pl.DataFrame()
+    )
 
 
 __all__ = ["ConfigError", "build_scheduler", "history", "load_config", "run_scheduler", "sync_jobs"]

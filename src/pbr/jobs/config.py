@@ -1,4 +1,5 @@
 """Scheduler configuration (schemas/scheduler.example.yaml), checked with clear messages."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,6 +23,7 @@ class Schedule:
     def trigger(self):
         from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
+
         if self.cron:
             return CronTrigger.from_crontab(self.cron, timezone="UTC")
         return IntervalTrigger(seconds=self.every_seconds, timezone="UTC")
@@ -56,8 +58,13 @@ class JobsConfig:
     raw: dict = field(default_factory=dict, compare=False)
 
 
-JOB_SECTIONS = {"inbox": "inbox", "nightly_evaluation": "nightly-evaluation",
-                "claim_preparation": "claim-preparation", "progress_return": "progress-return", "retention": "retention"}
+JOB_SECTIONS = {
+    "inbox": "inbox",
+    "nightly_evaluation": "nightly-evaluation",
+    "claim_preparation": "claim-preparation",
+    "progress_return": "progress-return",
+    "retention": "retention",
+}
 SETTING_SECTIONS = ("retry", "shutdown")
 DEFAULTS = {"inbox": {"every_seconds": 60}, "nightly_evaluation": {"cron": "0 2 * * *"}}
 
@@ -70,6 +77,7 @@ def _schedule(section: str, body: dict) -> Schedule:
         raise ConfigError(f"{section}.every_seconds: must be a number of seconds > 0")
     if cron is not None:
         from apscheduler.triggers.cron import CronTrigger
+
         try:
             CronTrigger.from_crontab(str(cron))
         except ValueError as error:
@@ -100,8 +108,9 @@ def load_config(path: str | Path | None) -> JobsConfig:
         raise ConfigError("the configuration must be a YAML mapping")
     unknown = set(data) - set(JOB_SECTIONS) - set(SETTING_SECTIONS)
     if unknown:
-        raise ConfigError(f"unknown section {', '.join(sorted(unknown))} "
-                          f"(known: {', '.join([*JOB_SECTIONS, *SETTING_SECTIONS])})")
+        raise ConfigError(
+            f"unknown section {', '.join(sorted(unknown))} (known: {', '.join([*JOB_SECTIONS, *SETTING_SECTIONS])})"
+        )
     schedules = {JOB_SECTIONS[s]: _schedule(s, data[s] or {}) for s in JOB_SECTIONS if s in data}
     inbox = data.get("inbox") or {}
     claim = data.get("claim_preparation") or {}
@@ -113,8 +122,10 @@ def load_config(path: str | Path | None) -> JobsConfig:
     if retention is not None and "years_after_closure" not in (retention or {}):
         raise ConfigError("retention.years_after_closure: missing (how many years after a case closed its names go)")
     return JobsConfig(
-        base=base, schedules=schedules,
-        inbox=base / inbox.get("folder", "inbox"), stable_seconds=_number(inbox, "stable_seconds", 10, "inbox"),
+        base=base,
+        schedules=schedules,
+        inbox=base / inbox.get("folder", "inbox"),
+        stable_seconds=_number(inbox, "stable_seconds", 10, "inbox"),
         complete_extracts=_flag(inbox, "complete_extracts", "inbox"),
         windows=tuple(_window(w, f"claim_preparation.windows[{i}]") for i, w in enumerate(windows)),
         days_before_close=int(_number(claim, "days_before_close", 14, "claim_preparation", whole=True)),
@@ -122,11 +133,14 @@ def load_config(path: str | Path | None) -> JobsConfig:
         max_attempts=int(_number(retry, "max_attempts", 3, "retry", whole=True, least=1)),
         retry_delay_seconds=_number(retry, "delay_seconds", 300, "retry"),
         stop_grace_seconds=_number(data.get("shutdown") or {}, "grace_seconds", 2, "shutdown"),
-        snapshot_keep_days=int(_number(data.get("nightly_evaluation") or {}, "keep_days", 92, "nightly_evaluation",
-                                       whole=True, least=1)),
-        retention_years=None if retention is None else int(_number(retention, "years_after_closure", 0, "retention",
-                                                                   whole=True, least=1)),
-        raw=data)
+        snapshot_keep_days=int(
+            _number(data.get("nightly_evaluation") or {}, "keep_days", 92, "nightly_evaluation", whole=True, least=1)
+        ),
+        retention_years=None
+        if retention is None
+        else int(_number(retention, "years_after_closure", 0, "retention", whole=True, least=1)),
+        raw=data,
+    )
 
 
 def _flag(section: dict, key: str, path: str) -> bool:

@@ -1,4 +1,5 @@
 """Running one job: a lease so no two schedulers run it at once, a run record, and retries on failure."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -85,24 +86,38 @@ def recover_abandoned(store: Store) -> list[str]:
     Returns their job ids. A run of another host is left to its lease's expiry: its process cannot be seen here."""
     host = socket.gethostname()
     with store.engine.begin() as connection:
-        running = connection.execute(select(RUNS.c.id, RUNS.c.job_id, RUNS.c.host).where(
-            (RUNS.c.outcome == "running") & RUNS.c.host.startswith(f"{host}:", autoescape=True))).all()
-        held = connection.execute(select(LEASE.c.job_id, LEASE.c.owner).where(
-            LEASE.c.owner.startswith(f"{host}:", autoescape=True))).all()
+        running = connection.execute(
+            select(RUNS.c.id, RUNS.c.job_id, RUNS.c.host).where(
+                (RUNS.c.outcome == "running") & RUNS.c.host.startswith(f"{host}:", autoescape=True)
+            )
+        ).all()
+        held = connection.execute(
+            select(LEASE.c.job_id, LEASE.c.owner).where(LEASE.c.owner.startswith(f"{host}:", autoescape=True))
+        ).all()
         gone = [r for r in running if not _alive(r.host)]
         for run in gone:
-            _mark_interrupted(connection, run.id, f"the scheduler process running it ({run.host}) ended before it "
-                              "finished; recorded when a scheduler next started; what it had not committed was rolled back")
+            _mark_interrupted(
+                connection,
+                run.id,
+                f"the scheduler process running it ({run.host}) ended before it "
+                "finished; recorded when a scheduler next started; what it had not committed was rolled back",
+            )
         for lease in held:
             if not _alive(lease.owner):
-                connection.execute(update(LEASE).where((LEASE.c.job_id == lease.job_id) & (
-                    LEASE.c.owner == lease.owner)).values(owner=None, until=None))
+                connection.execute(
+                    update(LEASE)
+                    .where((LEASE.c.job_id == lease.job_id) & (LEASE.c.owner == lease.owner))
+                    .values(owner=None, until=None)
+                )
     return [r.job_id for r in gone]
 
 
 def _mark_interrupted(connection, run_id: int, reason: str) -> None:
-    connection.execute(update(RUNS).where((RUNS.c.id == run_id) & (RUNS.c.outcome == "running")).values(
-        finished_at=utc_now(), outcome="interrupted", error=reason))
+    connection.execute(
+        update(RUNS)
+        .where((RUNS.c.id == run_id) & (RUNS.c.outcome == "running"))
+        .values(finished_at=utc_now(), outcome="interrupted", error=reason)
+    )
 
 
 def _alive(owner: str) -> bool:
@@ -127,20 +142,24 @@ def _acquire(store: Store, job_id: str) -> bool:
         except IntegrityError:
             pass
     with store.engine.begin() as connection:
-        taken = connection.execute(update(LEASE).where(
-            (LEASE.c.job_id == job_id) & (LEASE.c.owner.is_(None) | (LEASE.c.until < now))
-        ).values(owner=OWNER, until=now + dt.timedelta(seconds=LEASE_SECONDS)))
+        taken = connection.execute(
+            update(LEASE)
+            .where((LEASE.c.job_id == job_id) & (LEASE.c.owner.is_(None) | (LEASE.c.until < now)))
+            .values(owner=OWNER, until=now + dt.timedelta(seconds=LEASE_SECONDS))
+        )
         return taken.rowcount == 1
 
 
 def _release(store: Store, job_id: str) -> None:
     with store.engine.begin() as connection:
-        connection.execute(update(LEASE).where((LEASE.c.job_id == job_id) & (LEASE.c.owner == OWNER)).values(
-            owner=None, until=None))
+        connection.execute(
+            update(LEASE).where((LEASE.c.job_id == job_id) & (LEASE.c.owner == OWNER)).values(owner=None, until=None)
+        )
 
 
-def run_job(job_id: str, config_path: str | None, database_url: str, attempt: int = 1,
-            configured: Settings | None = None) -> str:
+def run_job(
+    job_id: str, config_path: str | None, database_url: str, attempt: int = 1, configured: Settings | None = None
+) -> str:
     """Run a job once and record it; returns its outcome (ok, failed, skipped). The job's context is built from
     `configured`, or from the settings of the process's scheduler, each time it runs."""
     global _active_jobs
@@ -151,8 +170,9 @@ def run_job(job_id: str, config_path: str | None, database_url: str, attempt: in
         store = Store(database_url)
         config = load_config(config_path)
         with store.engine.begin() as connection:
-            run_id = connection.execute(insert(RUNS).values(job_id=job_id, attempt=attempt, started_at=utc_now(),
-                                                            outcome="running", host=OWNER)).inserted_primary_key[0]
+            run_id = connection.execute(
+                insert(RUNS).values(job_id=job_id, attempt=attempt, started_at=utc_now(), outcome="running", host=OWNER)
+            ).inserted_primary_key[0]
         with _active:
             _active_runs[run_id] = (job_id, store)
         context = (configured or settings).overridden(database_url=database_url)
@@ -164,8 +184,15 @@ def run_job(job_id: str, config_path: str | None, database_url: str, attempt: in
             _active.notify_all()
 
 
-def _run_recorded(job_id: str, config_path: str | None, configured: Settings, store: Store, config: JobsConfig,
-                  run_id: int, attempt: int) -> str:
+def _run_recorded(
+    job_id: str,
+    config_path: str | None,
+    configured: Settings,
+    store: Store,
+    config: JobsConfig,
+    run_id: int,
+    attempt: int,
+) -> str:
     if not _acquire(store, job_id):
         _finish(store, run_id, "skipped", None, "another scheduler is running this job")
         return "skipped"
@@ -186,14 +213,29 @@ def _run_recorded(job_id: str, config_path: str | None, configured: Settings, st
 def _schedule_retry(job_id: str, config_path: str | None, database_url: str, attempt: int, delay: float) -> None:
     with _retry_lock:
         if _stopping:
-            print(f"{job_id}: no retry scheduled, the scheduler is stopping (the next scheduled run stands)", flush=True)
+            print(
+                f"{job_id}: no retry scheduled, the scheduler is stopping (the next scheduled run stands)", flush=True
+            )
             return
-        scheduler.add_job("pbr.jobs.runner:run_job", "date", args=[job_id, config_path, database_url, attempt],
-                          run_date=utc_now() + dt.timedelta(seconds=delay), id=f"{job_id}:retry", replace_existing=True)
+        scheduler.add_job(
+            "pbr.jobs.runner:run_job",
+            "date",
+            args=[job_id, config_path, database_url, attempt],
+            run_date=utc_now() + dt.timedelta(seconds=delay),
+            id=f"{job_id}:retry",
+            replace_existing=True,
+        )
 
 
 def _finish(store: Store, run_id: int, outcome: str, counts: dict | None, error: str | None) -> None:
     with store.engine.begin() as connection:
-        connection.execute(update(RUNS).where(RUNS.c.id == run_id).values(
-            finished_at=utc_now(), outcome=outcome, counts=json.dumps(counts, default=str) if counts else None,
-            error=error))
+        connection.execute(
+            update(RUNS)
+            .where(RUNS.c.id == run_id)
+            .values(
+                finished_at=utc_now(),
+                outcome=outcome,
+                counts=json.dumps(counts, default=str) if counts else None,
+                error=error,
+            )
+        )

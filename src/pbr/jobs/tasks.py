@@ -1,5 +1,6 @@
 """What each scheduled job does. Each takes the configuration and the application context, returns counts for
 the run log, and calls the layers below."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,8 +42,9 @@ def ready_files(folder: Path, stable_seconds: float) -> list[Path]:
         if (first.st_size, first.st_mtime) == (second.st_size, second.st_mtime):
             ready.append(path)
     order = list(contracts())
-    return sorted(ready, key=lambda p: (order.index(table_for_stem(p.stem)) if table_for_stem(p.stem) in order else 99,
-                                        p.name))
+    return sorted(
+        ready, key=lambda p: (order.index(table_for_stem(p.stem)) if table_for_stem(p.stem) in order else 99, p.name)
+    )
 
 
 def _move(path: Path, folder: Path) -> Path:
@@ -60,14 +62,23 @@ def inbox(config: JobsConfig, ctx: AppContext) -> dict:
     for path in ready_files(config.inbox, config.stable_seconds):
         sha = file_sha256(path)
         with store.engine.connect() as connection:
-            seen = connection.execute(select(IngestRun.__table__.c.id).where(
-                (IngestRun.__table__.c.sha256 == sha) & (IngestRun.__table__.c.status == "loaded"))).first()
+            seen = connection.execute(
+                select(IngestRun.__table__.c.id).where(
+                    (IngestRun.__table__.c.sha256 == sha) & (IngestRun.__table__.c.status == "loaded")
+                )
+            ).first()
         if seen:
             counts["duplicates"] += 1
             _move(path, config.inbox / "archive" / "duplicates")
             continue
-        result = ingest(path, store, ctx.plan.theme_codes, today=ctx.today(), complete=config.complete_extracts,
-                        vocabularies=ctx.vocabularies)
+        result = ingest(
+            path,
+            store,
+            ctx.plan.theme_codes,
+            today=ctx.today(),
+            complete=config.complete_extracts,
+            vocabularies=ctx.vocabularies,
+        )
         counts["files"] += 1
         if result.rejected or not result.files:
             counts["rejected"] += 1
@@ -87,12 +98,26 @@ def nightly_evaluation(config: JobsConfig, ctx: AppContext) -> dict:
     day, plan, store = ctx.today(), ctx.plan, ctx.store
     decisions = evaluate(as_of=day, plan=plan, store=store).decisions
     with store.engine.begin() as connection:
-        snapshot = connection.execute(insert(DecisionSnapshot.__table__).values(
-            as_of=day, taken_at=ctx.now(), plan_sha256=plan.sha256, families=decisions.height,
-            eligible=decisions.filter(decisions["eligible"]).height,
-            claimable=decisions.filter(decisions["claimable"]).height)).inserted_primary_key[0]
-        rows = decisions.select("family_id", "eligible", "ssp_met", "ce_met", "claimable",
-                                pl.col("claim_route").replace("", None), "earliest_claimable_date", "quarantined_records")
+        snapshot = connection.execute(
+            insert(DecisionSnapshot.__table__).values(
+                as_of=day,
+                taken_at=ctx.now(),
+                plan_sha256=plan.sha256,
+                families=decisions.height,
+                eligible=decisions.filter(decisions["eligible"]).height,
+                claimable=decisions.filter(decisions["claimable"]).height,
+            )
+        ).inserted_primary_key[0]
+        rows = decisions.select(
+            "family_id",
+            "eligible",
+            "ssp_met",
+            "ce_met",
+            "claimable",
+            pl.col("claim_route").replace("", None),
+            "earliest_claimable_date",
+            "quarantined_records",
+        )
         insert_frame(connection, DecisionSnapshotRow.__table__, rows, {"snapshot_id": snapshot})
         pruned = prune_snapshots(connection, day - dt.timedelta(days=config.snapshot_keep_days))
     return {"snapshot": snapshot, "families": decisions.height, **({"pruned": pruned} if pruned else {})}
@@ -102,12 +127,17 @@ def prune_snapshots(connection, before: dt.date) -> int:
     """Remove the snapshots taken as of a day before `before`, keeping the first of each month: a year of nightly
     snapshots of every family would otherwise grow without end. Returns how many went."""
     snapshots = DecisionSnapshot.__table__
-    taken = pl.DataFrame(connection.execute(select(snapshots.c.id, snapshots.c.as_of)).all(), schema={
-        "id": pl.Int64, "as_of": pl.Date}, orient="row")
+    taken = pl.DataFrame(
+        connection.execute(select(snapshots.c.id, snapshots.c.as_of)).all(),
+        schema={"id": pl.Int64, "as_of": pl.Date},
+        orient="row",
+    )
     first_of_month = taken.group_by(pl.col("as_of").dt.truncate("1mo")).agg(pl.col("id").min())["id"]
     old = taken.filter((pl.col("as_of") < before) & ~pl.col("id").is_in(first_of_month.to_list()))["id"].to_list()
     if old:
-        connection.execute(delete(DecisionSnapshotRow.__table__).where(DecisionSnapshotRow.__table__.c.snapshot_id.in_(old)))
+        connection.execute(
+            delete(DecisionSnapshotRow.__table__).where(DecisionSnapshotRow.__table__.c.snapshot_id.in_(old))
+        )
         connection.execute(delete(snapshots).where(snapshots.c.id.in_(old)))
     return len(old)
 
@@ -129,8 +159,17 @@ def claim_preparation(config: JobsConfig, ctx: AppContext) -> dict:
         if "sampled" in statuses:  # the auditor is at work on its sample: rebuilding would discard it
             counts["sampled_kept"] += 1
             continue
-        claims.prepare(store, window.window, window.evidence_date, ctx.plan, actor="scheduler",
-                       opens=window.opens, closes=window.closes, parameters=ctx.parameters, today=day)
+        claims.prepare(
+            store,
+            window.window,
+            window.evidence_date,
+            ctx.plan,
+            actor="scheduler",
+            opens=window.opens,
+            closes=window.closes,
+            parameters=ctx.parameters,
+            today=day,
+        )
         counts["prepared"] += 1
     return counts
 
@@ -159,5 +198,10 @@ def retention(config: JobsConfig, ctx: AppContext) -> dict:
     return {"closed_before": closed_before.isoformat(), "families": done.families, "people": done.people}
 
 
-TASKS = {"inbox": inbox, "nightly-evaluation": nightly_evaluation, "claim-preparation": claim_preparation,
-         "progress-return": progress_return, "retention": retention}
+TASKS = {
+    "inbox": inbox,
+    "nightly-evaluation": nightly_evaluation,
+    "claim-preparation": claim_preparation,
+    "progress-return": progress_return,
+    "retention": retention,
+}

@@ -1,9 +1,11 @@
 """The grammar of an outcome plan: each rule kind and the parameters it takes (outcome-plan.md)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 
 class ParamError(ValueError):
@@ -15,6 +17,7 @@ def _whole(minimum: int) -> Callable[[Any], int]:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise ParamError(f"must be a whole number >= {minimum}")
         return value
+
     return check
 
 
@@ -53,6 +56,7 @@ def _choice(*options: str) -> Callable[[Any], str]:
         if value not in options:
             raise ParamError("must be one of " + ", ".join(options))
         return value
+
     return check
 
 
@@ -102,8 +106,12 @@ ELIGIBILITY_KINDS: dict[str, dict[str, Param]] = {
 }
 
 PROGRESS_KINDS: dict[str, dict[str, Param]] = {
-    "no_events": {"event_types": _codes("event_type"), "months": Param(_whole(1)), "scope": SCOPE,
-                  "window_after": WINDOW_AFTER},
+    "no_events": {
+        "event_types": _codes("event_type"),
+        "months": Param(_whole(1)),
+        "scope": SCOPE,
+        "window_after": WINDOW_AFTER,
+    },
     "events_reduced": {
         "event_types": _codes("event_type"),
         "reduction_percent": Param(_percent),
@@ -111,8 +119,12 @@ PROGRESS_KINDS: dict[str, dict[str, Param]] = {
         "scope": SCOPE,
         "window_after": WINDOW_AFTER,
     },
-    "no_episodes": {"episode_types": _codes("episode_type"), "months": Param(_whole(1)), "scope": SCOPE,
-                    "window_after": WINDOW_AFTER},
+    "no_episodes": {
+        "episode_types": _codes("episode_type"),
+        "months": Param(_whole(1)),
+        "scope": SCOPE,
+        "window_after": WINDOW_AFTER,
+    },
     "attendance_sustained": {
         "max_absence_percent": Param(_percent),
         "terms": Param(_whole(1)),

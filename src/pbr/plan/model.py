@@ -1,4 +1,5 @@
 """Outcome plans: typed, validated, with every error naming its path inside the YAML."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,6 @@ import yaml
 from pbr.plan.kinds import COMMON_KEYS, ELIGIBILITY_KINDS, PROGRESS_KINDS, Param, ParamError, _whole
 from pbr.resources import parse_yaml, plan_location, shipped_plan_path, shipped_plans
 from pbr.resources import vocabularies as shipped_vocabularies
-
 
 THEME_CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # the most characters a claim line's `themes_at_attachment` holds (pbr.store.models; a test keeps them equal)
@@ -134,8 +134,9 @@ def _theme(code: Any, body: Any, codes: dict) -> Theme:
     return Theme(
         code=code,
         title=str(body.get("title", code)),
-        eligibility=tuple(_rule(e, f"{path}.eligibility[{i}]", ELIGIBILITY_KINDS, i, codes)
-                          for i, e in enumerate(eligibility)),
+        eligibility=tuple(
+            _rule(e, f"{path}.eligibility[{i}]", ELIGIBILITY_KINDS, i, codes) for i, e in enumerate(eligibility)
+        ),
         progress=tuple(_rule(p, f"{path}.progress[{i}]", PROGRESS_KINDS, i, codes) for i, p in enumerate(progress)),
     )
 
@@ -147,8 +148,10 @@ def _themes(data: dict, codes: dict) -> tuple[Theme, ...]:
     themes = tuple(_theme(code, body, codes) for code, body in themes_data.items())
     listed = len(";".join(t.code for t in themes))
     if listed > THEMES_LISTED_MAX:
-        raise PlanError(f"themes: the theme codes take {listed} characters when listed, and a claim line holds "
-                        f"{THEMES_LISTED_MAX}: use shorter codes")
+        raise PlanError(
+            f"themes: the theme codes take {listed} characters when listed, and a claim line holds "
+            f"{THEMES_LISTED_MAX}: use shorter codes"
+        )
     return themes
 
 
@@ -235,8 +238,9 @@ def plan_from_text(text: str, source: str, vocabularies: dict | None = None) -> 
         data = parse_yaml(text)
     except yaml.YAMLError as error:
         raise PlanError(f"{Path(source).name}: not valid YAML: {error}") from None
-    plan = parse_plan(data, source=source, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                      vocabularies=vocabularies)
+    plan = parse_plan(
+        data, source=source, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), vocabularies=vocabularies
+    )
     return replace(plan, text=text)
 
 
@@ -244,17 +248,27 @@ def summary(plan: Plan) -> list[str]:
     """What a plan decides, in a few lines a coordinator can check against the council's framework."""
     child = " and a dependent child" if plan.require_dependent_child else ""
     if plan.benefit_rules:
-        employment = ", or continuous employment (" + ", ".join(
-            f"{b.benefit} {b.weeks_employed} weeks in {b.within_weeks}" for b in plan.benefit_rules) + ")"
+        employment = (
+            ", or continuous employment ("
+            + ", ".join(f"{b.benefit} {b.weeks_employed} weeks in {b.within_weeks}" for b in plan.benefit_rules)
+            + ")"
+        )
     else:
         employment = " (no continuous-employment route)"
-    lines = [f"{plan.name} (SHA-256 {plan.sha256[:12]}): {plan.description}".rstrip(": "),
-             f"a family needs {plan.min_themes} of {len(plan.themes)} themes in the "
-             f"{plan.eligibility_lookback_months} months to attachment{child}",
-             f"a result: progress on every theme present{employment}"]
+    lines = [
+        f"{plan.name} (SHA-256 {plan.sha256[:12]}): {plan.description}".rstrip(": "),
+        f"a family needs {plan.min_themes} of {len(plan.themes)} themes in the "
+        f"{plan.eligibility_lookback_months} months to attachment{child}",
+        f"a result: progress on every theme present{employment}",
+    ]
     for theme in plan.themes:
-        progress = ", ".join(rule.kind + (" after closure" if rule.params.get("window_after") == "closure" else "")
-                             for rule in theme.progress) or "none (met)"
+        progress = (
+            ", ".join(
+                rule.kind + (" after closure" if rule.params.get("window_after") == "closure" else "")
+                for rule in theme.progress
+            )
+            or "none (met)"
+        )
         found_by = ", ".join(dict.fromkeys(rule.kind for rule in theme.eligibility))
         lines.append(f"  {theme.code}: {theme.title}; found by {found_by}; progress: {progress}")
     return lines

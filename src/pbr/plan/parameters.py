@@ -3,6 +3,7 @@
 The money of each programme (financial_parameters.yaml, in pence; a plan's `programme` picks one) and the
 internal audit's numbers (audit_parameters.yaml) are read the same way.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,6 +53,7 @@ class DatedParameter:
 @dataclass(frozen=True)
 class Parameters:
     """The money of each programme and the internal audit's numbers, all dated, each with its source."""
+
     programmes: dict[str, dict[str, DatedParameter]]
     audit: dict[str, DatedParameter]
     source: str
@@ -59,8 +61,9 @@ class Parameters:
     def money(self, programme: str = DEFAULT_PROGRAMME) -> dict[str, DatedParameter]:
         """The attachment fee and results payment a plan of this programme is priced by."""
         if programme not in self.programmes:
-            raise ParametersError(f"{self.source}: no money parameters for programme {programme!r} (it has "
-                            f"{', '.join(self.programmes)})")
+            raise ParametersError(
+                f"{self.source}: no money parameters for programme {programme!r} (it has {', '.join(self.programmes)})"
+            )
         return self.programmes[programme]
 
 
@@ -117,7 +120,9 @@ def load_parameters(path: str | Path | None = None) -> Parameters:
         if any(isinstance(body, dict) and "values" in body for body in data.values()):  # one programme's money
             programmes = {DEFAULT_PROGRAMME: _group(data, "", MONEY, "pence", source.name)}
         else:
-            programmes = {str(name): _group(body, str(name), MONEY, "pence", source.name) for name, body in data.items()}
+            programmes = {
+                str(name): _group(body, str(name), MONEY, "pence", source.name) for name, body in data.items()
+            }
     except ParametersError:
         raise
     except PlanError as error:

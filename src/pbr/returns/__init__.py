@@ -1,4 +1,5 @@
 """Government returns and the finance reconciliation, from the same records and claims."""
+
 from __future__ import annotations
 
 import datetime as dt

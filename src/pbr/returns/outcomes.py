@@ -1,4 +1,5 @@
 """The quarterly outcomes report: each indicator of schemas/outcomes_report.yaml, with its trend by quarter."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,8 +8,8 @@ from pathlib import Path
 import polars as pl
 from openpyxl.chart import LineChart, Reference
 
-from pbr.evaluate import evaluate
 from pbr import periods
+from pbr.evaluate import evaluate
 from pbr.plan import Plan
 from pbr.resources import load_yaml
 from pbr.returns import quarter_bounds
@@ -25,8 +26,9 @@ def _years_begun(day: dt.date, start: dt.date) -> int:
     return max(0, (day.year - start.year) + (1 if (day.month, day.day) >= (start.month, start.day) else 0))
 
 
-def indicators_at(store: Store, plan: Plan, quarter: str, tables: dict[str, pl.DataFrame],
-                  council: Council | None = None) -> dict[str, float | int]:
+def indicators_at(
+    store: Store, plan: Plan, quarter: str, tables: dict[str, pl.DataFrame], council: Council | None = None
+) -> dict[str, float | int]:
     spec = load_yaml("outcomes_report.yaml")
     start, end = quarter_bounds(quarter)
     programme_start = spec["programme_start"]
@@ -55,7 +57,8 @@ def indicators_at(store: Store, plan: Plan, quarter: str, tables: dict[str, pl.D
     values["results_share_of_target"] = round(100 * claimed.height / (target * begun), 1) if target and begun else 0.0
     values["claimable_now"] = decisions.filter(pl.col("claimable")).join(claimed, on="family_id", how="anti").height
     values["forecast_by_next_window"] = eligible.filter(
-        ~pl.col("claimable") & (pl.col("earliest_claimable_date") <= pl.lit(next_end))).height
+        ~pl.col("claimable") & (pl.col("earliest_claimable_date") <= pl.lit(next_end))
+    ).height
 
     families = tables["families"].filter(pl.col("closure_date").is_not_null() & (pl.col("closure_date") <= pl.lit(end)))
     members = tables["members"].select("person_id", "family_id")
@@ -63,13 +66,19 @@ def indicators_at(store: Store, plan: Plan, quarter: str, tables: dict[str, pl.D
     reopened = episodes.join(families.select("family_id", "closure_date"), on="family_id").filter(
         (pl.col("start_date") > pl.col("closure_date"))
         & (pl.col("start_date") <= pl.col("closure_date").dt.offset_by("12mo"))
-        & (pl.col("start_date") <= pl.lit(end)))
+        & (pl.col("start_date") <= pl.lit(end))
+    )
     values["re_referrals"] = reopened.select("family_id").n_unique()
 
-    people = members.join(tables["families"].filter(pl.col("attachment_date") <= pl.lit(end)).select(
-        "family_id", "attachment_date"), on="family_id")
-    offences = tables["events"].filter((pl.col("event_type") == "offence") & (pl.col("event_date") <= pl.lit(end))).join(
-        people, on="person_id")
+    people = members.join(
+        tables["families"].filter(pl.col("attachment_date") <= pl.lit(end)).select("family_id", "attachment_date"),
+        on="family_id",
+    )
+    offences = (
+        tables["events"]
+        .filter((pl.col("event_type") == "offence") & (pl.col("event_date") <= pl.lit(end)))
+        .join(people, on="person_id")
+    )
     before = offences.filter(pl.col("event_date") <= pl.col("attachment_date")).select("person_id").unique()
     after = offences.filter(pl.col("event_date") > pl.col("attachment_date")).select("person_id").unique()
     values["first_time_offenders"] = after.join(before, on="person_id", how="anti").height
@@ -94,8 +103,9 @@ def rows_for(plan: Plan) -> list[tuple[str, str, str]]:
     return rows
 
 
-def write_outcomes_report(store: Store, plan: Plan, quarter: str, path: str | Path,
-                          council: Council | None = None) -> Path:
+def write_outcomes_report(
+    store: Store, plan: Plan, quarter: str, path: str | Path, council: Council | None = None
+) -> Path:
     spec = load_yaml("outcomes_report.yaml")
     quarter_bounds(quarter)
     quarters = _quarters(quarter, spec["trend_quarters"])
@@ -121,13 +131,20 @@ def write_outcomes_report(store: Store, plan: Plan, quarter: str, path: str | Pa
     keys = [k for k, _, _ in rows]
     for key in ("attached_to_date", "results_claimed_to_date", "claimable_now"):
         r = 4 + keys.index(key)
-        chart.add_data(Reference(sheet, min_col=1, max_col=len(quarters) + 1, min_row=r, max_row=r),
-                       from_rows=True, titles_from_data=True)
+        chart.add_data(
+            Reference(sheet, min_col=1, max_col=len(quarters) + 1, min_row=r, max_row=r),
+            from_rows=True,
+            titles_from_data=True,
+        )
     chart.set_categories(Reference(sheet, min_col=2, max_col=len(quarters) + 1, min_row=3, max_row=3))
     chart.width, chart.height = 26, 12
     sheet.add_chart(chart, f"A{len(rows) + 6}")
-    write_rows(book.create_sheet("Definitions"), ["indicator", "definition"], ((t, d) for _, t, d in rows),
-               widths={"definition": 120, "indicator": 48})
+    write_rows(
+        book.create_sheet("Definitions"),
+        ["indicator", "definition"],
+        ((t, d) for _, t, d in rows),
+        widths={"definition": 120, "indicator": 48},
+    )
     return save(book, path)
 
 

@@ -1,4 +1,5 @@
 """The quarterly progress return (no names) and the impact-study return (the only output with names)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,19 +26,26 @@ def _columns(spec: list[dict], themes: list[str]) -> list[tuple[str, str]]:
 
 
 def progress_frame(store: Store, plan: Plan, quarter: str) -> tuple[pl.DataFrame, pl.DataFrame, dt.date]:
-    start, end = quarter_bounds(quarter)
+    _, end = quarter_bounds(quarter)
     evaluation = evaluate(as_of=end, plan=plan, store=store)
     decisions = evaluation.decisions.filter(pl.col("attachment_date") <= pl.lit(end))
     flags = []
     for theme in plan.theme_codes:
         present = pl.col("themes_at_attachment").str.split(";").list.contains(theme)
         met = pl.col("themes_progress_met").str.split(";").list.contains(theme)
-        flags += [present.cast(pl.Int8).alias(f"theme_at_attachment:{theme}"),
-                  met.cast(pl.Int8).alias(f"theme_progress:{theme}")]
+        flags += [
+            present.cast(pl.Int8).alias(f"theme_at_attachment:{theme}"),
+            met.cast(pl.Int8).alias(f"theme_progress:{theme}"),
+        ]
     families = decisions.select("family_id", "attachment_date", *flags).join(
-        store.live_claim_lines(as_at=end), on="family_id", how="left")
-    members = store.load_tables()["members"].join(families.select("family_id"), on="family_id", how="semi").select(
-        "person_id", "family_id", "date_of_birth", "sex").sort("family_id", "person_id")
+        store.live_claim_lines(as_at=end), on="family_id", how="left"
+    )
+    members = (
+        store.load_tables()["members"]
+        .join(families.select("family_id"), on="family_id", how="semi")
+        .select("person_id", "family_id", "date_of_birth", "sex")
+        .sort("family_id", "person_id")
+    )
     return families.sort("family_id"), members, end
 
 
@@ -46,19 +54,29 @@ def write_progress_return(store: Store, plan: Plan, quarter: str, path: str | Pa
     families, members, end = progress_frame(store, plan, quarter)
     book = new_workbook()
     family_columns = _columns(spec["family_columns"], plan.theme_codes)
-    write_rows(book.create_sheet(spec["families_sheet"]), [h for h, _ in family_columns],
-               families.select([f for _, f in family_columns]).iter_rows())
+    write_rows(
+        book.create_sheet(spec["families_sheet"]),
+        [h for h, _ in family_columns],
+        families.select([f for _, f in family_columns]).iter_rows(),
+    )
     member_columns = _columns(spec["member_columns"], plan.theme_codes)
-    write_rows(book.create_sheet(spec["members_sheet"]), [h for h, _ in member_columns],
-               members.select([f for _, f in member_columns]).iter_rows())
+    write_rows(
+        book.create_sheet(spec["members_sheet"]),
+        [h for h, _ in member_columns],
+        members.select([f for _, f in member_columns]).iter_rows(),
+    )
     chart_sheet = book.create_sheet(spec["chart_sheet"])
-    counts = [(t, int(families[f"theme_at_attachment:{t}"].sum()), int(families[f"theme_progress:{t}"].sum()))
-              for t in plan.theme_codes]
+    counts = [
+        (t, int(families[f"theme_at_attachment:{t}"].sum()), int(families[f"theme_progress:{t}"].sum()))
+        for t in plan.theme_codes
+    ]
     write_rows(chart_sheet, ["theme", "families with the problem", "progress met"], counts)
     chart = BarChart()
     chart.title = f"Families by headline problem and progress, {quarter} (as at {end})"
     chart.y_axis.title, chart.x_axis.title = "families", "headline problem"
-    chart.add_data(Reference(chart_sheet, min_col=2, max_col=3, min_row=1, max_row=len(counts) + 1), titles_from_data=True)
+    chart.add_data(
+        Reference(chart_sheet, min_col=2, max_col=3, min_row=1, max_row=len(counts) + 1), titles_from_data=True
+    )
     chart.set_categories(Reference(chart_sheet, min_col=1, min_row=2, max_row=len(counts) + 1))
     chart.width, chart.height = 24, 12
     chart_sheet.add_chart(chart, "E2")
@@ -72,9 +90,15 @@ def write_impact_study_return(store: Store, start: dt.date, end: dt.date, path: 
     spec = layout("impact_study_return")
     tables = store.load_tables()
     families = tables["families"].filter(pl.col("attachment_date").is_between(pl.lit(start), pl.lit(end)))
-    people = tables["members"].join(families.select("family_id", "attachment_date"), on="family_id").sort(
-        "family_id", "person_id")
+    people = (
+        tables["members"]
+        .join(families.select("family_id", "attachment_date"), on="family_id")
+        .sort("family_id", "person_id")
+    )
     book = new_workbook()
-    write_rows(book.create_sheet(spec["sheet"]), [c["header"] for c in spec["columns"]],
-               people.select([c["field"] for c in spec["columns"]]).iter_rows())
+    write_rows(
+        book.create_sheet(spec["sheet"]),
+        [c["header"] for c in spec["columns"]],
+        people.select([c["field"] for c in spec["columns"]]).iter_rows(),
+    )
     return save(book, path, private=True), families.height

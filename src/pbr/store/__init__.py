@@ -1,11 +1,13 @@
 """The database: engine, migrations, and reading feed tables back as polars frames."""
+
 from __future__ import annotations
 
 import datetime as dt
 import io
 import threading
+from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 from sqlalchemy import create_engine, event, false, func, inspect, select, text
@@ -29,14 +31,14 @@ def database_url(url: str | None = None) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file of an SQLite URL (None for another database, or SQLite in memory)."""
-    if url.startswith("sqlite:///") and url[len("sqlite:///"):] not in ("", ":memory:"):
-        return Path(url[len("sqlite:///"):].split("?", 1)[0])
+    if url.startswith("sqlite:///") and url[len("sqlite:///") :] not in ("", ":memory:"):
+        return Path(url[len("sqlite:///") :].split("?", 1)[0])
     return None
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60})
 
@@ -46,6 +48,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -66,9 +69,42 @@ def migrate(engine: Engine) -> None:
     with engine.connect() as connection:
         if MigrationContext.configure(connection).get_current_revision() == head:
             return
-    with _MIGRATION_LOCK, engine.begin() as connection:
+    with _MIGRATION_LOCK, _exclusive(engine) as connection:
+        # another process may have migrated while this one waited for the lock
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+PBR_LOCK_KEY = 0x70627231  # "pbr1": pbr's advisory lock on a PostgreSQL database
+
+
+@contextmanager
+def _exclusive(engine: Engine):
+    """A transaction no other pbr process writes beside: two first opens never race in the migration, two
+    loads never compute the same new rows. PostgreSQL: an advisory lock for the transaction; SQLite: the
+    database's write lock from the transaction's first statement."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PBR_LOCK_KEY})
+            yield connection
+        return
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    immediate = create_engine(engine.url, connect_args={"timeout": 60, "isolation_level": None})
+
+    @event.listens_for(immediate, "begin")
+    def _write_lock(connection):  # the driver's own BEGIN would take the lock only at the first write
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    try:
+        with immediate.begin() as connection:
+            yield connection
+    finally:
+        immediate.dispose()
 
 
 def _temporal(name: str, dtype, values: list) -> pl.Series:
@@ -108,7 +144,9 @@ def read_through_cursor(connection, query, schema: dict, batch: int = 200_000) -
         cursor.close()
     frame = pl.concat(parts, rechunk=True)
     if dates_as_text:
-        frame = frame.with_columns(pl.col(name).str.to_date("%Y-%m-%d") for name, dtype in schema.items() if dtype == pl.Date)
+        frame = frame.with_columns(
+            pl.col(name).str.to_date("%Y-%m-%d") for name, dtype in schema.items() if dtype == pl.Date
+        )
     return frame
 
 
@@ -129,8 +167,14 @@ def _read_by_copy(connection, sql: str, schema: dict) -> pl.DataFrame:
     return pl.read_csv(data, has_header=False, new_columns=list(schema), schema=schema, encoding="utf8")
 
 
-def insert_frame(connection, model, frame: pl.DataFrame, constants: dict, chunk: int = 20_000,
-                 written: Callable[[int], None] | None = None) -> None:
+def insert_frame(
+    connection,
+    model,
+    frame: pl.DataFrame,
+    constants: dict,
+    chunk: int = 20_000,
+    written: Callable[[int], None] | None = None,
+) -> None:
     """A frame's rows (plus `constants` in every row) into a table, inside the caller's transaction.
 
     SQLAlchemy's insert builds every row's parameters in Python, most of an ingest's time; PostgreSQL takes the
@@ -176,8 +220,11 @@ class Store:
             migrate(self.engine)
 
     def read(self, query, schema: dict | None = None) -> pl.DataFrame:
-        plain = schema is not None and pl.Datetime not in schema.values() \
+        plain = (
+            schema is not None
+            and pl.Datetime not in schema.values()
             and not query.compile(dialect=self.engine.dialect).params
+        )
         with self.engine.connect() as connection:
             if plain:
                 return read_through_cursor(connection, query, schema)
@@ -189,10 +236,20 @@ class Store:
         if schema is None:
             return pl.DataFrame([tuple(r) for r in rows], schema=columns, orient="row")
         data = {name: [r[i] for r in rows] for i, name in enumerate(schema)}
-        frame = pl.DataFrame({name: pl.Series(name, values, dtype=pl.Object if schema[name] in (pl.Date, pl.Datetime)
-                                              else schema[name], strict=False) for name, values in data.items()})
-        return frame.with_columns([_temporal(name, schema[name], data[name]) for name in schema
-                                   if schema[name] in (pl.Date, pl.Datetime)])
+        frame = pl.DataFrame(
+            {
+                name: pl.Series(
+                    name,
+                    values,
+                    dtype=pl.Object if schema[name] in (pl.Date, pl.Datetime) else schema[name],
+                    strict=False,
+                )
+                for name, values in data.items()
+            }
+        )
+        return frame.with_columns(
+            [_temporal(name, schema[name], data[name]) for name in schema if schema[name] in (pl.Date, pl.Datetime)]
+        )
 
     def load_tables(self, family_id: str | None = None) -> dict[str, pl.DataFrame]:
         """Every feed table, typed as validation would type it; with `family_id`, that family's records only.
@@ -210,8 +267,9 @@ class Store:
                 if "family_id" in columns:
                     query = query.where(model.c.family_id == family_id)
                 elif "person_id" in columns:
-                    query = query.where(model.c.person_id.in_(
-                        select(members.c.person_id).where(members.c.family_id == family_id)))
+                    query = query.where(
+                        model.c.person_id.in_(select(members.c.person_id).where(members.c.family_id == family_id))
+                    )
                 else:
                     query = query.where(false())
             frame = self.read(query, schema=schema)
@@ -224,8 +282,16 @@ class Store:
         """What is held; or only the entries linked to one family, or from one file (a workbook: all its sheets;
         the name in any case)."""
         q = QuarantineEntry.__table__.c
-        query = select(q.source, q.table_name.label("table"), q.row_number.label("row"), q.column_name.label("column"),
-                       q.value, q.reason, q.family_id, q.person_id)
+        query = select(
+            q.source,
+            q.table_name.label("table"),
+            q.row_number.label("row"),
+            q.column_name.label("column"),
+            q.value,
+            q.reason,
+            q.family_id,
+            q.person_id,
+        )
         if family_id is not None:
             query = query.where(q.family_id == family_id)
         if source is not None:  # file names match case-insensitively (feeds.md), on every database alike
@@ -233,9 +299,19 @@ class Store:
             query = query.where((named == source.lower()) | named.startswith(source.lower() + ":", autoescape=True))
         if family_id is not None or source is not None:
             query = query.order_by(q.source, q.row_number)
-        return self.read(query,
-                         schema={"source": pl.String, "table": pl.String, "row": pl.Int64, "column": pl.String,
-                                 "value": pl.String, "reason": pl.String, "family_id": pl.String, "person_id": pl.String})
+        return self.read(
+            query,
+            schema={
+                "source": pl.String,
+                "table": pl.String,
+                "row": pl.Int64,
+                "column": pl.String,
+                "value": pl.String,
+                "reason": pl.String,
+                "family_id": pl.String,
+                "person_id": pl.String,
+            },
+        )
 
     def live_claim_lines(self, as_at: dt.date | None = None) -> pl.DataFrame:
         """Families claimed: live lines of submitted or paid claims, not recovered (by `as_at`, when given).
@@ -251,7 +327,8 @@ class Store:
         query = text(
             "SELECT l.family_id, l.claim_route, c.evidence_date AS claim_date, c.ref AS claim_ref FROM claim_lines l "
             "JOIN claims c ON c.ref = l.claim_ref WHERE l.status = 'live' AND c.status IN ('submitted', 'paid') "
-            f"{day} AND NOT EXISTS (SELECT 1 FROM recoveries r WHERE r.line_id = l.id {booked})")
+            f"{day} AND NOT EXISTS (SELECT 1 FROM recoveries r WHERE r.line_id = l.id {booked})"
+        )
         return self.read(query.bindparams(day=as_at) if as_at else query, schema=schema)
 
     def load_history(self) -> dict:
@@ -259,32 +336,72 @@ class Store:
         entries, and the last load and audit entry (both append-only, so together they pin the state evaluated)."""
         runs = IngestRun.__table__.c
         with self.engine.connect() as connection:
-            latest = select(runs.source, func.max(runs.id).label("id")).where(runs.status == "loaded").group_by(
-                runs.source).subquery()
-            files = connection.execute(
-                select(runs.source, runs.table_name, runs.sha256, runs.finished_at, runs.rows_read, runs.loaded,
-                       runs.unchanged, runs.quarantined).join(latest, runs.id == latest.c.id)
-                .where(~runs.source.startswith("web:")).order_by(runs.source)).mappings().all()
-            forms = connection.execute(select(func.count()).where(
-                (runs.status == "loaded") & runs.source.startswith("web:"))).scalar_one()
+            latest = (
+                select(runs.source, func.max(runs.id).label("id"))
+                .where(runs.status == "loaded")
+                .group_by(runs.source)
+                .subquery()
+            )
+            files = (
+                connection.execute(
+                    select(
+                        runs.source,
+                        runs.table_name,
+                        runs.sha256,
+                        runs.finished_at,
+                        runs.rows_read,
+                        runs.loaded,
+                        runs.unchanged,
+                        runs.quarantined,
+                    )
+                    .join(latest, runs.id == latest.c.id)
+                    .where(~runs.source.startswith("web:"))
+                    .order_by(runs.source)
+                )
+                .mappings()
+                .all()
+            )
+            forms = connection.execute(
+                select(func.count()).where((runs.status == "loaded") & runs.source.startswith("web:"))
+            ).scalar_one()
         _, last_load, _, last_audit = self.change_marker()
         return {
             "url": self.engine.url.render_as_string(hide_password=True),
-            "last_load_id": last_load, "last_audit_entry_id": last_audit, "form_entries": forms,
-            "files": [{"file": f["source"], "table": f["table_name"], "sha256": f["sha256"],
-                       "loaded_at": f["finished_at"].isoformat(timespec="seconds") if f["finished_at"] else None,
-                       "rows_read": f["rows_read"], "loaded": f["loaded"], "unchanged": f["unchanged"],
-                       "quarantined": f["quarantined"]} for f in files],
+            "last_load_id": last_load,
+            "last_audit_entry_id": last_audit,
+            "form_entries": forms,
+            "files": [
+                {
+                    "file": f["source"],
+                    "table": f["table_name"],
+                    "sha256": f["sha256"],
+                    "loaded_at": f["finished_at"].isoformat(timespec="seconds") if f["finished_at"] else None,
+                    "rows_read": f["rows_read"],
+                    "loaded": f["loaded"],
+                    "unchanged": f["unchanged"],
+                    "quarantined": f["quarantined"],
+                }
+                for f in files
+            ],
         }
 
     def change_marker(self) -> tuple:
         """A value that changes whenever records load (files or forms) or an audited action (a claim step) lands."""
         with self.engine.connect() as connection:
-            return tuple(connection.execute(text(
-                "SELECT (SELECT COUNT(*) FROM ingest_runs), (SELECT MAX(id) FROM ingest_runs), "
-                "(SELECT COUNT(*) FROM audit_log), (SELECT MAX(id) FROM audit_log)")).one())
+            return tuple(
+                connection.execute(
+                    text(
+                        "SELECT (SELECT COUNT(*) FROM ingest_runs), (SELECT MAX(id) FROM ingest_runs), "
+                        "(SELECT COUNT(*) FROM audit_log), (SELECT MAX(id) FROM audit_log)"
+                    )
+                ).one()
+            )
 
-    def audit(self, connection, actor: str, action: str, entity: str, entity_id: str, detail: str | None = None) -> None:
-        connection.execute(AuditLog.__table__.insert().values(
-            at=utc_now(), actor=actor, action=action, entity=entity,
-            entity_id=entity_id, detail=detail))
+    def audit(
+        self, connection, actor: str, action: str, entity: str, entity_id: str, detail: str | None = None
+    ) -> None:
+        connection.execute(
+            AuditLog.__table__.insert().values(
+                at=utc_now(), actor=actor, action=action, entity=entity, entity_id=entity_id, detail=detail
+            )
+        )

@@ -4,6 +4,7 @@ Keyed feeds use their key as the primary key. Keyless feeds carry `record_key`, 
 record's parsed content and its occurrence number among identical rows of that source, so re-sending a file
 or a cumulative extract adds only what is new. Money is integer pence; scores are exact decimal text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -133,6 +134,7 @@ class QuarantineEntry(SQLModel, table=True):
 
 class Correction(SQLModel, table=True):
     """A keyed record replaced by a later load: what it was and what it became."""
+
     __tablename__ = "corrections"
     id: Optional[int] = Field(default=None, primary_key=True)
     load_id: int = Field(index=True)
@@ -154,13 +156,21 @@ class AuditLog(SQLModel, table=True):
 
 
 FEED_MODELS: dict[str, type[SQLModel]] = {
-    "families": Family, "members": Member, "indicators": Indicator, "events": Event, "episodes": Episode,
-    "attendance": Attendance, "terms": Term, "assessments": Assessment, "grant_payments": GrantPayment,
+    "families": Family,
+    "members": Member,
+    "indicators": Indicator,
+    "events": Event,
+    "episodes": Episode,
+    "attendance": Attendance,
+    "terms": Term,
+    "assessments": Assessment,
+    "grant_payments": GrantPayment,
 }
 
 
 class Claim(SQLModel, table=True):
     """A claim for one window. From `submitted` on it is immutable (database triggers), but for `paid`."""
+
     __tablename__ = "claims"
     ref: str = Field(primary_key=True, max_length=120)
     window_id: str = Field(max_length=100, index=True)
@@ -184,6 +194,7 @@ class Claim(SQLModel, table=True):
 
 class ClaimLine(SQLModel, table=True):
     """One family's result in a claim, with the evidence that decided it."""
+
     __tablename__ = "claim_lines"
     __table_args__ = (Index("ix_claim_lines_claim_family", "claim_ref", "family_id", unique=True),)
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -204,6 +215,7 @@ class ClaimLine(SQLModel, table=True):
 
 class ClaimHeld(SQLModel, table=True):
     """A claimable family left out of a claim, and why (nothing is silently left out)."""
+
     __tablename__ = "claim_held"
     id: Optional[int] = Field(default=None, primary_key=True)
     claim_ref: str = Field(max_length=120, foreign_key="claims.ref", index=True)
@@ -216,6 +228,7 @@ class FamilyResult(SQLModel, table=True):
 
     Its primary key is the one-result-per-family rule, enforced by the database under concurrency.
     """
+
     __tablename__ = "family_results"
     family_id: str = Field(primary_key=True, max_length=100)
     claim_ref: str = Field(max_length=120, foreign_key="claims.ref")
@@ -233,6 +246,7 @@ class ClaimPayment(SQLModel, table=True):
 
 class Recovery(SQLModel, table=True):
     """A paid line found invalid: a negative amount booked against it; the line itself stays as it was."""
+
     __tablename__ = "recoveries"
     id: Optional[int] = Field(default=None, primary_key=True)
     line_id: int = Field(foreign_key="claim_lines.id", unique=True)
@@ -247,6 +261,7 @@ class Recovery(SQLModel, table=True):
 
 class JobRun(SQLModel, table=True):
     """One run of a scheduled job: when, how it ended, what it counted, and the error if it failed."""
+
     __tablename__ = "job_runs"
     id: Optional[int] = Field(default=None, primary_key=True)
     job_id: str = Field(max_length=100, index=True)
@@ -261,6 +276,7 @@ class JobRun(SQLModel, table=True):
 
 class JobLease(SQLModel, table=True):
     """Who is running a job now, until when: two schedulers on one database never run a job twice at once."""
+
     __tablename__ = "job_leases"
     job_id: str = Field(primary_key=True, max_length=100)
     owner: Optional[str] = Field(default=None, max_length=200)
@@ -293,6 +309,7 @@ class DecisionSnapshotRow(SQLModel, table=True):
 
 class User(SQLModel, table=True):
     """A person who signs in to the web app. Keyworkers see the families whose keyworker_id is theirs."""
+
     __tablename__ = "users"
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)

@@ -4,6 +4,7 @@ Only the columns the feed contract marks `personal` are removed (given name, fam
 birth, sex and every record stay, so every decision and claim can still be checked. The names go from the
 stored rows, from the corrections log's before-and-after copies and from the quarantine's held values alike.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,7 +28,9 @@ class Redaction:
 
 def personal_columns() -> list[str]:
     """The members columns the feed contract marks personal (the only table holding any)."""
-    personal = {table: [c.name for c in contract.columns.values() if c.personal] for table, contract in contracts().items()}
+    personal = {
+        table: [c.name for c in contract.columns.values() if c.personal] for table, contract in contracts().items()
+    }
     elsewhere = sorted(t for t, columns in personal.items() if columns and t != "members")
     if elsewhere:  # the redaction below reaches members only: a contract marking more must extend it first
         raise ValueError(f"the feed contract marks personal columns in {', '.join(elsewhere)}, not only in members")
@@ -42,27 +45,51 @@ def redact_closed_before(store: Store, closed_before: dt.date, actor: str, dry_r
     named = or_(*[members.c[c].is_not(None) for c in columns])
     with store.engine.begin() as connection:
         family_count = len(connection.execute(closed).all())
-        people = connection.execute(select(members.c.person_id).where(members.c.family_id.in_(closed), named)).scalars().all()
-        everyone = connection.execute(select(members.c.person_id).where(members.c.family_id.in_(closed))).scalars().all()
+        people = (
+            connection.execute(select(members.c.person_id).where(members.c.family_id.in_(closed), named))
+            .scalars()
+            .all()
+        )
+        everyone = (
+            connection.execute(select(members.c.person_id).where(members.c.family_id.in_(closed))).scalars().all()
+        )
         if dry_run:
             return Redaction(family_count, len(people))
-        connection.execute(update(members).where(members.c.family_id.in_(closed), named).values(
-            **{c: None for c in columns}))
+        connection.execute(
+            update(members).where(members.c.family_id.in_(closed), named).values(**{c: None for c in columns})
+        )
         for start in range(0, len(everyone), CHUNK):
-            _scrub_corrections(connection, everyone[start:start + CHUNK], columns)
+            _scrub_corrections(connection, everyone[start : start + CHUNK], columns)
         quarantine = QuarantineEntry.__table__
-        connection.execute(update(quarantine).where(and_(
-            quarantine.c.table_name == "members", quarantine.c.family_id.in_(closed),
-            quarantine.c.column_name.in_(columns))).values(value=None))
-        store.audit(connection, actor, "redact personal data", "families", f"closed before {closed_before}",
-                    f"{', '.join(columns)} removed for {len(people)} people in {family_count} families")
+        connection.execute(
+            update(quarantine)
+            .where(
+                and_(
+                    quarantine.c.table_name == "members",
+                    quarantine.c.family_id.in_(closed),
+                    quarantine.c.column_name.in_(columns),
+                )
+            )
+            .values(value=None)
+        )
+        store.audit(
+            connection,
+            actor,
+            "redact personal data",
+            "families",
+            f"closed before {closed_before}",
+            f"{', '.join(columns)} removed for {len(people)} people in {family_count} families",
+        )
     return Redaction(family_count, len(people))
 
 
 def _scrub_corrections(connection, person_ids: list[str], columns: list[str]) -> None:
     corrections = Correction.__table__
-    rows = connection.execute(select(corrections.c.id, corrections.c.before, corrections.c.after).where(
-        corrections.c.table_name == "members", corrections.c.record_key.in_(person_ids))).all()
+    rows = connection.execute(
+        select(corrections.c.id, corrections.c.before, corrections.c.after).where(
+            corrections.c.table_name == "members", corrections.c.record_key.in_(person_ids)
+        )
+    ).all()
     for row in rows:
         scrubbed = {side: _without(getattr(row, side), columns) for side in ("before", "after")}
         if scrubbed != {"before": row.before, "after": row.after}:

@@ -3,6 +3,7 @@
 The app is routers over the services the CLI uses too (`pbr.services`, `pbr.casefile`, `pbr.claims`); every
 route names its action and `pbr.web.permissions.can` decides it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,8 +55,9 @@ def _exception_handlers(app: FastAPI) -> None:
             return RedirectResponse(error.headers["Location"], status_code=303)
         if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
             return JSONResponse({"detail": error.detail}, status_code=error.status_code)
-        return page(request, "error.html", None, status_code=error.status_code, message=error.detail,
-                    code=error.status_code)
+        return page(
+            request, "error.html", None, status_code=error.status_code, message=error.detail, code=error.status_code
+        )
 
     @app.exception_handler(ReturnError)
     async def period_refused(request: Request, error: ReturnError):
@@ -65,8 +67,9 @@ def _exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def bad_form(request: Request, error: RequestValidationError):
         """A form or query value missing or of the wrong kind: a page that says which, not JSON."""
-        problems = "; ".join(f"{'.'.join(str(part) for part in e['loc'][1:]) or 'request'}: {e['msg'].lower()}"
-                             for e in error.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'][1:]) or 'request'}: {e['msg'].lower()}" for e in error.errors()
+        )
         if request.url.path.startswith("/api/"):
             return await request_validation_exception_handler(request, error)
         return page(request, "error.html", None, status_code=400, message=problems, code=400)
@@ -74,6 +77,7 @@ def _exception_handlers(app: FastAPI) -> None:
 
 def _api_description(app: FastAPI) -> None:
     """The API's description, for signed-in users only: it maps what the app can do."""
+
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(user: dict = Depends(allow("use the app"))):
         return app.openapi()
@@ -83,16 +87,30 @@ def _api_description(app: FastAPI) -> None:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="pbr API")
 
 
-def create_app(context: AppContext | str | None = None, as_of: dt.date | None = None, secret_key: str | None = None,
-               throttle: SignInThrottle | None = None) -> FastAPI:
+def create_app(
+    context: AppContext | str | None = None,
+    as_of: dt.date | None = None,
+    secret_key: str | None = None,
+    throttle: SignInThrottle | None = None,
+) -> FastAPI:
     """The app over one installation's context (or a database URL, the rest from the environment)."""
     ctx = _context(context)
-    ctx.store  # opened, and migrated, before the first request
-    app = FastAPI(title="pbr", description="Outcomes tracking and payment-by-results claims", version=VERSION,
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="pbr",
+        description="Outcomes tracking and payment-by-results claims",
+        version=VERSION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     # behind HTTPS the session cookie is sent over HTTPS only; a key of the council's own keeps sessions across restarts
-    app.add_middleware(SessionMiddleware, secret_key=secret_key or ctx.settings.secret_key or secrets.token_urlsafe(32),
-                       same_site="strict", https_only=ctx.settings.secure_cookies, max_age=SESSION_SECONDS)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key or ctx.settings.secret_key or secrets.token_urlsafe(32),
+        same_site="strict",
+        https_only=ctx.settings.secure_cookies,
+        max_age=SESSION_SECONDS,
+    )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.state.web = WebState(ctx, templates(), DecisionCache(ctx.store, ctx.plan), throttle or SignInThrottle(), as_of)
     _exception_handlers(app)

@@ -1,4 +1,5 @@
 """Accounts, roles, passwords (argon2) and CSRF tokens for the web app."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,10 +8,10 @@ import secrets
 import threading
 import time
 from collections import OrderedDict, deque
-from typing import Callable
+from collections.abc import Callable
 
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError, InvalidHashError
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import insert, select, update
 
 from pbr.store import Store
@@ -36,9 +37,15 @@ def add_user(store: Store, name: str, role: str, password: str, keyworker_id: st
     with store.engine.begin() as connection:
         if connection.execute(select(USERS.c.id).where(USERS.c.name == name)).first():
             raise UserError(f"user {name!r} exists already")
-        connection.execute(insert(USERS).values(
-            name=name, role=role, password_hash=_hasher.hash(password), created_at=dt.datetime.now(dt.timezone.utc),
-            keyworker_id=(keyworker_id or name) if role == "keyworker" else None))
+        connection.execute(
+            insert(USERS).values(
+                name=name,
+                role=role,
+                password_hash=_hasher.hash(password),
+                created_at=dt.datetime.now(dt.UTC),
+                keyworker_id=(keyworker_id or name) if role == "keyworker" else None,
+            )
+        )
         store.audit(connection, "pbr", "add user", "user", name, f"role {role}")
 
 
@@ -48,8 +55,12 @@ def _check_password(password: str) -> None:
 
 
 def _account(row) -> dict:
-    return {"name": row["name"], "role": row["role"], "keyworker_id": row["keyworker_id"],
-            "session_epoch": row["session_epoch"]}
+    return {
+        "name": row["name"],
+        "role": row["role"],
+        "keyworker_id": row["keyworker_id"],
+        "session_epoch": row["session_epoch"],
+    }
 
 
 def authenticate(store: Store, name: str, password: str) -> dict | None:
@@ -78,16 +89,24 @@ def user_by_name(store: Store, name: str) -> dict | None:
 
 def list_users(store: Store) -> list[dict]:
     with store.engine.connect() as connection:
-        rows = connection.execute(select(USERS.c.name, USERS.c.role, USERS.c.keyworker_id, USERS.c.created_at,
-                                         USERS.c.disabled_at).order_by(USERS.c.name)).mappings().all()
+        rows = (
+            connection.execute(
+                select(
+                    USERS.c.name, USERS.c.role, USERS.c.keyworker_id, USERS.c.created_at, USERS.c.disabled_at
+                ).order_by(USERS.c.name)
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
 def _change(store: Store, name: str, action: str, detail: str, **values) -> None:
     """Change one account and end its open sessions, in one transaction with its audit entry."""
     with store.engine.begin() as connection:
-        changed = connection.execute(update(USERS).where(USERS.c.name == name).values(
-            session_epoch=USERS.c.session_epoch + 1, **values))
+        changed = connection.execute(
+            update(USERS).where(USERS.c.name == name).values(session_epoch=USERS.c.session_epoch + 1, **values)
+        )
         if changed.rowcount != 1:
             raise UserError(f"no user {name!r}")
         store.audit(connection, "pbr", action, "user", name, detail)
@@ -96,13 +115,12 @@ def _change(store: Store, name: str, action: str, detail: str, **values) -> None
 def set_password(store: Store, name: str, password: str) -> None:
     """A new password; the sessions signed in with the old one end."""
     _check_password(password)
-    _change(store, name, "set password", "password changed; open sessions ended",
-            password_hash=_hasher.hash(password))
+    _change(store, name, "set password", "password changed; open sessions ended", password_hash=_hasher.hash(password))
 
 
 def disable_user(store: Store, name: str) -> None:
     """No sign-in from now on, and the account's open sessions end; its history stays."""
-    _change(store, name, "disable user", "disabled; open sessions ended", disabled_at=dt.datetime.now(dt.timezone.utc))
+    _change(store, name, "disable user", "disabled; open sessions ended", disabled_at=dt.datetime.now(dt.UTC))
 
 
 def enable_user(store: Store, name: str) -> None:
@@ -128,8 +146,13 @@ class SignInThrottle:
     forgets it; names are counted whether or not an account holds them, so a refusal says nothing of which do.
     """
 
-    def __init__(self, limit: int = 10, window: float = 900.0, clock: Callable[[], float] = time.monotonic,
-                 names_kept: int = 10_000):
+    def __init__(
+        self,
+        limit: int = 10,
+        window: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+        names_kept: int = 10_000,
+    ):
         self.limit, self.window, self.clock, self.names_kept = limit, window, clock, names_kept
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()

@@ -1,12 +1,13 @@
 """The web app's decisions: worked out once per as-of day and kept until the database changes."""
+
 from __future__ import annotations
 
 import datetime as dt
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from pbr.evaluate import Evaluation, evaluate
 from pbr.plan import Plan
@@ -28,8 +29,14 @@ class DecisionCache:
     database outside pbr can go unseen. At most `keep` days are kept.
     """
 
-    def __init__(self, store: Store, plan: Plan, keep: int = 3, max_age: float = 600.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        store: Store,
+        plan: Plan,
+        keep: int = 3,
+        max_age: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.store, self.plan, self.keep, self.max_age, self.clock = store, plan, keep, max_age, clock
         self._kept: OrderedDict[dt.date, _Kept] = OrderedDict()
         # one evaluation at a time: a burst of first requests waits for one result instead of each making its own

@@ -1,5 +1,6 @@
 """What every route of the web app shares: the application's state, who is signed in, the permission check, the
 CSRF check, the day decisions are made for, and how a page is rendered."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,6 +26,7 @@ from pbr.web.permissions import PUBLIC, can
 @dataclass
 class WebState:
     """One running app: its context, templates, kept decisions and sign-in throttle."""
+
     ctx: AppContext
     templates: Jinja2Templates
     cache: DecisionCache
@@ -83,8 +85,10 @@ def current_user(request: Request, state: WebState = Depends(web)) -> dict:
 def allow(action: str):
     """The dependency of a route that performs `action`: the signed-in user, when `can` lets them."""
     if action == PUBLIC:
+
         def anyone() -> None:
             return None
+
         anyone.action = PUBLIC
         return anyone
 
@@ -92,6 +96,7 @@ def allow(action: str):
         if not can(user, action):
             raise Forbidden()
         return user
+
     signed_in_user.action = action
     return signed_in_user
 
@@ -99,7 +104,8 @@ def allow(action: str):
 async def check_csrf(request: Request) -> None:
     token = request.headers.get("x-csrf-token")
     if token is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         token = (await request.form()).get("csrf_token")
     if not csrf_ok(request.session, token):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
@@ -111,9 +117,19 @@ def page(request: Request, name: str, user: dict | None, status_code: int = 200,
         shown_day = day_of(request)
     except HTTPException:  # the page telling of a bad as_of must not fail on it again
         shown_day = state.default_as_of or state.ctx.today()
-    return state.templates.TemplateResponse(request, name, {
-        "user": user, "csrf": csrf_token(request.session), "council": state.ctx.council, "as_of": shown_day,
-        "can": lambda action, family=None: can(user, action, family), **context}, status_code=status_code)
+    return state.templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": user,
+            "csrf": csrf_token(request.session),
+            "council": state.ctx.council,
+            "as_of": shown_day,
+            "can": lambda action, family=None: can(user, action, family),
+            **context,
+        },
+        status_code=status_code,
+    )
 
 
 def download(write, filename: str) -> FileResponse:
@@ -125,8 +141,9 @@ def download(write, filename: str) -> FileResponse:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return FileResponse(folder / filename, filename=filename,
-                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+    return FileResponse(
+        folder / filename, filename=filename, background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
+    )
 
 
 def jsonable(row: dict) -> dict:

@@ -1,5 +1,6 @@
 """Who may do what in the web app: one table, one function. Every route names the action it performs and asks
 `can`; a keyworker's actions on a family are allowed for their own families only."""
+
 from __future__ import annotations
 
 ROLES = ("keyworker", "coordinator", "finance", "auditor")
@@ -7,8 +8,8 @@ PUBLIC = "public"  # reachable without signing in: the sign-in page and the app'
 CASE_ROLES = frozenset({"keyworker", "coordinator", "auditor"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "use the app": frozenset(ROLES),                      # a home page, who am I, the API description
-    "see families": CASE_ROLES,                           # the family list and a family's page (their own, keyworkers)
+    "use the app": frozenset(ROLES),  # a home page, who am I, the API description
+    "see families": CASE_ROLES,  # the family list and a family's page (their own, keyworkers)
     "record outcomes": frozenset({"keyworker", "coordinator"}),
     "see the dashboard": frozenset({"coordinator", "auditor"}),
     "see claims": frozenset({"coordinator", "auditor", "finance"}),
@@ -22,7 +23,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "book recoveries": frozenset({"coordinator"}),
     "see quarantine": frozenset({"coordinator"}),
     "see finance": frozenset({"finance", "coordinator"}),
-    "download returns": frozenset({"coordinator"}),        # progress return, outcomes report, decisions
+    "download returns": frozenset({"coordinator"}),  # progress return, outcomes report, decisions
     "download personal data": frozenset({"coordinator"}),  # the impact-study return
 }
 HOME = {"keyworker": "/families", "coordinator": "/dashboard", "auditor": "/claims", "finance": "/finance"}

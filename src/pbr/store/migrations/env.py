@@ -1,4 +1,5 @@
 """Alembic environment: pbr passes an open connection; the models' metadata is the target."""
+
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -18,7 +19,12 @@ def include_object(obj, name, type_, reflected, compare_to):
     return not (type_ == "table" and name == "apscheduler_jobs")
 
 
-context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                  compare_type=True, include_object=include_object)
+context.configure(
+    connection=connection,
+    target_metadata=target_metadata,
+    render_as_batch=True,
+    compare_type=True,
+    include_object=include_object,
+)
 with context.begin_transaction():
     context.run_migrations()

@@ -1,4 +1,5 @@
 """Signing in and out, the home page of each role, and who is signed in."""
+
 from __future__ import annotations
 
 import math
@@ -19,13 +20,23 @@ def login_form(request: Request, _: None = Depends(allow(PUBLIC))):
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)], include_in_schema=False)
-def login(request: Request, name: str = Form(...), password: str = Form(...), _: None = Depends(allow(PUBLIC)),
-          state: WebState = Depends(web)):
+def login(
+    request: Request,
+    name: str = Form(...),
+    password: str = Form(...),
+    _: None = Depends(allow(PUBLIC)),
+    state: WebState = Depends(web),
+):
     wait = state.throttle.wait_seconds(name)
     if wait:
         minutes = math.ceil(wait / 60)
-        return page(request, "login.html", None, status_code=429,
-                    error=f"Too many failed sign-ins for this name: try again in {minutes} minute(s).")
+        return page(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            error=f"Too many failed sign-ins for this name: try again in {minutes} minute(s).",
+        )
     user = authenticate(state.ctx.store, name, password)
     if user is None:
         state.throttle.failed(name)

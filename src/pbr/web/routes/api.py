@@ -1,4 +1,5 @@
 """The JSON API: families and their decisions, and recording a family's records, for other systems."""
+
 from __future__ import annotations
 
 import polars as pl
@@ -16,13 +17,15 @@ router = APIRouter(prefix="/api")
 def api_families(request: Request, user: dict = Depends(allow("see families")), state: WebState = Depends(web)):
     """Every family the user sees, with its decision and status on the day asked (`as_of`)."""
     rows = with_status(state.decisions(day_of(request)).decisions).join(
-        families_of(state, user).select("family_id"), on="family_id")
+        families_of(state, user).select("family_id"), on="family_id"
+    )
     return [jsonable(r) for r in rows.to_dicts()]
 
 
 @router.get("/families/{family_id}")
-def api_family(request: Request, family_id: str, user: dict = Depends(allow("see families")),
-               state: WebState = Depends(web)):
+def api_family(
+    request: Request, family_id: str, user: dict = Depends(allow("see families")), state: WebState = Depends(web)
+):
     """One family's decision and the evidence of every measure."""
     state.family(user, family_id, "see families")
     evaluation = state.decisions(day_of(request))
@@ -32,8 +35,13 @@ def api_family(request: Request, family_id: str, user: dict = Depends(allow("see
 
 
 @router.post("/families/{family_id}/{table}", dependencies=[Depends(check_csrf)])
-async def api_record(request: Request, family_id: str, table: str, user: dict = Depends(allow("record outcomes")),
-                     state: WebState = Depends(web)):
+async def api_record(
+    request: Request,
+    family_id: str,
+    table: str,
+    user: dict = Depends(allow("record outcomes")),
+    state: WebState = Depends(web),
+):
     """Record one of a family's records, sent as a JSON object; the errors by field when it is refused."""
     try:
         body = await request.json()

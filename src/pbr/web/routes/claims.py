@@ -1,4 +1,5 @@
 """Claims: the list and one claim's page, and every step of its lifecycle through the same claim rules as the CLI."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,10 +24,18 @@ def claim_list(request: Request, user: dict = Depends(allow("see claims")), stat
         detail = claims.claim_detail(store, selected) if selected else None
     except claims.ClaimError as error:
         raise HTTPException(404, str(error)) from None
-    return page(request, "claims.html", user, claims=frame.to_dicts(), selected=selected,
-                claim=detail[0] if detail else None, lines=detail[1] if detail else [],
-                held=detail[2] if detail else [], log=claims.audit_log(store, selected) if selected else [],
-                error=request.query_params.get("error"))
+    return page(
+        request,
+        "claims.html",
+        user,
+        claims=frame.to_dicts(),
+        selected=selected,
+        claim=detail[0] if detail else None,
+        lines=detail[1] if detail else [],
+        held=detail[2] if detail else [],
+        log=claims.audit_log(store, selected) if selected else [],
+        error=request.query_params.get("error"),
+    )
 
 
 def claim_action(fn, *args, ref: str | None = None, **kwargs):
@@ -39,8 +48,14 @@ def claim_action(fn, *args, ref: str | None = None, **kwargs):
 
 
 @router.post("/claims/prepare", dependencies=[Depends(check_csrf)], include_in_schema=False)
-def claim_prepare(window: str = Form(...), evidence_date: str = Form(...), opens: str = Form(""),
-                  closes: str = Form(""), user: dict = Depends(allow("prepare claims")), state: WebState = Depends(web)):
+def claim_prepare(
+    window: str = Form(...),
+    evidence_date: str = Form(...),
+    opens: str = Form(""),
+    closes: str = Form(""),
+    user: dict = Depends(allow("prepare claims")),
+    state: WebState = Depends(web),
+):
     try:
         days = [dt.date.fromisoformat(v) if v else None for v in (evidence_date, opens, closes)]
     except ValueError:
@@ -53,40 +68,61 @@ def claim_prepare(window: str = Form(...), evidence_date: str = Form(...), opens
 
 
 @router.post("/claims/{ref}/sample", dependencies=[Depends(check_csrf)], include_in_schema=False)
-def claim_sample(ref: str, seed: str = Form(""), user: dict = Depends(allow("draw audit samples")),
-                 state: WebState = Depends(web)):
-    return claim_action(services.sample_claim, state.ctx, ref, int(seed) if seed.strip().isdigit() else None,
-                        user["name"], ref=ref)
+def claim_sample(
+    ref: str, seed: str = Form(""), user: dict = Depends(allow("draw audit samples")), state: WebState = Depends(web)
+):
+    return claim_action(
+        services.sample_claim, state.ctx, ref, int(seed) if seed.strip().isdigit() else None, user["name"], ref=ref
+    )
 
 
 @router.post("/claims/{ref}/verdict", dependencies=[Depends(check_csrf)], include_in_schema=False)
-def claim_verdict(ref: str, family_id: str = Form(...), verdict: str = Form(...), note: str = Form(""),
-                  user: dict = Depends(allow("record verdicts")), state: WebState = Depends(web)):
-    return claim_action(claims.verdict, state.ctx.store, ref, family_id, verdict == "pass", user["name"], note or None,
-                        ref=ref)
+def claim_verdict(
+    ref: str,
+    family_id: str = Form(...),
+    verdict: str = Form(...),
+    note: str = Form(""),
+    user: dict = Depends(allow("record verdicts")),
+    state: WebState = Depends(web),
+):
+    return claim_action(
+        claims.verdict, state.ctx.store, ref, family_id, verdict == "pass", user["name"], note or None, ref=ref
+    )
 
 
 @router.post("/claims/{ref}/submit", dependencies=[Depends(check_csrf)], include_in_schema=False)
-def claim_submit(ref: str, late: str = Form(""), user: dict = Depends(allow("submit claims")),
-                 state: WebState = Depends(web)):
+def claim_submit(
+    ref: str, late: str = Form(""), user: dict = Depends(allow("submit claims")), state: WebState = Depends(web)
+):
     return claim_action(services.submit_claim, state.ctx, ref, user["name"], late or None, ref=ref)
 
 
 @router.post("/claims/{ref}/review", dependencies=[Depends(check_csrf)], include_in_schema=False)
-def claim_review(ref: str, note: str = Form(""), user: dict = Depends(allow("record full reviews")),
-                 state: WebState = Depends(web)):
+def claim_review(
+    ref: str, note: str = Form(""), user: dict = Depends(allow("record full reviews")), state: WebState = Depends(web)
+):
     return claim_action(claims.review, state.ctx.store, ref, user["name"], note, ref=ref)
 
 
 @router.post("/claims/{ref}/paid", dependencies=[Depends(check_csrf)], include_in_schema=False)
-def claim_paid(ref: str, amount: str = Form(...), reference: str = Form(""),
-               user: dict = Depends(allow("record payments")), state: WebState = Depends(web)):
+def claim_paid(
+    ref: str,
+    amount: str = Form(...),
+    reference: str = Form(""),
+    user: dict = Depends(allow("record payments")),
+    state: WebState = Depends(web),
+):
     return claim_action(services.record_payment, state.ctx, ref, amount, reference, user["name"], ref=ref)
 
 
 @router.post("/claims/{ref}/recover", dependencies=[Depends(check_csrf)], include_in_schema=False)
-def claim_recover(ref: str, family_id: str = Form(...), reason: str = Form(""),
-                  user: dict = Depends(allow("book recoveries")), state: WebState = Depends(web)):
+def claim_recover(
+    ref: str,
+    family_id: str = Form(...),
+    reason: str = Form(""),
+    user: dict = Depends(allow("book recoveries")),
+    state: WebState = Depends(web),
+):
     return claim_action(services.recover_line, state.ctx, ref, family_id, reason, user["name"], ref=ref)
 
 

@@ -1,4 +1,5 @@
 """The coordinators' dashboard: where every family stands, filtered, with the changes the nightly run saw."""
+
 from __future__ import annotations
 
 import polars as pl
@@ -18,7 +19,8 @@ router = APIRouter()
 def dashboard(request: Request, user: dict = Depends(allow("see the dashboard")), state: WebState = Depends(web)):
     day = day_of(request)
     rows = with_status(state.decisions(day).decisions).join(
-        families_of(state, user).select("family_id", "keyworker_id"), on="family_id", how="left")
+        families_of(state, user).select("family_id", "keyworker_id"), on="family_id", how="left"
+    )
     counts = dict(rows.group_by("status").len().iter_rows())
     status, keyworker, theme = (request.query_params.get(k) for k in ("status", "keyworker", "theme"))
     shown = rows
@@ -29,13 +31,20 @@ def dashboard(request: Request, user: dict = Depends(allow("see the dashboard"))
     if theme:
         shown = shown.filter(pl.col("themes_at_attachment").str.split(";").list.contains(theme))
     claimed = claims.claims_frame(state.ctx.store).filter(pl.col("status").is_in(["submitted", "paid"]))
-    chart = charts.claims_against_target(list(claimed.select("window_id", "live_lines").iter_rows()),
-                                         state.ctx.council.target_per_year)
-    context = {"counts": counts, "families": shown.head(500).to_dicts(), "shown": shown.height,
-               "latest": latest_changes(state), "statuses": list(STATUSES),
-               "keyworkers": sorted(k for k in rows["keyworker_id"].unique().to_list() if k),
-               "themes": state.ctx.plan.theme_codes, "filters": {"status": status, "keyworker": keyworker, "theme": theme},
-               "chart": chart}
+    chart = charts.claims_against_target(
+        list(claimed.select("window_id", "live_lines").iter_rows()), state.ctx.council.target_per_year
+    )
+    context = {
+        "counts": counts,
+        "families": shown.head(500).to_dicts(),
+        "shown": shown.height,
+        "latest": latest_changes(state),
+        "statuses": list(STATUSES),
+        "keyworkers": sorted(k for k in rows["keyworker_id"].unique().to_list() if k),
+        "themes": state.ctx.plan.theme_codes,
+        "filters": {"status": status, "keyworker": keyworker, "theme": theme},
+        "chart": chart,
+    }
     if request.headers.get("hx-request"):
         return page(request, "_family_rows.html", user, **context)
     return page(request, "dashboard.html", user, **context)

@@ -1,4 +1,5 @@
 """Families and their records: the list, a family's page, and the forms that record outcomes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,9 @@ def families_of(state: WebState, user: dict) -> pl.DataFrame:
     query = select(table.c.family_id, table.c.attachment_date, table.c.keyworker_id)
     if user["role"] == "keyworker":
         query = query.where(table.c.keyworker_id == user["keyworker_id"])
-    return state.ctx.store.read(query, schema={"family_id": pl.String, "attachment_date": pl.Date,
-                                               "keyworker_id": pl.String})
+    return state.ctx.store.read(
+        query, schema={"family_id": pl.String, "attachment_date": pl.Date, "keyworker_id": pl.String}
+    )
 
 
 def latest_changes(state: WebState):
@@ -53,24 +55,47 @@ def family_context(state: WebState, user: dict, family_id: str, day: dt.date) ->
     family = state.family(user, family_id, "see families")
     case = family_case(state.ctx.store, state.ctx.plan, state.decisions(day), family_id, day, family)
     attached = family["attachment_date"]
-    timeline_start = min([attached - dt.timedelta(days=365)] + [e["event_date"] for e in case.events]
-                         + [e["start_date"] for e in case.episodes])
+    timeline_start = min(
+        [attached - dt.timedelta(days=365)]
+        + [e["event_date"] for e in case.events]
+        + [e["start_date"] for e in case.episodes]
+    )
     shaded = [(f"{w['theme']} {w['measure']}: {w['what']}", w["start"], w["end"]) for w in case.windows]
-    bars = [{"person_id": r["person_id"], "term_id": r["term_id"], "percent": 100 * r["absent"] / r["possible"]}
-            for r in case.attendance]
+    bars = [
+        {"person_id": r["person_id"], "term_id": r["term_id"], "percent": 100 * r["absent"] / r["possible"]}
+        for r in case.attendance
+    ]
     return {
-        "family": family, "decision": case.decision, "detail": case.detail, "members": case.members,
-        "records": case.records, "people": case.people, "held": case.held,
-        "timeline": charts.timeline(timeline_start, max(day, attached), attached, case.people, case.events,
-                                    case.episodes, shaded, closed=case.closed),
-        "attendance": charts.attendance_bars(bars), "vocab": state.ctx.vocabularies, "themes": state.ctx.plan.theme_codes,
-        "errors": {}, "form_table": None, "values": {},
+        "family": family,
+        "decision": case.decision,
+        "detail": case.detail,
+        "members": case.members,
+        "records": case.records,
+        "people": case.people,
+        "held": case.held,
+        "timeline": charts.timeline(
+            timeline_start,
+            max(day, attached),
+            attached,
+            case.people,
+            case.events,
+            case.episodes,
+            shaded,
+            closed=case.closed,
+        ),
+        "attendance": charts.attendance_bars(bars),
+        "vocab": state.ctx.vocabularies,
+        "themes": state.ctx.plan.theme_codes,
+        "errors": {},
+        "form_table": None,
+        "values": {},
     }
 
 
 @router.get("/families/{family_id}", response_class=HTMLResponse, include_in_schema=False)
-def family_page(request: Request, family_id: str, user: dict = Depends(allow("see families")),
-                state: WebState = Depends(web)):
+def family_page(
+    request: Request, family_id: str, user: dict = Depends(allow("see families")), state: WebState = Depends(web)
+):
     return page(request, "family.html", user, **family_context(state, user, family_id, day_of(request)))
 
 
@@ -82,10 +107,19 @@ def record(state: WebState, user: dict, family_id: str, table: str, values: dict
     return record_for_family(state.ctx, user["name"], family, table, values)
 
 
-@router.post("/families/{family_id}/records/{table}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)],
-             include_in_schema=False)
-async def record_form(request: Request, family_id: str, table: str, user: dict = Depends(allow("record outcomes")),
-                      state: WebState = Depends(web)):
+@router.post(
+    "/families/{family_id}/records/{table}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(check_csrf)],
+    include_in_schema=False,
+)
+async def record_form(
+    request: Request,
+    family_id: str,
+    table: str,
+    user: dict = Depends(allow("record outcomes")),
+    state: WebState = Depends(web),
+):
     form = await request.form()
     values = {c: str(form.get(c, "")).strip() for c in contracts().get(table, contracts()["events"]).columns}
     errors = record(state, user, family_id, table, values)

@@ -1,4 +1,5 @@
 """What is held in quarantine, by file, with a workbook of each sender's bad rows to send back."""
+
 from __future__ import annotations
 
 import re
@@ -18,16 +19,30 @@ def quarantine_page(request: Request, user: dict = Depends(allow("see quarantine
     store = state.ctx.store
     source = request.query_params.get("source") or None
     everything = store.quarantine_frame()
-    by_source = everything.group_by("source", "table").agg(
-        pl.len().alias("rows"), pl.col("family_id").drop_nulls().n_unique().alias("families")).sort("source")
+    by_source = (
+        everything.group_by("source", "table")
+        .agg(pl.len().alias("rows"), pl.col("family_id").drop_nulls().n_unique().alias("families"))
+        .sort("source")
+    )
     shown = (store.quarantine_frame(source=source) if source else everything).sort("source", "row")
-    return page(request, "quarantine.html", user, by_source=by_source.to_dicts(), source=source,
-                entries=shown.head(QUARANTINE_PAGE_ROWS).to_dicts(), total=shown.height, limit=QUARANTINE_PAGE_ROWS)
+    return page(
+        request,
+        "quarantine.html",
+        user,
+        by_source=by_source.to_dicts(),
+        source=source,
+        entries=shown.head(QUARANTINE_PAGE_ROWS).to_dicts(),
+        total=shown.height,
+        limit=QUARANTINE_PAGE_ROWS,
+    )
 
 
 @router.get("/quarantine.xlsx", include_in_schema=False)
-def quarantine_download(request: Request, user: dict = Depends(allow("see quarantine")), state: WebState = Depends(web)):
+def quarantine_download(
+    request: Request, user: dict = Depends(allow("see quarantine")), state: WebState = Depends(web)
+):
     from pbr.workbooks import write_streamed
+
     source = request.query_params.get("source") or None
     # the name comes from the query: only letters, digits, - and _ reach the file system
     name = f"quarantine-{re.sub(r'[^A-Za-z0-9_-]+', '-', source)}.xlsx" if source else "quarantine.xlsx"
