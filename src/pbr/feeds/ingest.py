@@ -251,7 +251,7 @@ def _load_file(
     content = good.select(_canonical(good, columns)).to_series()
     good = good.with_columns(content.alias("__content"), _digest(content).alias("content_hash"))
     runs = IngestRun.__table__
-    with store.engine.begin() as connection:
+    with store.writing() as connection:
         load_id = connection.execute(
             runs.insert().values(
                 batch=batch,

@@ -36,18 +36,26 @@ def sqlite_path(url: str) -> Path | None:
     return None
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, immediate: bool = False) -> Engine:
+    """An engine for pbr's database. SQLite: WAL (one writer, readers never blocked) and foreign keys; with
+    `immediate`, every transaction takes the write lock at its start instead of at its first write."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": 60, **({"isolation_level": None} if immediate else {})})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # one writer at a time, readers not blocked
+        def _pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        if immediate:
+
+            @event.listens_for(engine, "begin")
+            def _write_lock(connection):  # the driver's own BEGIN would take the lock only at the first write
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -82,9 +90,9 @@ PBR_LOCK_KEY = 0x70627231  # "pbr1": pbr's advisory lock on a PostgreSQL databas
 
 @contextmanager
 def _exclusive(engine: Engine):
-    """A transaction no other pbr process writes beside: two first opens never race in the migration, two
-    loads never compute the same new rows. PostgreSQL: an advisory lock for the transaction; SQLite: the
-    database's write lock from the transaction's first statement."""
+    """A transaction no other pbr writer runs beside, whatever it reads first: two first opens never race in the
+    migration, two loads never compute the same new rows. PostgreSQL: an advisory lock held to the end of the
+    transaction; SQLite: the database's write lock from the transaction's start."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PBR_LOCK_KEY})
@@ -94,12 +102,7 @@ def _exclusive(engine: Engine):
         with engine.begin() as connection:
             yield connection
         return
-    immediate = create_engine(engine.url, connect_args={"timeout": 60, "isolation_level": None})
-
-    @event.listens_for(immediate, "begin")
-    def _write_lock(connection):  # the driver's own BEGIN would take the lock only at the first write
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
+    immediate = make_engine(engine.url.render_as_string(hide_password=False), immediate=True)
     try:
         with immediate.begin() as connection:
             yield connection
@@ -396,6 +399,11 @@ class Store:
                     )
                 ).one()
             )
+
+    def writing(self):
+        """A transaction no other pbr writer runs beside (see `_exclusive`): for work that reads what it then
+        writes, such as a load deciding which of its rows are new."""
+        return _exclusive(self.engine)
 
     def audit(
         self, connection, actor: str, action: str, entity: str, entity_id: str, detail: str | None = None
