@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pbr.periods import utc_now
 from pbr.plan import DatedParameter, Plan, load_parameters, load_plan
 from pbr.resources import plan_location, vocabularies
 from pbr.settings import Council, Settings
-from pbr.store import Store
+
+if TYPE_CHECKING:  # opened, and imported, by the commands that use a database only: it is slow to import
+    from pbr.store import Store
 
 
 class Clock:
@@ -72,6 +75,8 @@ class AppContext:
     def store(self) -> Store:
         """The database, opened (and migrated) on first use: a command that needs none opens none."""
         if self._store is None:
+            from pbr.store import Store
+
             self._store = Store(self.settings.database_url, create=self.create_database)
         return self._store
 

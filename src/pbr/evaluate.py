@@ -7,6 +7,7 @@ import json
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -15,8 +16,10 @@ from pbr.feeds import Dataset, FileReport, read_dataset
 from pbr.outputs import written_whole
 from pbr.periods import utc_now
 from pbr.plan import Plan, load_plan
-from pbr.store import Store
 from pbr.version import VERSION
+
+if TYPE_CHECKING:  # the database layer is imported only by the evaluations that read it: it is slow to import
+    from pbr.store import Store
 
 # The date column that makes each feed "dated", for the stale-extract warning.
 DATED = {
@@ -118,7 +121,11 @@ def evaluate(
     if data is not None:
         dataset: Dataset = read_dataset(data, plan.theme_codes, today=today, vocabularies=plan.vocabularies)
         return evaluate_tables(dataset.tables, dataset.quarantine, as_of, plan, dataset.files)
-    return evaluate_store(store or Store(database_url), as_of, plan)
+    if store is None:
+        from pbr.store import Store
+
+        store = Store(database_url)
+    return evaluate_store(store, as_of, plan)
 
 
 def evaluate_store(store: Store, as_of: dt.date, plan: Plan) -> Evaluation:

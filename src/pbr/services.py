@@ -10,14 +10,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pbr.claims as claims
 from pbr import periods
 from pbr.context import AppContext
 from pbr.evaluate import Evaluation, evaluate
-from pbr.feeds.ingest import IngestResult, ingest
 from pbr.plan import Plan
-from pbr.returns import ReturnError
+
+if TYPE_CHECKING:  # the database layer is imported by the services that use it: `pbr evaluate --data` needs none
+    from pbr.claims import Prepared
+    from pbr.feeds.ingest import IngestResult
+
+
+def _claims():
+    from pbr import claims
+
+    return claims
+
 
 REPORT_KINDS = ("reconciliation", "progress-return", "outcomes", "decisions", "impact-study")
 
@@ -31,6 +40,8 @@ def load_feeds(
     plan: Plan | None = None,
 ) -> IngestResult:
     """Validate and load a folder, CSV or workbook, its codes checked against the plan and code lists in use."""
+    from pbr.feeds.ingest import ingest
+
     return ingest(
         path,
         ctx.store,
@@ -69,8 +80,8 @@ def prepare_claim(
     opens: dt.date | None = None,
     closes: dt.date | None = None,
     plan: Plan | None = None,
-) -> claims.Prepared:
-    return claims.prepare(
+) -> Prepared:
+    return _claims().prepare(
         ctx.store,
         window,
         evidence_date,
@@ -84,22 +95,24 @@ def prepare_claim(
 
 
 def sample_claim(ctx: AppContext, ref: str, seed: int | None, actor: str) -> list[str]:
-    return claims.sample(ctx.store, ref, seed, actor=actor, parameters=ctx.parameters)
+    return _claims().sample(ctx.store, ref, seed, actor=actor, parameters=ctx.parameters)
 
 
 def submit_claim(ctx: AppContext, ref: str, by: str, late: str | None = None) -> int:
-    return claims.submit(ctx.store, ref, by, late, today=ctx.today(), parameters=ctx.parameters, codes=ctx.vocabularies)
+    return _claims().submit(
+        ctx.store, ref, by, late, today=ctx.today(), parameters=ctx.parameters, codes=ctx.vocabularies
+    )
 
 
 def record_payment(ctx: AppContext, ref: str, amount: str, reference: str, actor: str) -> int:
     """The payment received for a submitted claim, from pounds as a person writes them; returns the pence."""
-    pence = claims.pounds_to_pence(amount)
-    claims.paid(ctx.store, ref, pence, reference, actor=actor)
+    pence = _claims().pounds_to_pence(amount)
+    _claims().paid(ctx.store, ref, pence, reference, actor=actor)
     return pence
 
 
 def recover_line(ctx: AppContext, ref: str, family: str, reason: str, by: str, booked_on: dt.date | None = None) -> int:
-    return claims.recover(ctx.store, ref, family, reason, by, booked_on or ctx.today())
+    return _claims().recover(ctx.store, ref, family, reason, by, booked_on or ctx.today())
 
 
 def write_claim_workbook(ctx: AppContext, ref: str, path: str | Path) -> Path:
@@ -159,6 +172,8 @@ def write_outcomes_report(ctx: AppContext, quarter: str, path: str | Path, plan:
 
 def period_of_request(day: dt.date, quarter: str | None = None, year: str | None = None) -> tuple[str, int]:
     """The quarter and financial year a report is asked for, or those holding `day`."""
+    from pbr.returns import ReturnError
+
     if year is not None and (not year.isdigit() or len(year) != 4):
         raise ReturnError("year is the year a financial year starts in, like 2017")
     return quarter or periods.quarter_of(day).name, int(year) if year else periods.financial_year_of(day)
