@@ -99,6 +99,18 @@ def run_pbr(
     return result
 
 
+def head_revision() -> str:
+    """The newest Alembic revision pbr ships: where every opened database stands."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    import pbr.store
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(pbr.store.__file__).parent / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def line_within(process: subprocess.Popen, seconds: float) -> str:
     """The next line the process writes on its standard output, or "" if none comes within `seconds`."""
     import selectors

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 import pbr.claims as claims
 import pbr.store
+from conftest import head_revision
 from pbr.store import Store
 from pbr.store.models import FEED_MODELS
 
@@ -56,14 +57,6 @@ def test_two_first_opens_at_once_do_not_race_in_the_migration(db_url):
     results = [process.communicate(timeout=180) for process in processes]
     assert [out.strip() for out, _ in results] == ["open"] * 3, [err for _, err in results]
     assert revision(Store(db_url)) == head_revision()
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(Path(pbr.store.__file__).parent / "migrations"))
-    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def test_claims_from_before_0005_keep_their_immutability_and_still_submit(db_url):

@@ -219,7 +219,9 @@ def ingest(
         result = load_feeds(_context(), path, progress=progress, complete=complete_extract, plan=the_plan)
     print_file_table(result.files, f"Ingest of {path}")
     for name in result.ignored:
-        out.print(f"ignored (not a feed table): {name}", highlight=False)
+        out.print(
+            f"ignored: {name}" + ("" if name.endswith(")") else " (not named like a feed table)"), highlight=False
+        )
     for f in result.rejected:
         out.print(f"rejected whole: {f.source}: {f.rejected}", highlight=False, markup=False)
     if any(f.quarantined for f in result.files):
@@ -1157,12 +1159,23 @@ def serve(
 
 def run() -> None:
     """The console entry point: an operating-system error while working (a full disk, a file another program
-    holds open) ends the command with one line, as every other refusal does."""
+    holds open), or a database that refuses the work, ends the command with one line, as every other refusal
+    does."""
     try:
         app()
     except OSError as error:
         say_error(f"{error.filename}: {error.strerror or error}" if error.filename else str(error.strerror or error))
         sys.unraisablehook = lambda unraisable: None  # a half-written file failing again as it is closed adds nothing
+        sys.exit(1)
+    except Exception as error:
+        database_errors = sys.modules.get("sqlalchemy.exc")  # loaded only where a database was used
+        if database_errors is None or not isinstance(error, database_errors.SQLAlchemyError):
+            raise
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+        say_error(
+            f"the database refused the work ({cause[0] if cause else type(error).__name__}); what was not "
+            "committed was rolled back: try again, and see pbr doctor if it recurs"
+        )
         sys.exit(1)
 
 

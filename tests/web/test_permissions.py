@@ -56,7 +56,7 @@ def routes(app) -> list[tuple[str, str, APIRoute]]:
         assert isinstance(route, APIRoute), f"a route of another kind: {route}"
         for method in sorted(route.methods - {"HEAD"}):
             found.append((method, path.format(**PATH_VALUES), route))
-    assert len(found) > 30, "the walk found too few routes: is the route table read whole?"
+    assert len(found) >= 25, "the walk found too few routes: is the route table read whole?"
     return found
 
 

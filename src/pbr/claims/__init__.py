@@ -91,16 +91,17 @@ def _claim(connection, ref: str) -> dict:
 
 
 def pounds_to_pence(text: str) -> int:
+    """Pounds as a person writes them (`1,234.50`, `£800`) as whole pence; anything else is refused, saying why."""
     try:
         value = Decimal(text.replace("£", "").replace(",", "").strip())
     except InvalidOperation:
         raise ClaimError(f"amount {text!r} is not an amount in pounds") from None
     if not value.is_finite():
         raise ClaimError(f"amount {text!r} is not an amount in pounds")
+    if abs(value) * 100 > MAX_INTEGER:  # before any rounding: a huge exponent cannot be rounded to pence
+        raise ClaimError(f"amount {text!r} is more than {pounds(MAX_INTEGER)} either way, the most pbr stores")
     if value != value.quantize(Decimal("0.01")):
         raise ClaimError(f"amount {text!r} has more than 2 decimal places")
-    if abs(value * 100) > MAX_INTEGER:
-        raise ClaimError(f"amount {text!r} is more than {pounds(MAX_INTEGER)} either way, the most pbr stores")
     return int(value * 100)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from pbr.contract import contracts, table_for_stem
+from pbr.resources import load_yaml
 
 ROW = "__row"  # the row number a spreadsheet shows (header = 1)
 SOURCE = "__source"  # file name, or "file.xlsx:sheet"
@@ -42,7 +43,7 @@ class SourceFile:
 @dataclass
 class ReadResult:
     files: list[SourceFile]
-    ignored: list[str]  # files or sheets that are not a feed table
+    ignored: list[str]  # files, folders or sheets not read, each with why
 
 
 def file_sha256(path: Path) -> str:
@@ -229,15 +230,50 @@ def _separator_hint(header: list[str]) -> str:
 
 
 def _unreadable(path: Path, error: Exception) -> str:
-    """Why polars could not read a CSV, in words a coordinator can act on."""
+    """Why polars could not read a CSV, in words a coordinator can act on, with the line at fault."""
     data = path.read_bytes()
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as bad:
         line = data[: bad.start].count(b"\n") + 1
         return f"line {line} is not UTF-8 text (byte 0x{data[bad.start]:02X}); save the file as 'CSV UTF-8'"
+    quoted = _quote_problem(path)
+    if quoted:
+        return quoted
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+QUOTE_ADVICE = (
+    'a double quote (") inside a value must be written twice (""), and the whole value put in double '
+    "quotes; or remove the quote"
+)
+
+
+def _quote_problem(path: Path) -> str | None:
+    """The first line where a double quote breaks the file: one in the middle of a value, or one that opens a
+    value running on over the following lines. None when the quotes are in order."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:  # streamed: the file may be national
+        for number, line in enumerate(handle, start=1):
+            for value in next(csv.reader([line]), []):
+                if '"' in value and value in line:  # written as it reads: not a quoted value with "" in it
+                    return (
+                        f"line {number} holds a double quote in the middle of a value ({value[:40]!r}): {QUOTE_ADVICE}"
+                    )
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        last = 0
+        try:
+            for _ in reader:
+                if reader.line_num - last > 1:
+                    return (
+                        f"line {last + 1} opens a value with a double quote that is not closed before line "
+                        f"{reader.line_num}: {QUOTE_ADVICE}"
+                    )
+                last = reader.line_num
+        except csv.Error:
+            return f"line {last + 1} opens a value with a double quote that is never closed: {QUOTE_ADVICE}"
+    return None
 
 
 def _read_with_long_rows(path: Path) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -303,46 +339,133 @@ def _cell_text(value, column_type: str) -> str | None:
     return str(value)
 
 
+@dataclass(frozen=True)
+class SheetLimits:
+    """The most rows and columns pbr reads from a sheet (schemas/feeds.yaml, `workbook_limits`): a sheet that
+    declares or holds more is refused whole, in one line, before its cells are read."""
+
+    rows: int
+    columns: int
+
+
+def sheet_limits() -> SheetLimits:
+    limits = load_yaml("feeds.yaml")["workbook_limits"]
+    return SheetLimits(rows=limits["max_rows"], columns=limits["max_columns"])
+
+
+def _too_big(rows: int | None, columns: int | None, limits: SheetLimits, verb: str = "declares") -> str | None:
+    if (rows or 0) <= limits.rows and (columns or 0) <= limits.columns:
+        return None
+    return (
+        f"the sheet {verb} {rows or 0:,} rows and {columns or 0:,} columns; pbr reads at most {limits.rows:,} "
+        f"rows and {limits.columns:,} columns: delete the unused rows and columns, or copy the table to a new "
+        "sheet, and save the workbook again"
+    )
+
+
+@dataclass
+class _SheetCells:
+    names: list[str]
+    columns: list[list]
+    numbers: list[int]
+    empty_required: list[tuple[int, int]]  # (spreadsheet row, column index) of required cells read as empty
+
+
+def _sheet_cells(sheet, table: str, limits: SheetLimits) -> _SheetCells | str:
+    """The cells that exist in a sheet, as text by column; or why the sheet is refused whole."""
+    if refused := _too_big(sheet.max_row, sheet.max_column, limits):
+        return refused
+    sheet.reset_dimensions()  # only the cells that exist are read: a declared size is never padded out
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        return "the sheet is empty (no header row)"
+    names = column_names(header)
+    if repeated := _repeated(names):
+        return repeated
+    contract = contracts()[table]
+    types = [contract.columns[n].type if n in contract.columns else "text" for n in names]
+    required = [i for i, n in enumerate(names) if n in contract.columns and contract.columns[n].required]
+    cells = _SheetCells(names, [[] for _ in names], [], [])
+    for number, row in enumerate(rows, start=2):
+        if number > limits.rows or len(row) > limits.columns:
+            return _too_big(max(number, sheet.max_row or 0), max(len(row), len(names)), limits, verb="holds")
+        if not row:
+            continue  # a row with no cell at all: blank
+        cells.numbers.append(number)
+        for i in range(len(names)):
+            value = row[i] if i < len(row) else None
+            cells.columns[i].append(_cell_text(value, types[i]))
+            if value is None and i in required and any(v is not None for v in row):
+                cells.empty_required.append((number, i))
+    return cells
+
+
+def _unsaved_formulas(path: Path, title: str, cells: _SheetCells) -> pl.DataFrame | None:
+    """Row problems for required cells that hold a formula whose value was never saved (a workbook written by a
+    program, not saved in Excel): read as empty, they would be told they are missing."""
+    from openpyxl import load_workbook
+
+    wanted = {(row, column) for row, column in cells.empty_required}
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        sheet = book[title]
+        sheet.reset_dimensions()
+        found = []
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            for column in (c for r, c in wanted if r == number):
+                value = row[column] if column < len(row) else None
+                if isinstance(value, str) and value.startswith("="):
+                    found.append(
+                        (
+                            number,
+                            cells.names[column],
+                            f"{cells.names[column]} holds a formula ({value[:40]}) "
+                            "with no saved value: open the workbook in Excel and save it, so the values are kept",
+                        )
+                    )
+    finally:
+        book.close()
+    if not found:
+        return None
+    return pl.DataFrame(found, schema=ROW_PROBLEM_SCHEMA, orient="row")
+
+
+def _read_sheet(path: Path, sha: str, sheet, table: str, limits: SheetLimits) -> SourceFile:
+    source = f"{path.name}:{sheet.title}"
+    cells = _sheet_cells(sheet, table, limits)
+    if isinstance(cells, str):
+        return SourceFile(source, table, path, sha, rejected=cells)
+    keep = [i for i, n in enumerate(cells.names) if n]
+    frame = pl.DataFrame({cells.names[i]: pl.Series(cells.columns[i], dtype=pl.String) for i in keep})
+    result = _normalise(frame, table, source, pl.Series(cells.numbers, dtype=pl.Int64))
+    if isinstance(result, str):
+        return SourceFile(source, table, path, sha, rejected=result)
+    result.path, result.sha256 = path, sha
+    if cells.empty_required:
+        result.row_problems = _unsaved_formulas(path, sheet.title, cells)
+    return result
+
+
 def read_workbook(path: Path) -> tuple[list[SourceFile], list[str]]:
+    """Every sheet named like a feed table, read cell by existing cell; the other sheets listed as ignored."""
     from openpyxl import load_workbook
 
     sha = file_sha256(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:
+    except Exception as error:  # openpyxl raises many types for what is not a workbook
         return [SourceFile(path.name, "?", path, sha, rejected=f"cannot be read as a workbook: {error}")], []
-    files, ignored = [], []
+    files, ignored, limits = [], [], sheet_limits()
     try:
         for sheet in book.worksheets:
             table = table_for_stem(sheet.title)
-            source = f"{path.name}:{sheet.title}"
             if table is None:
-                ignored.append(source)
-                continue
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is None:
-                files.append(SourceFile(source, table, path, sha, rejected="the sheet is empty (no header row)"))
-                continue
-            names = column_names(header)
-            if repeated := _repeated(names):
-                files.append(SourceFile(source, table, path, sha, rejected=repeated))
-                continue
-            types = [contracts()[table].columns[n].type if n in contracts()[table].columns else "text" for n in names]
-            columns: list[list] = [[] for _ in names]
-            numbers: list[int] = []
-            for number, row in enumerate(rows, start=2):
-                numbers.append(number)
-                for i in range(len(names)):
-                    columns[i].append(_cell_text(row[i] if i < len(row) else None, types[i]))
-            keep = [i for i, n in enumerate(names) if n]
-            frame = pl.DataFrame({names[i]: pl.Series(columns[i], dtype=pl.String) for i in keep})
-            result = _normalise(frame, table, source, pl.Series(numbers, dtype=pl.Int64))
-            if isinstance(result, str):
-                files.append(SourceFile(source, table, path, sha, rejected=result))
+                ignored.append(f"{path.name}:{sheet.title}")
+            elif sheet.sheet_state != "visible":  # what a person cannot see in the workbook is not loaded
+                ignored.append(f"{path.name}:{sheet.title} (a hidden sheet: unhide it to load it)")
             else:
-                result.path, result.sha256 = path, sha
-                files.append(result)
+                files.append(_read_sheet(path, sha, sheet, table, limits))
     finally:
         book.close()
     return files, ignored
@@ -353,12 +476,45 @@ def is_lock_file(path: Path) -> bool:
     return path.name.startswith("~$")
 
 
+def _linked_file(link: Path, folder: Path) -> Path | str:
+    """Where a symbolic link in a feed folder leads, or why pbr will not follow it."""
+    try:
+        target = link.resolve(strict=True)
+    except FileNotFoundError:
+        return "a link to a file that is not there"
+    except (RuntimeError, OSError):  # Python names a loop RuntimeError or OSError by version
+        return "a link that loops back on itself"
+    if not target.is_relative_to(folder.resolve()):
+        return "a link to a file outside the folder: copy the file into the folder to load it"
+    return target if target.is_file() else "a link to something that is not a file"
+
+
+def _folder_entries(folder: Path) -> tuple[list[Path], list[SourceFile], list[str]]:
+    """Every entry of a feed folder: the files to read, the links refused (with why), and the rest, ignored
+    with why. Nothing in the folder is passed over without a word."""
+    files, refused, ignored = [], [], []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_symlink():
+            found = _linked_file(entry, folder)
+            if isinstance(found, str):
+                table = table_for_stem(entry.stem) if entry.suffix.lower() == ".csv" else None
+                refused.append(SourceFile(entry.name, table or "?", entry, "", rejected=found))
+                continue
+        if entry.is_dir():
+            ignored.append(f"{entry.name}/ (a folder: the files inside it are not read; put feeds in {folder.name}/)")
+        elif entry.is_file():
+            files.append(entry)
+        else:
+            ignored.append(f"{entry.name} (not a file)")
+    return files, refused, ignored
+
+
 def read_path(path: str | Path) -> ReadResult:
     """A folder of CSV (and xlsx) files, one CSV file, or one workbook."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
-    candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    candidates, refused, ignored = _folder_entries(path) if path.is_dir() else ([path], [], [])
     # hashing runs beside polars' parsing: both let go of the interpreter while they work
     hashing = ThreadPoolExecutor(max_workers=1)
     digests = {
@@ -367,9 +523,10 @@ def read_path(path: str | Path) -> ReadResult:
         if c.suffix.lower() == ".csv" and not is_lock_file(c) and table_for_stem(c.stem)
     }
     try:
-        return _read_candidates(candidates, digests)
+        result = _read_candidates(candidates, digests)
     finally:
         hashing.shutdown(cancel_futures=True)
+    return ReadResult(files=refused + result.files, ignored=ignored + result.ignored)
 
 
 def _read_candidates(candidates: list[Path], digests: dict[Path, Future]) -> ReadResult:

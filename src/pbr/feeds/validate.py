@@ -21,6 +21,7 @@ INDEX = "__i"
 REPEATED_KEY = "__repeated_key"
 NUL = "\x00"
 PERSONAL_WITHHELD = "(personal data, not shown)"
+FORMULA_START = r"^[=+\-@\t\r]"
 DECIMAL = pl.Decimal(38, 9)
 QUARANTINE_SCHEMA = {
     "source": pl.String,
@@ -110,6 +111,31 @@ def _t(name: str) -> str:
     return f"__t_{name}"
 
 
+def _indicator_rule(spec: ColumnSpec, themes: list[str]) -> RowRule:
+    """`<theme>.<detail>`: a theme of the plan in use, then a detail of one word; the reason says which part is
+    wrong."""
+    raw = pl.col(spec.name)
+    known = "|".join(re.escape(t) for t in themes)
+    theme = raw.str.extract(r"^([^.]*)\.", 1)
+    reason = (
+        pl.when(raw.str.contains(rf"^({known})\."))
+        .then(
+            pl.lit("'s detail after '")
+            + theme
+            + pl.lit(".' must be one word, without spaces (e.g. ")
+            + theme
+            + pl.lit(".mental_health)")
+        )
+        .otherwise(pl.lit(f" must be <theme>.<detail> with a theme of the plan ({', '.join(themes)})"))
+    )
+    return RowRule(
+        f"{spec.name}|indicator",
+        spec.name,
+        raw.is_null() | raw.str.contains(rf"^({known})\.\S+$"),
+        pl.lit(f"{spec.name} ") + _quote(raw) + reason,
+    )
+
+
 def _type_rules(spec: ColumnSpec, themes: list[str], vocab: dict) -> list[RowRule]:
     """The check that a value is of its column's type (a date, a whole number, a known code, ...)."""
     raw, typed = pl.col(spec.name), pl.col(_t(spec.name))
@@ -176,15 +202,22 @@ def _type_rules(spec: ColumnSpec, themes: list[str], vocab: dict) -> list[RowRul
             )
         )
     elif spec.type == "indicator":
-        pattern = r"^(" + "|".join(re.escape(t) for t in themes) + r")\.\S+$"
+        found.append(_indicator_rule(spec, themes))
+    if spec.type == "id":
+        # a spreadsheet runs a value beginning with one of these as a formula (feeds.md): an id is a code, not one
         found.append(
             RowRule(
-                f"{spec.name}|indicator",
+                f"{spec.name}|formula",
                 spec.name,
-                raw.is_null() | raw.str.contains(pattern),
+                raw.is_null() | ~raw.str.contains(FORMULA_START),
                 pl.lit(f"{spec.name} ")
                 + _quote(raw)
-                + pl.lit(f" must be <theme>.<detail> with a theme of the plan ({', '.join(themes)})"),
+                + pl.lit(" begins with ")
+                + _quote(raw.str.slice(0, 1))
+                + pl.lit(
+                    ": an identifier may not begin with =, +, -, @, a tab or a carriage return, which a "
+                    "spreadsheet runs as a formula"
+                ),
             )
         )
     return found
@@ -375,12 +408,16 @@ def _failure_reasons(frame: pl.DataFrame, failures: pl.DataFrame, rules: list[Ro
 def _duplicate_keys(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
     """Rows whose key appears more than once; `frame` marks them REPEATED_KEY (a null key part counts as a value)."""
     # the listing of rows is built for repeated keys only: they are few, and a listing over every key is not cheap
-    keyed = frame.filter(pl.col(REPEATED_KEY)).select(INDEX, ROW, *key)
+    keyed = frame.filter(pl.col(REPEATED_KEY)).select(INDEX, ROW, SOURCE, *key)
     keyed = keyed.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
-    counted = keyed.with_columns(
-        pl.len().over(key).alias("__n"),
-        pl.col(ROW).cast(pl.String).implode().over(key).list.join(", ").alias("__rows"),
-    ).filter(pl.col("__n") > 1)
+    where = pl.when(pl.col("__sources") > 1).then(pl.col(SOURCE) + pl.lit(" row ")).otherwise(pl.lit("")) + pl.col(
+        ROW
+    ).cast(pl.String)
+    counted = (
+        keyed.with_columns(pl.len().over(key).alias("__n"), pl.col(SOURCE).n_unique().over(key).alias("__sources"))
+        .with_columns(where.implode().over(key).list.join(", ").alias("__rows"))
+        .filter(pl.col("__n") > 1)
+    )
     label = pl.concat_str([pl.lit(f"{k}=") + pl.col(k) for k in key], separator=", ")
     return counted.select(
         INDEX,
@@ -390,7 +427,8 @@ def _duplicate_keys(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
             + label
             + pl.lit(") appears ")
             + pl.col("__n").cast(pl.String)
-            + pl.lit(" times in this load (rows ")
+            + pl.lit(" times in this load (")
+            + pl.when(pl.col("__sources") > 1).then(pl.lit("")).otherwise(pl.lit("rows "))
             + pl.col("__rows")
             + pl.lit("); every copy is held because pbr never guesses which is right")
         ).alias("reason"),
@@ -542,10 +580,14 @@ def _failures(
     )  # bytes >= chars
     rules = _row_rules(contract, themes, today, with_nul, too_long, codes)
     found = []
-    if name in load.read_problems:  # first: a row's own shape explains its other faults
-        found.append(_problem_rows(frame, load.read_problems[name]))
+    read = _problem_rows(frame, load.read_problems[name]) if name in load.read_problems else None
+    if read is not None:  # first: a row's own shape explains its other faults
+        found.append(read)
     if frame.height:
-        found.append(_failure_reasons(frame, _pandera_failures(frame, rules), rules))
+        failures = _failure_reasons(frame, _pandera_failures(frame, rules), rules)
+        if read is not None:  # a value reading found at fault (a formula never saved) is told once, as that
+            failures = failures.join(read.select(INDEX, "column"), on=[INDEX, "column"], how="anti")
+        found.append(failures)
     if contract.key:
         found.append(_duplicate_keys(frame, contract.key))
     if contract.no_overlap:

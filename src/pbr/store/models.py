@@ -321,3 +321,15 @@ class User(SQLModel, table=True):
     disabled_at: Optional[dt.datetime] = None
     # moves on each password change or disabling: a session holds the value it signed in under, so older ones end
     session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in session of the web app, until its user signs out (or is disabled, or changes password).
+
+    The cookie holds a random token; only its SHA-256 is kept here, so the table cannot be used to sign in.
+    """
+
+    __tablename__ = "web_sessions"
+    token_sha256: str = Field(primary_key=True, max_length=64)
+    user_name: str = Field(max_length=200, index=True)
+    created_at: dt.datetime

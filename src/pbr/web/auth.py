@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import secrets
 import threading
@@ -12,13 +13,17 @@ from collections.abc import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
+from pbr.periods import utc_now
 from pbr.store import Store
-from pbr.store.models import User
+from pbr.store.models import User, WebSession
 
 ROLES = ("keyworker", "coordinator", "finance", "auditor")
 USERS = User.__table__
+SESSIONS = WebSession.__table__
+SESSION_HOURS = 8
+NAME_MAX = 200  # the longest user name an account holds (pbr.store.models.User.name)
 _hasher = PasswordHasher()
 
 
@@ -101,6 +106,41 @@ def list_users(store: Store) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_session(store: Store, name: str) -> str:
+    """A new session for a user who signed in: the random token their cookie holds. Sessions older than a
+    working day are cleared on the way."""
+    token = secrets.token_urlsafe(32)
+    now = utc_now()
+    with store.engine.begin() as connection:
+        connection.execute(delete(SESSIONS).where(SESSIONS.c.created_at < now - dt.timedelta(hours=SESSION_HOURS)))
+        connection.execute(insert(SESSIONS).values(token_sha256=_digest(token), user_name=name, created_at=now))
+    return token
+
+
+def session_open(store: Store, name: str, token: str | None) -> bool:
+    """Whether the session holding `token` is still open for `name`: not signed out, not older than a day's work."""
+    if not token:
+        return False
+    with store.engine.connect() as connection:
+        started = connection.execute(
+            select(SESSIONS.c.created_at).where(
+                (SESSIONS.c.token_sha256 == _digest(token)) & (SESSIONS.c.user_name == name)
+            )
+        ).scalar_one_or_none()
+    return started is not None and utc_now() - started < dt.timedelta(hours=SESSION_HOURS)
+
+
+def close_session(store: Store, token: str | None) -> None:
+    """Sign-out: the session ends on the server, so a copy of its cookie no longer signs anyone in."""
+    if token:
+        with store.engine.begin() as connection:
+            connection.execute(delete(SESSIONS).where(SESSIONS.c.token_sha256 == _digest(token)))
+
+
 def _change(store: Store, name: str, action: str, detail: str, **values) -> None:
     """Change one account and end its open sessions, in one transaction with its audit entry."""
     with store.engine.begin() as connection:
@@ -109,6 +149,7 @@ def _change(store: Store, name: str, action: str, detail: str, **values) -> None
         )
         if changed.rowcount != 1:
             raise UserError(f"no user {name!r}")
+        connection.execute(delete(SESSIONS).where(SESSIONS.c.user_name == name))
         store.audit(connection, "pbr", action, "user", name, detail)
 
 
@@ -144,6 +185,8 @@ class SignInThrottle:
 
     NCSC password guidance: allow about ten attempts before locking out. Kept in the app's memory, so a restart
     forgets it; names are counted whether or not an account holds them, so a refusal says nothing of which do.
+    A name is kept as its SHA-256 and at most `names_kept` of them, so guessing with long or many names cannot
+    fill the memory.
     """
 
     def __init__(
@@ -154,11 +197,15 @@ class SignInThrottle:
         names_kept: int = 10_000,
     ):
         self.limit, self.window, self.clock, self.names_kept = limit, window, clock, names_kept
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._failures: OrderedDict[bytes, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _recent(self, name: str, now: float) -> deque[float]:
-        failures = self._failures.get(name, deque())
+    @staticmethod
+    def _key(name: str) -> bytes:
+        return hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest()
+
+    def _recent(self, key: bytes, now: float) -> deque[float]:
+        failures = self._failures.get(key, deque(maxlen=self.limit))
         while failures and now - failures[0] >= self.window:
             failures.popleft()
         return failures
@@ -167,19 +214,25 @@ class SignInThrottle:
         """How long `name` must wait before its next attempt is checked (0: it may try now)."""
         with self._lock:
             now = self.clock()
-            failures = self._recent(name, now)
+            failures = self._recent(self._key(name), now)
             return self.window - (now - failures[-1]) if len(failures) >= self.limit else 0.0
 
     def failed(self, name: str) -> None:
+        key = self._key(name)
         with self._lock:
             now = self.clock()
-            failures = self._recent(name, now)
-            failures.append(now)
-            self._failures[name] = failures
-            self._failures.move_to_end(name)
+            failures = self._recent(key, now)
+            failures.append(now)  # at most `limit` kept: the lock-out needs no more
+            self._failures[key] = failures
+            self._failures.move_to_end(key)
             while len(self._failures) > self.names_kept:  # guessing at many names cannot fill the memory
                 self._failures.popitem(last=False)
 
     def succeeded(self, name: str) -> None:
         with self._lock:
-            self._failures.pop(name, None)
+            self._failures.pop(self._key(name), None)
+
+    def names(self) -> list[bytes]:
+        """The keys kept, for a look at what the throttle holds."""
+        with self._lock:
+            return list(self._failures)

@@ -18,7 +18,7 @@ from starlette.background import BackgroundTask
 from pbr.context import AppContext
 from pbr.evaluate import Evaluation
 from pbr.store.models import Family
-from pbr.web.auth import SignInThrottle, csrf_ok, csrf_token, user_by_name
+from pbr.web.auth import SignInThrottle, csrf_ok, csrf_token, session_open, user_by_name
 from pbr.web.cache import DecisionCache
 from pbr.web.permissions import PUBLIC, can
 
@@ -73,8 +73,12 @@ def day_of(request: Request) -> dt.date:
 def current_user(request: Request, state: WebState = Depends(web)) -> dict:
     name = request.session.get("user")
     user = user_by_name(state.ctx.store, name) if name else None
-    if user is None or request.session.get("epoch") != user["session_epoch"]:
-        if name:  # the account was disabled, or its password changed since this session signed in: it ends
+    if (
+        user is None
+        or request.session.get("epoch") != user["session_epoch"]
+        or not session_open(state.ctx.store, name, request.session.get("token"))
+    ):
+        if name:  # signed out, disabled, or its password changed since this session signed in: it ends
             request.session.clear()
         if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
             raise HTTPException(401, "sign in first")

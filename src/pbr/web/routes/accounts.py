@@ -6,12 +6,15 @@ import math
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
 
-from pbr.web.auth import authenticate, csrf_token
+from pbr.web.auth import NAME_MAX, authenticate, close_session, csrf_token, open_session
 from pbr.web.deps import WebState, allow, check_csrf, page, web
 from pbr.web.permissions import HOME, PUBLIC
+from pbr.web.routes.api import Refusal
 
 router = APIRouter()
+PASSWORD_MAX = 1000  # a password longer than this is a way to make argon2 work, not a password
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
@@ -22,8 +25,8 @@ def login_form(request: Request, _: None = Depends(allow(PUBLIC))):
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)], include_in_schema=False)
 def login(
     request: Request,
-    name: str = Form(...),
-    password: str = Form(...),
+    name: str = Form(..., max_length=NAME_MAX),
+    password: str = Form(..., max_length=PASSWORD_MAX),
     _: None = Depends(allow(PUBLIC)),
     state: WebState = Depends(web),
 ):
@@ -45,12 +48,14 @@ def login(
     request.session.clear()
     request.session["user"] = user["name"]
     request.session["epoch"] = user["session_epoch"]
+    request.session["token"] = open_session(state.ctx.store, user["name"])
     csrf_token(request.session)
     return RedirectResponse(HOME[user["role"]], status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)], include_in_schema=False)
-def logout(request: Request, _: None = Depends(allow(PUBLIC))):
+def logout(request: Request, _: None = Depends(allow(PUBLIC)), state: WebState = Depends(web)):
+    close_session(state.ctx.store, request.session.get("token"))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -60,7 +65,15 @@ def home(user: dict = Depends(allow("use the app"))):
     return RedirectResponse(HOME[user["role"]], status_code=303)
 
 
-@router.get("/api/session")
+class Session(BaseModel):
+    """Who is signed in, and the token a client sends as X-CSRF-Token with every change."""
+
+    user: str
+    role: str
+    csrf_token: str
+
+
+@router.get("/api/session", response_model=Session, responses={401: {"model": Refusal}})
 def api_session(request: Request, user: dict = Depends(allow("use the app"))):
     """Who is signed in, and the CSRF token API clients send as X-CSRF-Token."""
     return {"user": user["name"], "role": user["role"], "csrf_token": csrf_token(request.session)}
