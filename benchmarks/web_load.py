@@ -1,10 +1,11 @@
 """Load on the web app: 50 signed-in users at once for 60 seconds over the demo's database.
 
-Runs `pbr demo` once (kept in --work), starts `pbr serve` in its own process, signs in the users (coordinators,
-auditors and keyworkers), then each user opens family and claim pages as fast as the server answers. Prints
-requests per second, p50 and p95 latency per kind of page, and the errors.
+Runs `pbr demo` once (kept in --work), starts `pbr serve` in its own process, signs in the users (coordinators
+and auditors), then each user opens family and claim pages, reading each for 1 to 5 seconds before the next (as
+locust's users usually do; `--think 0` asks as fast as the server answers, to find its ceiling). Prints requests
+per second, p50 and p95 latency per kind of page, and the errors.
 
-    python benchmarks/web_load.py [--users 50] [--seconds 60] [--families 2000]
+    python benchmarks/web_load.py [--users 50] [--seconds 60] [--families 2000] [--think 1 5]
 """
 
 from __future__ import annotations
@@ -61,8 +62,16 @@ class User:
         self.opener.open(self.base + "/login", data=body, timeout=60).read()
 
 
-def run_user(user: User, paths: list[tuple[str, str]], until: float, results: dict, lock: threading.Lock) -> None:
+def run_user(
+    user: User,
+    paths: list[tuple[str, str]],
+    until: float,
+    results: dict,
+    lock: threading.Lock,
+    think: tuple[float, float],
+) -> None:
     rng = random.Random(user.name)
+    time.sleep(rng.uniform(0, think[1]))  # people do not all click at the same instant
     while time.monotonic() < until:
         kind, path = rng.choice(paths)
         started = time.perf_counter()
@@ -72,6 +81,7 @@ def run_user(user: User, paths: list[tuple[str, str]], until: float, results: di
             results[kind].append(elapsed)
             if status != 200:
                 results["errors"].append(f"{status} {path}")
+        time.sleep(rng.uniform(*think))
 
 
 def main() -> None:
@@ -79,6 +89,14 @@ def main() -> None:
     parser.set_defaults(families=2000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=[1.0, 5.0],
+        metavar=("LEAST", "MOST"),
+        help="seconds a user reads a page before the next (0 0: no pause)",
+    )
     options = parser.parse_args()
     folder = options.work / f"demo-{options.families}"
     db = f"sqlite:///{folder / 'pbr.db'}"
@@ -127,7 +145,8 @@ def main() -> None:
         results: dict[str, list] = defaultdict(list)
         lock = threading.Lock()
         until = time.monotonic() + options.seconds
-        threads = [threading.Thread(target=run_user, args=(u, paths, until, results, lock)) for u in users]
+        think = tuple(options.think)
+        threads = [threading.Thread(target=run_user, args=(u, paths, until, results, lock, think)) for u in users]
         began = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -139,7 +158,8 @@ def main() -> None:
         server.wait(timeout=30)
     total = sum(len(v) for k, v in results.items() if k != "errors")
     print(
-        f"{options.users} users for {wall:.0f} s over {options.families:,} families (first page of the day "
+        f"{options.users} users reading each page {options.think[0]:g} to {options.think[1]:g} s, for {wall:.0f} s "
+        f"over {options.families:,} families (first page of the day "
         f"{warm:.1f} s): {total:,} requests, {total / wall:.1f} requests/s, {len(results['errors'])} errors"
     )
     for kind in ("family page", "claim page"):

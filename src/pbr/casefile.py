@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pbr.engine.status import with_status
-from pbr.engine.windows import measure_windows
 from pbr.evaluate import Evaluation
 from pbr.plan import Plan
 from pbr.store import Store
@@ -70,7 +69,7 @@ def family_case(
         .join(tables["terms"].select("term_id", pl.col("end_date").alias("term_end")), on="term_id")
         .sort("term_end", "person_id")
     )
-    windows = measure_windows(plan, tables, day).filter(pl.col("family_id") == family_id)
+    windows = evaluation.decided.windows.filter(pl.col("family_id") == family_id)
     closed = family["closure_date"] if family["closure_date"] and family["closure_date"] <= day else None
     return FamilyCase(
         family=family,

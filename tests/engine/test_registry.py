@@ -9,7 +9,7 @@ import polars as pl
 from conftest import write_dataset
 from pbr.engine.decide import decide
 from pbr.engine.kinds import CRITERIA, MEASURES, check_registry
-from pbr.engine.windows import measure_windows
+from pbr.engine.windows import windows_of
 from pbr.feeds import read_dataset
 from pbr.plan import parse_plan
 from pbr.plan.kinds import ELIGIBILITY_KINDS, PROGRESS_KINDS
@@ -59,5 +59,5 @@ def test_every_kind_the_grammar_accepts_is_evaluated_forecast_and_pictured(tmp_p
     measured = set(decided.detail["measure"].str.split(":").list.last())
     assert measured == set(PROGRESS_KINDS)
     assert decided.detail.filter(pl.col("evidence").is_null() | (pl.col("evidence") == "")).height == 0
-    windows = measure_windows(plan, tables, dt.date(2017, 10, 31))
+    windows = windows_of(plan, tables, dt.date(2017, 10, 31))
     assert set(windows["measure"].str.split(":").list.last()) >= set(PROGRESS_KINDS) - {"score_improved"}

@@ -47,11 +47,21 @@ class Decisions:
     results: pl.DataFrame  # every measure's answer at D, with its evidence
     flagged: pl.DataFrame  # FLAGGED_SCHEMA
     employment: pl.DataFrame  # continuous employment per qualifying member
+    plan: Plan | None = None
+    records: Records | None = None  # the records as the decision saw them
 
     @cached_property
     def detail(self) -> pl.DataFrame:
         """DETAIL_SCHEMA, one row per (family, theme present, measure) and CE member; built when first asked for."""
         return _detail(self.results, self.flagged, self.employment)
+
+    @cached_property
+    def windows(self) -> pl.DataFrame:
+        """The spans of days each measure of each family looks at on D (engine.windows); built when first asked
+        for, for every family at once."""
+        from pbr.engine.windows import measure_windows
+
+        return measure_windows(self.plan, self.records, self.flagged)
 
 
 def _measure_results(
@@ -183,7 +193,7 @@ def decide(
     )
     table = table.join(_first_gap(results), on="family_id", how="left")
     table = table.with_columns(_reason(plan).alias("reason"), pl.lit("").alias("claimed_in"))
-    return Decisions(table.select(DECISION_COLUMNS).sort("family_id"), results, flagged, employment)
+    return Decisions(table.select(DECISION_COLUMNS).sort("family_id"), results, flagged, employment, plan, records)
 
 
 def _held_counts(quarantine: pl.DataFrame | None) -> pl.DataFrame:

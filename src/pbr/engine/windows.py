@@ -10,7 +10,7 @@ import polars as pl
 from pbr.engine.eligibility import flagged_members
 from pbr.engine.kinds import MEASURES
 from pbr.engine.measures import WINDOW_SCHEMA, Context
-from pbr.engine.records import cut
+from pbr.engine.records import Records, cut
 from pbr.plan import Plan
 
 SCHEMA = {
@@ -23,11 +23,11 @@ SCHEMA = {
 }
 
 
-def measure_windows(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date) -> pl.DataFrame:
-    """One row per (family, theme present, measure, span it looks at) at `as_of`, for the families in `tables`."""
-    records = cut(tables, as_of)
+def measure_windows(plan: Plan, records: Records, flagged: pl.DataFrame) -> pl.DataFrame:
+    """One row per (family, theme present, measure, span it looks at) on the records' cut-off day, for every
+    family attached by then, its flagged members as the decision found them."""
+    as_of = records.cutoff
     families = records.families.filter(pl.col("attachment_date") <= pl.lit(as_of))
-    flagged = flagged_members(plan, families, records)
     points = families.with_columns(pl.lit(as_of).alias("at"))
     parts = [pl.DataFrame(schema=SCHEMA)]
     for theme in plan.themes:
@@ -50,3 +50,10 @@ def measure_windows(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date)
                 )
             )
     return pl.concat(parts).sort("family_id", "theme", "measure", "start")
+
+
+def windows_of(plan: Plan, tables: dict[str, pl.DataFrame], as_of: dt.date) -> pl.DataFrame:
+    """`measure_windows` of the families in `tables` at `as_of`, straight from their records."""
+    records = cut(tables, as_of)
+    families = records.families.filter(pl.col("attachment_date") <= pl.lit(as_of))
+    return measure_windows(plan, records, flagged_members(plan, families, records))
