@@ -15,11 +15,17 @@ CASES = (
         (folder, expected)
         for folder in EXAMPLES.iterdir()
         if folder.is_dir()
-        for expected in folder.glob("expected_decisions_*.csv")
+        for pattern in ("expected_decisions_*.csv", "expected_plan_decisions_*.csv")
+        for expected in folder.glob(pattern)
     )
     if EXAMPLES.is_dir()
     else []
 )
+
+
+def _plan(folder: Path, expected: Path) -> tuple[str, ...]:
+    """The folder's own plan, for an example decided under one (`expected_plan_decisions_*`)."""
+    return ("--plan", str(folder / "plan.yaml")) if expected.name.startswith("expected_plan_") else ()
 
 
 def _rows(path: Path) -> dict[str, dict]:
@@ -56,12 +62,14 @@ def test_example_from_files(folder: Path, expected: Path, tmp_path: Path) -> Non
         str(out),
         "--detail",
         str(tmp_path / "detail.csv"),
+        *_plan(folder, expected),
         check=True,
     )
     assert result.stdout.strip().endswith(f"wrote {out}")
     _compare(expected, out)
     run = json.loads(Path(str(out) + ".json").read_text())
-    assert run["as_of"] == as_of and run["plan"]["name"] == "troubled-families-2015"
+    plan = "supporting-families-2022" if _plan(folder, expected) else "troubled-families-2015"
+    assert run["as_of"] == as_of and run["plan"]["name"] == plan
     assert {f["file"] for f in run["inputs"]} >= {"families.csv", "members.csv"}
     assert all(len(f["sha256"]) == 64 for f in run["inputs"])
 
@@ -70,11 +78,12 @@ def test_example_from_files(folder: Path, expected: Path, tmp_path: Path) -> Non
 @pytest.mark.parametrize("folder,expected", CASES, ids=[c[0].name for c in CASES])
 def test_example_from_database(folder: Path, expected: Path, tmp_path: Path, db_url: str) -> None:
     as_of = expected.stem.rsplit("_", 1)[1]
-    result = run_pbr("--db", db_url, "ingest", str(folder))
+    plan = _plan(folder, expected)
+    result = run_pbr("--db", db_url, *plan, "ingest", str(folder))
     assert result.returncode == 0, result.stdout + result.stderr
     from_db, from_files = tmp_path / "db.csv", tmp_path / "files.csv"
-    run_pbr("--db", db_url, "evaluate", "--as-of", as_of, "--out", str(from_db), check=True)
-    run_pbr("evaluate", "--data", str(folder), "--as-of", as_of, "--out", str(from_files), check=True)
+    run_pbr("--db", db_url, *plan, "evaluate", "--as-of", as_of, "--out", str(from_db), check=True)
+    run_pbr("evaluate", "--data", str(folder), "--as-of", as_of, "--out", str(from_files), *plan, check=True)
     _compare(expected, from_db)
     assert from_db.read_text() == from_files.read_text()
 

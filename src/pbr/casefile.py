@@ -24,6 +24,7 @@ class FamilyCase:
     episodes: list[dict]
     records: list[dict]  # every dated record, newest first: date, what, who
     attendance: list[dict]  # person_id, term_id, term_end, absent, possible
+    milestones: list[dict]  # milestone, milestone_date: the way of working on file
     windows: list[dict]  # theme, measure, what, start, end
     held: list[dict] = field(default_factory=list)
     closed: dt.date | None = None  # the case's closure as known on the day
@@ -50,11 +51,15 @@ def _records(tables: dict[str, pl.DataFrame]) -> list[dict]:
         {"date": i["identified_date"], "what": i["indicator"], "who": i["person_id"]}
         for i in tables["indicators"].iter_rows(named=True)
     ]
+    milestones = [
+        {"date": m["milestone_date"], "what": m["milestone"].replace("_", " "), "who": "family"}
+        for m in tables["milestones"].iter_rows(named=True)
+    ]
     assessments = [
         {"date": a["assessment_date"], "who": "family", "what": f"{a['tool']} {a['domain']} score {_score(a['score'])}"}
         for a in tables["assessments"].iter_rows(named=True)
     ]
-    return sorted(events + episodes + indicators + assessments, key=lambda r: r["date"], reverse=True)
+    return sorted(events + episodes + indicators + assessments + milestones, key=lambda r: r["date"], reverse=True)
 
 
 def family_case(
@@ -86,6 +91,7 @@ def family_case(
             (pl.col("authorised_absence") + pl.col("unauthorised_absence")).alias("absent"),
             pl.col("possible_sessions").alias("possible"),
         ).to_dicts(),
+        milestones=tables["milestones"].sort("milestone_date").select("milestone", "milestone_date").to_dicts(),
         windows=windows.drop("family_id").to_dicts(),
         held=store.quarantine_frame(family_id).to_dicts(),
         closed=closed,

@@ -375,6 +375,10 @@ def explain(
         + (f", route {decision['claim_route']}" if decision["claim_route"] else ""),
         f"reason: {escape(decision['reason'])}",
     ]
+    if decision["themes_emerged"]:
+        lines.append(f"needs emerged since attachment: {escape(listed(decision['themes_emerged']))}")
+    if the_plan.way_of_working:
+        lines.append(_way_of_working_line(evaluation, the_plan, family_id))
     if decision["quarantined_records"]:
         lines.append(
             f"[yellow]held from claims[/]: {decision['quarantined_records']} of its rows are in quarantine "
@@ -397,6 +401,19 @@ def explain(
     out.print(table)
     if history:
         _print_history(family_id)
+
+
+def _way_of_working_line(evaluation, plan, family_id: str) -> str:
+    """Each milestone the plan asks for, with the day it was recorded by D, or missing."""
+    import polars as pl
+
+    milestones = evaluation.decided.records.milestones.filter(pl.col("family_id") == family_id)
+    recorded = dict(milestones.group_by("milestone").agg(pl.col("milestone_date").min()).iter_rows())
+    listed = [
+        f"{m.replace('_', ' ')} {recorded[m]}" if m in recorded else f"{m.replace('_', ' ')} [red]missing[/]"
+        for m in plan.way_of_working
+    ]
+    return "way of working: " + "; ".join(listed)
 
 
 def _yes(value: bool) -> str:
@@ -479,7 +496,9 @@ def demo(
     families: int = typer.Option(2000, help="how many synthetic families"),
     seed: int = typer.Option(2017, help="random seed: the same seed gives the same council"),
     folder: Path = typer.Option(Path("pbr-demo"), help="where the demo's data, database and reports go"),
-    as_of: str = typer.Option("2018-12-31", "--as-of", help="the as-of date for the demo's decisions"),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="the as-of date for the demo's decisions (default: the day of the council's extract)"
+    ),
     plan: str = typer.Option(
         "troubled-families-2015",
         "--plan",
@@ -487,7 +506,7 @@ def demo(
     ),
 ) -> None:
     """A synthetic council end to end: ingest, evaluate, claim, returns and reports."""
-    from pbr.demo import DEMO_PLANS, run_demo
+    from pbr.demo import DEMO_PLANS, PERIODS, run_demo
 
     if plan not in DEMO_PLANS:
         fail(f"the demo's synthetic council is made for a shipped plan: {', '.join(DEMO_PLANS)} (not {plan!r})")
@@ -502,7 +521,7 @@ def demo(
     state["settings"], state["context"] = settings, None
     ctx: AppContext = _context()
     _store()
-    run_demo(ctx, folder, families, seed, _date(as_of, "--as-of"), out)
+    run_demo(ctx, folder, families, seed, _date(as_of, "--as-of") or PERIODS[plan][2], out)
 
 
 plan_app = typer.Typer(help="Outcome plans: the shipped ones, and checking a council's own.", no_args_is_help=True)

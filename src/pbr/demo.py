@@ -43,6 +43,18 @@ THEMES_BY_PLAN: dict[str, list[tuple[str, float, str]]] = {
     ],
 }
 DEMO_PLANS = tuple(THEMES_BY_PLAN)
+# For each shipped plan: when its families are attached (first, last) and when the council's extract was taken,
+# within the programme's years (Supporting Families is priced from April 2022).
+PERIODS: dict[str, tuple[dt.date, dt.date, dt.date]] = {
+    "troubled-families-2015": (dt.date(2015, 6, 1), dt.date(2018, 6, 30), dt.date(2018, 12, 31)),
+    "supporting-families-2022": (dt.date(2022, 4, 1), dt.date(2023, 12, 31), dt.date(2024, 12, 31)),
+}
+MILESTONE_STEPS = (
+    ("lead_practitioner_assigned", 0, 5, 0.99),
+    ("whole_family_assessment", 3, 30, 0.96),
+    ("family_plan_agreed", 10, 60, 0.93),
+    ("plan_reviewed", 90, 200, 0.6),
+)
 GIVEN = ["Alex", "Sam", "Jo", "Chris", "Robin", "Jamie", "Kim", "Lee", "Morgan", "Ash", "Toni", "Rowan", "Kit", "Nico"]
 FAMILY = ["Ashdown", "Brackley", "Corran", "Dunmore", "Elsworth", "Farrow", "Glenholm", "Harwell", "Ivesley", "Jarrow"]
 COLUMNS = {
@@ -53,6 +65,7 @@ COLUMNS = {
     "episodes": ["person_id", "episode_type", "start_date", "end_date"],
     "attendance": ["person_id", "term_id", "possible_sessions", "authorised_absence", "unauthorised_absence"],
     "assessments": ["family_id", "tool", "domain", "assessment_date", "score"],
+    "milestones": ["family_id", "milestone", "milestone_date"],
     "grant_payments": ["payment_date", "amount", "kind", "reference"],
 }
 
@@ -68,6 +81,9 @@ class _Council:
         self.first, self.span, self.extract = first, (last - first).days, extract
         self.rows: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
         self.children: list[tuple] = []
+        # the later programme's records (closures, pregnancies, milestones, needs that emerge, follow-up scores)
+        # draw from their own generator, so the 2015 council stays the same, record for record
+        self.later = random.Random(seed + 1) if plan == "supporting-families-2022" else None
 
     def day(self, base: dt.date, low: int, high: int) -> dt.date:
         return base + dt.timedelta(days=self.r.randint(low, high))
@@ -80,14 +96,11 @@ class _Council:
         fid = f"FAM{i:06d}"
         attached = self.first + dt.timedelta(days=r.randrange(self.span))
         closure = self.day(attached, 200, 700)
-        self.rows["families"].append(
-            (
-                fid,
-                _d(attached),
-                f"KW{r.randrange(40):03d}",
-                _d(closure) if self.keep(closure) and r.random() < 0.5 else None,
-            )
-        )
+        closed = self.keep(closure) and r.random() < 0.5
+        if self.later is not None:  # most cases close: results under this programme follow closure
+            closure = attached + dt.timedelta(days=self.later.randint(120, 480))
+            closed = self.keep(closure) and self.later.random() < 0.85
+        self.rows["families"].append((fid, _d(attached), f"KW{r.randrange(40):03d}", _d(closure) if closed else None))
         surname = r.choice(FAMILY)
         adults = [f"{fid}-A{k}" for k in range(r.choice([1, 1, 2, 2, 3]))]
         children = [f"{fid}-C{k}" for k in range(r.choice([0, 1, 2, 2, 3, 3, 4]) if r.random() < 0.95 else 0)]
@@ -124,6 +137,45 @@ class _Council:
                 getattr(self, recorded_by)(fid, attached, adults, kids, people, ages, doing_well, relapse)
             if r.random() < 0.2:
                 self.rows["indicators"].append((r.choice(people), f"{theme}.recorded", _d(self.day(attached, -200, 0))))
+        if self.later is not None:
+            self.later_records(fid, attached, adults, children, [t[0] for t in chosen])
+
+    def later_records(
+        self, fid: str, attached: dt.date, adults: list[str], children: list[str], themes: list[str]
+    ) -> None:
+        """What a Supporting Families case adds: the way of working on file (a few steps missing), an expectant
+        parent where no child is recorded, and now and then a need that emerges during the work."""
+        r = self.later
+        for milestone, low, high, share in MILESTONE_STEPS:
+            day = attached + dt.timedelta(days=r.randint(low, high))
+            if r.random() < share and self.keep(day):
+                self.rows["milestones"].append((fid, milestone, _d(day)))
+        if not children and r.random() < 0.8:  # the baby is due: the pregnancy covers the attachment day
+            self.episode(r.choice(adults), "pregnancy", self.day(attached, -200, -10), self.day(attached, 10, 200))
+        if r.random() < 0.15:
+            emerging = [t for t in ("crime", "domestic_abuse") if t not in themes]
+            if emerging:
+                kind = {"crime": "offence", "domestic_abuse": "dv_incident"}[r.choice(emerging)]
+                self.event(r.choice(adults), kind, self.day(attached, 30, 500))
+
+    def follow_up_scores(self) -> None:
+        """Under the later programme a keyworker scores the family again after the case closed, until the
+        extract: the improvement must still be seen then."""
+        r = self.later
+        closed = {fid: dt.date.fromisoformat(c) for fid, _, _, c in self.rows["families"] if c}
+        last: dict[tuple[str, str], tuple[dt.date, int]] = {}
+        for fid, _, domain, day, score in self.rows["assessments"]:
+            last[(fid, domain)] = max(
+                last.get((fid, domain), (dt.date.min, 0)), (dt.date.fromisoformat(day), int(score))
+            )
+        for (fid, domain), (day, score) in sorted(last.items()):
+            if fid not in closed:
+                continue
+            day = max(day, closed[fid]) + dt.timedelta(days=r.randint(60, 120))
+            while self.keep(day):
+                score = min(10, max(1, score + r.choice([0, 0, 1, -1])))
+                self.rows["assessments"].append((fid, "family_star", domain, _d(day), str(score)))
+                day += dt.timedelta(days=r.randint(60, 150))
 
     def event(self, pid: str, kind: str, day: dt.date) -> None:
         if self.keep(day):
@@ -238,8 +290,11 @@ class _Council:
             .cast(pl.String)
         )
 
-    def payments(self) -> None:
-        """Attachment fees paid quarterly in arrears, within 10% of the families attached that quarter."""
+    def payments(self, fee_pence: int = 100000) -> None:
+        """Attachment fees paid quarterly in arrears, within 10% of the families attached that quarter (none
+        where the programme pays no fee)."""
+        if not fee_pence:
+            return
         attached: dict[tuple[int, int], int] = {}
         for _, day, *_ in self.rows["families"]:
             d = dt.date.fromisoformat(day)
@@ -247,7 +302,7 @@ class _Council:
         for (year, quarter), count in sorted(attached.items()):
             paid = dt.date(year + (quarter == 3), (3 * quarter + 3) % 12 + 1, 15)
             if paid <= self.extract:
-                pence = count * 100000 * self.r.randint(90, 110) // 100
+                pence = count * fee_pence * self.r.randint(90, 110) // 100
                 self.rows["grant_payments"].append(
                     (_d(paid), f"{pence // 100}.{pence % 100:02d}", "attachment", f"ATTACH-{year}-Q{quarter + 1}")
                 )
@@ -256,16 +311,20 @@ class _Council:
 def generate(
     families: int,
     seed: int = 2017,
-    first: dt.date = dt.date(2015, 6, 1),
-    last: dt.date = dt.date(2018, 6, 30),
-    extract: dt.date = dt.date(2018, 12, 31),
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    extract: dt.date | None = None,
     plan: str = "troubled-families-2015",
 ) -> dict[str, pl.DataFrame]:
-    """Synthetic feed tables as text frames (the shape of a council's CSV extract), for one of `DEMO_PLANS`."""
-    council = _Council(seed, first, last, extract, plan)
+    """Synthetic feed tables as text frames (the shape of a council's CSV extract), for one of `DEMO_PLANS`,
+    families attached from `first` to `last` and the extract taken on `extract` (the plan's PERIODS unless given)."""
+    default_first, default_last, default_extract = PERIODS[plan]
+    council = _Council(seed, first or default_first, last or default_last, extract or default_extract, plan)
     for i in range(families):
         council.family(i)
-    council.payments()
+    if council.later is not None:
+        council.follow_up_scores()
+    council.payments(fee_pence=0 if council.later is not None else 100000)
     frames = {
         name: pl.DataFrame(council.rows[name], schema={c: pl.String for c in COLUMNS[name]}, orient="row")
         for name in COLUMNS
@@ -337,6 +396,12 @@ def run_demo(ctx, folder: Path, families: int, seed: int, as_of: dt.date, consol
         f"{d.filter(d['quarantined_records'] > 0).height} held by quarantine",
         highlight=False,
     )
+    waiting = d.filter(d["eligible"] & ~d["claimable"]).group_by("reason_kind").len().sort("len", descending=True)
+    if waiting.height:
+        console.print(
+            "  eligible, not yet claimable: " + ", ".join(f"{n} {kind}" for kind, n in waiting.iter_rows()),
+            highlight=False,
+        )
     console.print(f"  decisions and evidence in {reports}", highlight=False)
     claim_demo(ctx, as_of, folder, console)
     returns_demo(ctx, as_of, reports, console)

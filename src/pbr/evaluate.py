@@ -28,6 +28,7 @@ DATED = {
     "events": "event_date",
     "episodes": "start_date",
     "assessments": "assessment_date",
+    "milestones": "milestone_date",
     "grant_payments": "payment_date",
 }
 

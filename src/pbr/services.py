@@ -118,7 +118,7 @@ def recover_line(ctx: AppContext, ref: str, family: str, reason: str, by: str, b
 def write_claim_workbook(ctx: AppContext, ref: str, path: str | Path) -> Path:
     from pbr.claims.workbook import write_claim_workbook as write
 
-    return write(ctx.store, ref, path, council=ctx.council)
+    return write(ctx.store, ref, path, council=ctx.council, parameters=ctx.parameters)
 
 
 # ---- returns and reports -------------------------------------------------------------------------------------
@@ -186,6 +186,7 @@ FORM_TABLES = {
     "indicators": "a problem",
     "assessments": "an assessment",
     "families": "the case's closure",
+    "milestones": "a milestone of the way of working",
 }
 
 

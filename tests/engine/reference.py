@@ -34,6 +34,7 @@ def frozen(data: dict, cutoff: dt.date) -> dict:
         ],
         "attendance": [r for r in data["attendance"] if terms_end[r["term_id"]] <= cutoff],
         "assessments": [r for r in data["assessments"] if r["assessment_date"] <= cutoff],
+        "milestones": [r for r in data.get("milestones", []) if r["milestone_date"] <= cutoff],
         "terms": sorted(data["terms"], key=lambda t: t["end_date"]),
     }
 
@@ -63,17 +64,25 @@ class Reference:
 
     def flagged(self, family: dict, rec: dict) -> dict[str, set[str]]:
         a = family["attachment_date"]
-        low = add_months(a, -self.lookback)
+        return self._fired(family, rec, add_months(a, -self.lookback), a, since=False)
+
+    def emerged(self, family: dict, rec: dict, present: dict[str, set[str]]) -> dict[str, set[str]]:
+        """Themes not present at attachment whose criteria fire over A < d <= D."""
+        fired = self._fired(family, rec, family["attachment_date"], rec["cutoff"], since=True)
+        return {theme: people for theme, people in fired.items() if theme not in present}
+
+    def _fired(self, family, rec, low, high, since) -> dict[str, set[str]]:
         people = [m["person_id"] for m in rec["members"] if m["family_id"] == family["family_id"]]
         result: dict[str, set[str]] = {}
         for theme, body in self.plan["themes"].items():
             for crit in body["eligibility"]:
                 for p in people:
-                    if self.fires(crit, theme, p, a, low, rec):
+                    if self.fires(crit, theme, p, high, low, rec, since):
                         result.setdefault(theme, set()).add(p)
         return result
 
-    def fires(self, crit, theme, p, a, low, rec) -> bool:
+    def fires(self, crit, theme, p, a, low, rec, since=False) -> bool:
+        """Whether a criterion fires for person p over low < d <= a (a: the attachment day, or D since it)."""
         kind = crit["kind"]
         if kind == "recorded_indicator":
             return any(
@@ -92,14 +101,17 @@ class Reference:
                 if r["person_id"] != p or r["episode_type"] not in crit["episode_types"]:
                     continue
                 end = r["end_date"] or dt.date.max
-                if crit.get("at_attachment", False):
+                if crit.get("at_attachment", False) and not since:
                     if r["start_date"] <= a <= end:
                         return True
                 elif r["start_date"] <= a and end > low:
                     return True
             return False
         if kind == "attendance_below":
-            ids = {t["term_id"] for t in latest_terms(rec["terms"], a, crit["terms"])}
+            if since:
+                ids = {t["term_id"] for t in rec["terms"] if low < t["end_date"] <= a}
+            else:
+                ids = {t["term_id"] for t in latest_terms(rec["terms"], a, crit["terms"])}
             return any(
                 r["person_id"] == p
                 and r["term_id"] in ids
@@ -188,6 +200,8 @@ class Reference:
                     break
             if not run:
                 return False
+            if m.get("window_after", "attachment") == "closure":  # seen again `months` after the case closed
+                return anchor is not None and any(r["assessment_date"] >= add_months(anchor, m["months"]) for r in run)
             t1 = run[0]["assessment_date"]
             return any(r["assessment_date"] >= add_months(t1, m["months"]) for r in run)
         raise AssertionError(kind)
@@ -244,41 +258,66 @@ class Reference:
             "claimable": False,
             "claim_route": "",
             "earliest_claimable_date": None,
+            "themes_emerged": "",
         }
         if family["attachment_date"] > as_of:
             return empty
         flagged = self.flagged(family, rec)
         order = list(self.plan["themes"])
         present = [t for t in order if t in flagged]
-        result = self.at(family, rec, as_of, flagged, present)
+        if self.plan.get("needs", "at_attachment") == "at_attachment_and_since":
+            emerged = self.emerged(family, rec, flagged)
+        else:
+            emerged = {}
+        everyone = {**flagged, **emerged}
+        needed = [t for t in order if t in everyone]
+        result = self.at(family, rec, as_of, everyone, present, needed)
         result["themes_at_attachment"] = ";".join(present)
+        result["themes_emerged"] = ";".join(t for t in order if t in emerged)
         result["earliest_claimable_date"] = None
         if forecast and result["eligible"] and not result["claimable"]:
             for k in range(1, 731):
                 day = as_of + k * ONE
-                if self.at(family, rec, day, flagged, present)["claimable"]:
+                if self.at(family, rec, day, everyone, present, needed)["claimable"]:
                     result["earliest_claimable_date"] = day
                     break
         return result
 
-    def at(self, family, rec, day, flagged, present) -> dict:
+    def has_child(self, family, rec) -> bool:
         a = family["attachment_date"]
-        child = any(
-            x["date_of_birth"] is not None and add_months(a, -216) < x["date_of_birth"] <= a
-            for x in rec["members"]
-            if x["family_id"] == family["family_id"]
+        rule = self.plan.get("dependent_child") or {}
+        months = 12 * rule.get("under_age", 18)
+        ours = [x for x in rec["members"] if x["family_id"] == family["family_id"]]
+        if any(x["date_of_birth"] is not None and add_months(a, -months) < x["date_of_birth"] <= a for x in ours):
+            return True
+        people = {x["person_id"] for x in ours}
+        return bool(rule.get("pregnancy")) and any(
+            r["person_id"] in people
+            and r["episode_type"] == "pregnancy"
+            and r["start_date"] <= a
+            and (r["end_date"] is None or r["end_date"] >= a)
+            for r in rec["episodes"]
         )
+
+    def at(self, family, rec, day, flagged, present, needed=None) -> dict:
+        needed = present if needed is None else needed
         eligible = len(present) >= self.plan.get("min_themes", 2) and (
-            child or not self.plan.get("require_dependent_child", True)
+            self.has_child(family, rec) or not self.plan.get("require_dependent_child", True)
         )
         met = [
             t
-            for t in present
+            for t in needed
             if all(self.measure(m, t, family, flagged[t], rec, day) for m in self.plan["themes"][t].get("progress", []))
         ]
-        ssp = eligible and len(met) == len(present)
+        ssp = eligible and len(met) == len(needed)
+        after = self.plan.get("result_after_closure_months")
+        if after is not None:
+            closed = family.get("closure_date")
+            ssp = ssp and closed is not None and closed <= rec["cutoff"] and closed <= add_months(day, -after)
         ce = self.employment(family, rec, day)
-        claimable = eligible and (ssp or ce)
+        recorded = {r["milestone"] for r in rec["milestones"] if r["family_id"] == family["family_id"]}
+        way = all(m in recorded for m in self.plan.get("way_of_working", []))
+        claimable = eligible and (ssp or ce) and way
         return {
             "eligible": eligible,
             "themes_progress_met": ";".join(met),

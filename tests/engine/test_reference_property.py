@@ -26,7 +26,22 @@ TERMS = [
     for r in csv.DictReader(open(ROOT / "schemas" / "terms.csv"))
 ]
 EVENTS = ["offence", "asb_incident", "dv_incident", "exclusion_fixed", "exclusion_permanent"]
-EPISODES = ["cin", "cp", "lac", "neet", "jsa", "esa", "ib", "is", "uc", "employment", "employment", "employment"]
+EPISODES = [
+    "cin",
+    "cp",
+    "lac",
+    "neet",
+    "jsa",
+    "esa",
+    "ib",
+    "is",
+    "uc",
+    "employment",
+    "employment",
+    "employment",
+    "pregnancy",
+]
+MILESTONES = ["lead_practitioner_assigned", "whole_family_assessment", "family_plan_agreed", "plan_reviewed"]
 THEMES = list(PLAN["themes"])
 COLUMNS = [
     "eligible",
@@ -37,6 +52,7 @@ COLUMNS = [
     "claimable",
     "claim_route",
     "earliest_claimable_date",
+    "themes_emerged",
 ]
 
 
@@ -44,7 +60,10 @@ COLUMNS = [
 def families(draw):
     count = draw(st.integers(1, 3))
     base = dt.date(2016, 1, 1)
-    data = {k: [] for k in ("families", "members", "indicators", "events", "episodes", "attendance", "assessments")}
+    data = {
+        k: []
+        for k in ("families", "members", "indicators", "events", "episodes", "attendance", "assessments", "milestones")
+    }
     as_of = base + dt.timedelta(days=draw(st.integers(300, 1100)))
     for f in range(count):
         fid = f"F{f}"
@@ -146,6 +165,8 @@ def families(draw):
                         "unauthorised": unauthorised,
                     }
                 )
+        for milestone in draw(st.sets(st.sampled_from(MILESTONES), max_size=4)):
+            data["milestones"].append({"family_id": fid, "milestone": milestone, "milestone_date": draw(anytime)})
         days = sorted(draw(st.sets(st.integers(-60, 700), max_size=5)))
         score = draw(st.integers(1, 5))
         for d in days:
@@ -183,7 +204,10 @@ D = dt.date
 
 def _case(families, members, as_of, **tables):
     """A hand-made case in the shape `families()` draws."""
-    data = {k: [] for k in ("families", "members", "indicators", "events", "episodes", "attendance", "assessments")}
+    data = {
+        k: []
+        for k in ("families", "members", "indicators", "events", "episodes", "attendance", "assessments", "milestones")
+    }
     data.update(families=families, members=members, **tables)
     return data, as_of
 
@@ -274,6 +298,22 @@ PERCENTS = [0, 5, 10, 12.5, 25, 33, 33.3, 50, 100]
 
 
 @st.composite
+def later_fields(draw) -> dict:
+    """The plan fields of later programmes (outcome-plan.md), each left out as often as set."""
+    fields = {}
+    if draw(st.booleans()):
+        fields["needs"] = draw(st.sampled_from(["at_attachment", "at_attachment_and_since"]))
+    if draw(st.booleans()):
+        fields["result_after_closure_months"] = draw(st.integers(0, 9))
+    if draw(st.booleans()):
+        fields["dependent_child"] = {"under_age": draw(st.integers(15, 18)), "pregnancy": draw(st.booleans())}
+    way = draw(st.lists(st.sampled_from(MILESTONES), max_size=3, unique=True))
+    if way:
+        fields["way_of_working"] = way
+    return fields
+
+
+@st.composite
 def plans(draw):
     """The default plan with every threshold, window, scope and order redrawn: the paths a council's plan takes."""
     plan = copy.deepcopy(PLAN)
@@ -297,7 +337,7 @@ def plans(draw):
         for rule in theme["progress"]:
             if "scope" in rule:
                 rule["scope"] = draw(st.sampled_from(["family", "flagged"]))
-            if rule["kind"] != "score_improved" and draw(st.booleans()):
+            if draw(st.booleans()):
                 rule["window_after"] = draw(st.sampled_from(["attachment", "closure"]))
             if rule["kind"] in ("no_events", "events_reduced", "no_episodes"):
                 rule["months"] = draw(st.integers(1, 9))
@@ -316,6 +356,7 @@ def plans(draw):
                     months=draw(st.integers(0, 6)),
                     baseline_grace_days=draw(st.integers(0, 40)),
                 )
+    plan.update(draw(later_fields()))
     # sometimes no employment route at all, as in the Supporting Families framework
     benefits = draw(st.sets(st.sampled_from(["jsa", "esa", "ib", "is", "uc"]), min_size=0))
     plan["continuous_employment"] = {"benefit_types": {}}

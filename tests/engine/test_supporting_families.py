@@ -30,6 +30,12 @@ EPISODES = [
     {"person_id": "F1-P1", "episode_type": "employment", "start_date": "2018-09-03", "end_date": ""},
 ]
 INDICATORS = [{"person_id": "F3-P1", "indicator": "housing.temporary_accommodation", "identified_date": "2018-02-20"}]
+# the way of working the plan asks for, on file for every family
+MILESTONES = [
+    {"family_id": f, "milestone": milestone, "milestone_date": "2018-03-15"}
+    for f in ("F1", "F2", "F3")
+    for milestone in ("lead_practitioner_assigned", "whole_family_assessment", "family_plan_agreed")
+]
 
 
 def _evaluate(tmp_path, as_of: str, plan):
@@ -42,6 +48,7 @@ def _evaluate(tmp_path, as_of: str, plan):
         events=EVENTS,
         episodes=EPISODES,
         indicators=INDICATORS,
+        milestones=MILESTONES,
     )
     return rows
 

@@ -132,12 +132,18 @@ def test_attendance_terms_must_start_after_the_closure(tmp_path, closed, met):
                 "domain": "health",
                 "min_improvement": 1,
                 "months": 3,
-                "window_after": "closure",
+                "window_after": "after",
             },
-            "themes.crime_asb.progress[0]: unknown parameter window_after",
+            "themes.crime_asb.progress[0].window_after: must be one of attachment, closure",
         ),
     ],
 )
 def test_window_after_is_refused_where_it_means_nothing(tmp_path, rule, message):
     with pytest.raises(PlanError, match=re.escape(message)):
         plan_file(tmp_path, {"crime_asb": {"eligibility": [{"kind": "recorded_indicator"}], "progress": [rule]}})
+
+
+def test_window_after_is_no_parameter_of_an_eligibility_criterion(tmp_path):
+    criterion = {"kind": "event_count", "event_types": ["offence"], "min_count": 1, "window_after": "closure"}
+    with pytest.raises(PlanError, match=re.escape("themes.crime_asb.eligibility[0]: unknown parameter window_after")):
+        plan_file(tmp_path, {"crime_asb": {"eligibility": [criterion], "progress": []}})

@@ -12,7 +12,36 @@ from pbr.workbooks import Pence, new_workbook, save, set_value, write_rows
 CLAIM_COLUMNS = ["family_id", "attachment_date", "themes_at_attachment", "claim_route", "amount", "evidence", "status"]
 
 
-def _summary(book, claim: dict, lines: list[dict], held: list[dict], who: Council) -> None:
+def _plan_of(claim: dict):
+    from pbr.plan import PlanError, plan_from_text
+
+    if not claim["plan_text"]:
+        return None
+    try:
+        return plan_from_text(claim["plan_text"], source=f"the plan of claim {claim['ref']}")
+    except PlanError:
+        return None
+
+
+def _programme(claim: dict) -> str:
+    plan = _plan_of(claim)
+    return plan.programme if plan else "not recorded"
+
+
+def _payment_source(claim: dict, parameters) -> str:
+    """Where the claim's results payment comes from: the money parameter's reference."""
+    from pbr.plan import PlanError, load_parameters
+
+    plan = _plan_of(claim)
+    if plan is None:
+        return "not recorded"
+    try:
+        return (parameters or load_parameters()).money(plan.programme)["results_payment_pence"].reference
+    except PlanError as error:
+        return f"not found: {error}"
+
+
+def _summary(book, claim: dict, lines: list[dict], held: list[dict], who: Council, parameters=None) -> None:
     ref = claim["ref"]
     live = [line for line in lines if line["status"] == "live"]
     summary = book.create_sheet("Summary")
@@ -27,6 +56,8 @@ def _summary(book, claim: dict, lines: list[dict], held: list[dict], who: Counci
         ("Status", claim["status"]),
         ("Results payment per family (£)", Pence(claim["results_payment_pence"])),
         ("Outcome plan", claim["plan_name"] or "not recorded (prepared before claims kept their plan)"),
+        ("Programme (money parameters)", _programme(claim)),
+        ("Results payment source", _payment_source(claim, parameters)),
         ("Outcome plan SHA-256", claim["plan_sha256"] or ""),
     ]
     for route in sorted({line["claim_route"] for line in live}):
@@ -61,12 +92,14 @@ def _declaration(book, ref: str, who: Council) -> None:
     declaration.column_dimensions["A"].width = 120
 
 
-def write_claim_workbook(store: Store, ref: str, path: str | Path, council: Council | None = None) -> Path:
+def write_claim_workbook(
+    store: Store, ref: str, path: str | Path, council: Council | None = None, parameters=None
+) -> Path:
     """Summary, claimed families, audit sample, held families, declaration and audit log of one claim."""
     claim, lines, held = claim_detail(store, ref)
     who = council or Council()
     book = new_workbook()
-    _summary(book, claim, lines, held, who)
+    _summary(book, claim, lines, held, who, parameters)
     write_rows(
         book.create_sheet("Claims"),
         CLAIM_COLUMNS,

@@ -8,12 +8,15 @@ from functools import cached_property
 
 import polars as pl
 
-from pbr.engine.eligibility import dependent_children, flagged_members
+from pbr.engine.eligibility import dependent_children, emerged_members, flagged_members
 from pbr.engine.employment import HORIZON_DAYS, continuous_employment
 from pbr.engine.kinds import MEASURES
 from pbr.engine.measures import RESULT_SCHEMA, Context
+from pbr.engine.reasons import reason, reason_kind
 from pbr.engine.records import Records, cut
+from pbr.periods import add_months
 from pbr.plan import Plan
+from pbr.plan.model import NEEDS_SINCE
 
 DECISION_COLUMNS = [
     "family_id",
@@ -29,6 +32,10 @@ DECISION_COLUMNS = [
     "earliest_claimable_date",
     "quarantined_records",
     "claimed_in",
+    # outcome-plan.md: always next, empty unless the plan counts needs that emerge after attachment
+    "themes_emerged",
+    # pbr's own: the kind of reason, one of engine.reasons.KINDS, for filtering a list of families by it
+    "reason_kind",
 ]
 DETAIL_SCHEMA = {
     "family_id": pl.String,
@@ -104,18 +111,21 @@ def _in_plan_order(plan: Plan, flags: str) -> pl.Expr:
     )
 
 
-def _themes_per_family(plan: Plan, present: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
-    """Per family: how many themes are present, whether all their measures are met, and both lists in plan order."""
-    theme_met = present.join(
+def _themes_per_family(plan: Plan, needed: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
+    """Per family: how many themes were present at attachment, whether every measure of every needed theme (those
+    present and those that emerged) is met, and the lists in plan order."""
+    theme_met = needed.join(
         results.group_by("family_id", "theme").agg(pl.col("met").all()), on=["family_id", "theme"], how="left"
     ).with_columns(pl.col("met").fill_null(True))
     codes = list(enumerate(plan.theme_codes))
+    at_attachment = ~pl.col("emerged")
     return (
         theme_met.group_by("family_id")
         .agg(
-            *[(pl.col("theme") == code).any().alias(f"__has_{i}") for i, code in codes],
+            *[((pl.col("theme") == code) & at_attachment).any().alias(f"__has_{i}") for i, code in codes],
+            *[((pl.col("theme") == code) & pl.col("emerged")).any().alias(f"__new_{i}") for i, code in codes],
             *[((pl.col("theme") == code) & pl.col("met")).any().alias(f"__met_{i}") for i, code in codes],
-            pl.len().alias("theme_count"),
+            at_attachment.sum().alias("theme_count"),
             pl.col("met").all().alias("all_met"),
         )
         .select(
@@ -124,19 +134,45 @@ def _themes_per_family(plan: Plan, present: pl.DataFrame, results: pl.DataFrame)
             "all_met",
             _in_plan_order(plan, "__has").alias("themes_at_attachment"),
             _in_plan_order(plan, "__met").alias("themes_progress_met"),
+            _in_plan_order(plan, "__new").alias("themes_emerged"),
         )
     )
 
 
+def _gates(plan: Plan, records: Records) -> pl.DataFrame:
+    """Per family: whether the case closed long enough ago (`result_after_closure_months`), and the milestones
+    of the way of working it lacks at D (`way_of_working`)."""
+    families = records.families.select("family_id", "closure_date")
+    if plan.result_after_closure_months is None:
+        closure_ok = pl.lit(True)
+    else:
+        by = add_months(pl.lit(records.cutoff), -plan.result_after_closure_months)
+        closure_ok = pl.col("closure_date").is_not_null() & (pl.col("closure_date") <= by)
+    gates = families.with_columns(closure_ok.alias("closure_ok"))
+    if not plan.way_of_working:
+        return gates.with_columns(pl.lit(None, pl.String).alias("missing_milestones"))
+    wanted = pl.DataFrame({"milestone": list(plan.way_of_working), "order": range(len(plan.way_of_working))})
+    missing = (
+        families.select("family_id")
+        .join(wanted, how="cross")
+        .join(records.milestones.select("family_id", "milestone").unique(), on=["family_id", "milestone"], how="anti")
+        .sort("order")
+        .group_by("family_id", maintain_order=True)
+        .agg(pl.col("milestone").str.join(", ").alias("missing_milestones"))
+    )
+    return gates.join(missing, on="family_id", how="left")
+
+
 def _decided(plan: Plan, table: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """Eligibility, both routes, claimability and the route, from the themes, the child and employment columns."""
+    """Eligibility, both routes, claimability and the route, from the themes, the child, employment and gates."""
     attached = pl.col("attachment_date") <= pl.lit(as_of)
     enough = pl.col("theme_count").fill_null(0) >= plan.min_themes
     child_ok = pl.col("has_child").fill_null(False) if plan.require_dependent_child else pl.lit(True)
     eligible = attached & enough & child_ok
-    ssp = eligible & pl.col("all_met").fill_null(False)
+    ssp = eligible & pl.col("all_met").fill_null(False) & pl.col("closure_ok")
     ce_met = attached & pl.col("ce_met").fill_null(False)
-    claimable = eligible & (ssp | ce_met)
+    way_ok = pl.col("missing_milestones").is_null()
+    claimable = eligible & (ssp | ce_met) & way_ok
     route = pl.when(claimable & ce_met).then(pl.lit("ce")).when(claimable).then(pl.lit("ssp")).otherwise(pl.lit(""))
     return table.with_columns(
         eligible.alias("eligible"),
@@ -146,12 +182,34 @@ def _decided(plan: Plan, table: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         route.alias("claim_route"),
         *[
             pl.when(attached).then(pl.col(listed).fill_null("")).otherwise(pl.lit("")).alias(listed)
-            for listed in ("themes_at_attachment", "themes_progress_met")
+            for listed in ("themes_at_attachment", "themes_progress_met", "themes_emerged")
         ],
         enough.alias("enough_themes"),
         child_ok.alias("child_ok"),
         attached.alias("attached"),
+        way_ok.alias("way_ok"),
     )
+
+
+def _needs(plan: Plan, families: pl.DataFrame, records: Records) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The flagged members of every needed theme, and the needed themes per family (`emerged` telling which
+    emerged after attachment)."""
+    flagged = flagged_members(plan, families, records)
+    present = flagged.select("family_id", "theme").unique()
+    if plan.needs == NEEDS_SINCE:
+        emerged = emerged_members(plan, families, present, records).with_columns(
+            pl.col("criterion") + pl.lit(" since attachment")
+        )
+        flagged = pl.concat([flagged, emerged])
+    else:
+        emerged = flagged.clear()
+    needed = pl.concat(
+        [
+            present.with_columns(pl.lit(False).alias("emerged")),
+            emerged.select("family_id", "theme").unique().with_columns(pl.lit(True).alias("emerged")),
+        ]
+    )
+    return flagged, needed
 
 
 def decide(
@@ -166,33 +224,37 @@ def decide(
 
     records = cut(tables, as_of)
     families = records.families.filter(pl.col("attachment_date") <= pl.lit(as_of))
-    flagged = flagged_members(plan, families, records)
-    present = flagged.select("family_id", "theme").unique()
+    flagged, needed = _needs(plan, families, records)
     points = families.with_columns(pl.lit(as_of).alias("at"))
-    results = _measure_results(plan, records, points, flagged, present)
-    children = dependent_children(families, records).with_columns(pl.lit(True).alias("has_child"))
+    results = _measure_results(plan, records, points, flagged, needed)
+    children = dependent_children(plan, families, records).with_columns(pl.lit(True).alias("has_child"))
     employment = continuous_employment(plan, families, records)
     ce = employment.group_by("family_id").agg(
         pl.col("met").any().alias("ce_met"),
         pl.col("person_id").filter(pl.col("met")).sort().first().alias("ce_person"),
     )
     table = (
-        records.families.join(_themes_per_family(plan, present, results), on="family_id", how="left")
+        records.families.join(_themes_per_family(plan, needed, results), on="family_id", how="left")
         .join(children, on="family_id", how="left")
         .join(ce, on="family_id", how="left")
+        .join(_gates(plan, records).drop("closure_date"), on="family_id", how="left")
     )
     table = _decided(plan, table, as_of)
     if forecast:
-        pending = table.filter(pl.col("eligible") & ~pl.col("claimable")).select("family_id", "attachment_date")
-        earliest = earliest_claimable(plan, records, pending, flagged, present, employment, results)
+        pending = table.filter(pl.col("eligible") & ~pl.col("claimable") & pl.col("way_ok"))
+        earliest = earliest_claimable(
+            plan, records, pending.select("family_id", "attachment_date"), flagged, needed, employment, results
+        )
         table = table.join(earliest, on="family_id", how="left")
     else:
         table = table.with_columns(pl.lit(None, pl.Date).alias("earliest_claimable_date"))
     table = table.join(_held_counts(quarantine), on="family_id", how="left").with_columns(
         pl.col("quarantined_records").fill_null(0)
     )
-    table = table.join(_first_gap(results), on="family_id", how="left")
-    table = table.with_columns(_reason(plan).alias("reason"), pl.lit("").alias("claimed_in"))
+    table = table.join(_first_gap(results, needed), on="family_id", how="left")
+    table = table.with_columns(
+        reason(plan, as_of).alias("reason"), reason_kind(plan).alias("reason_kind"), pl.lit("").alias("claimed_in")
+    )
     return Decisions(table.select(DECISION_COLUMNS).sort("family_id"), results, flagged, employment, plan, records)
 
 
@@ -206,61 +268,19 @@ def _held_counts(quarantine: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def _first_gap(results: pl.DataFrame) -> pl.DataFrame:
+def _first_gap(results: pl.DataFrame, needed: pl.DataFrame) -> pl.DataFrame:
+    """Per family: the first measure not met, as `gap` text, and whether its theme emerged after attachment."""
     first_unmet = (
         results.filter(~pl.col("met"))
         .group_by("family_id", maintain_order=True)
         .agg(pl.col("theme", "measure", "evidence").first())
+        .join(needed, on=["family_id", "theme"], how="left")
     )
+    label = pl.when(pl.col("emerged")).then(pl.lit("emerged need ")).otherwise(pl.lit("")) + pl.col("theme")
     return first_unmet.select(
         "family_id",
-        (pl.col("theme") + pl.lit(" ") + pl.col("measure") + pl.lit(": ") + pl.col("evidence")).alias("gap"),
-    )
-
-
-def _reason(plan: Plan) -> pl.Expr:
-    need = plan.min_themes
-    count = pl.col("themes_at_attachment").str.split(";").list.len().fill_null(0)
-    count = pl.when(pl.col("themes_at_attachment") == "").then(0).otherwise(count)
-    return (
-        pl.when(~pl.col("attached"))
-        .then(pl.lit("Attached after the as-of date: nothing evaluated yet."))
-        .when(~pl.col("enough_themes"))
-        .then(
-            pl.lit("Not eligible: ")
-            + count.cast(pl.String)
-            + pl.lit(f" headline problem(s) at attachment, needs {need}")
-            + pl.when(count > 0)
-            .then(pl.lit(" (") + pl.col("themes_at_attachment") + pl.lit(")."))
-            .otherwise(pl.lit("."))
-        )
-        .when(~pl.col("child_ok"))
-        .then(pl.lit("Not eligible: no dependent child on the attachment day."))
-        .when(pl.col("claim_route") == "ce")
-        .then(
-            pl.lit("Claimable by continuous employment (")
-            + pl.col("ce_person").fill_null("")
-            + pl.lit(")")
-            + pl.when(pl.col("ssp_met"))
-            .then(pl.lit("; progress is also sustained on every problem."))
-            .otherwise(pl.lit("."))
-        )
-        .when(pl.col("claim_route") == "ssp")
-        .then(
-            pl.lit("Claimable: significant and sustained progress on ") + pl.col("themes_at_attachment") + pl.lit(".")
-        )
-        .otherwise(
-            pl.lit("Not yet claimable: ")
-            + pl.col("gap").fill_null("progress not sustained")
-            + pl.lit(".")
-            + pl.when(pl.col("earliest_claimable_date").is_not_null())
-            .then(
-                pl.lit(" Forecast claimable on ")
-                + pl.col("earliest_claimable_date").dt.strftime("%Y-%m-%d")
-                + pl.lit(" if nothing changes.")
-            )
-            .otherwise(pl.lit(""))
-        )
+        (label + pl.lit(" ") + pl.col("measure") + pl.lit(": ") + pl.col("evidence")).alias("gap"),
+        pl.col("emerged").fill_null(False).alias("gap_emerged"),
     )
 
 

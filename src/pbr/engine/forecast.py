@@ -18,9 +18,25 @@ from pbr.engine.employment import horizon_of
 from pbr.engine.kinds import FIXED, MEASURES, SETTLES
 from pbr.engine.measures import Context
 from pbr.engine.records import Records
+from pbr.periods import first_day_window_starts_from
 from pbr.plan import Plan
 
 SCHEMA = {"family_id": pl.String, "earliest_claimable_date": pl.Date}
+
+
+def _closure_gate(plan: Plan, records: Records, pending: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`result_after_closure_months`: the day each pending family's closure is long enough ago, and the families
+    whose case is open at D (never, with the records frozen: an open case does not close)."""
+    if plan.result_after_closure_months is None:
+        return pending.select("family_id", "attachment_date").clear().select(
+            "family_id", pl.lit(None, pl.Date).alias("from")
+        ), pending.clear()
+    closures = pending.join(records.families.select("family_id", "closure_date"), on="family_id")
+    closed = closures.filter(pl.col("closure_date").is_not_null()).select(
+        "family_id",
+        first_day_window_starts_from(pl.col("closure_date"), plan.result_after_closure_months).alias("from"),
+    )
+    return closed, closures.filter(pl.col("closure_date").is_null()).select("family_id")
 
 
 def earliest_claimable(
@@ -43,8 +59,9 @@ def earliest_claimable(
     last = horizon_of(cutoff)
     present = present.join(pending, on="family_id", how="semi")
 
-    holds_from = [pending.select("family_id", pl.lit(first).alias("from"))]
-    never = [pending.select("family_id").clear()]
+    gate_from, gate_never = _closure_gate(plan, records, pending)
+    holds_from = [pending.select("family_id", pl.lit(first).alias("from")), gate_from.cast({"from": pl.Date})]
+    never = [pending.select("family_id").clear(), gate_never.select("family_id")]
     stepping: list[tuple[Context, pl.DataFrame]] = []
     for theme in plan.themes:
         families = pending.join(present.filter(pl.col("theme") == theme.code), on="family_id", how="semi")

@@ -534,6 +534,8 @@ def _score_run(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         .join(run, on=POINT_KEYS, how="left")
         .join(seen, on=POINT_KEYS, how="left")
     )
+    if _after_closure(ctx):  # seen again `months` after the case closed, wherever the run began
+        return _anchored(ctx, frame).with_columns(add_months(pl.col("anchor"), rule["months"]).alias("again_by"))
     return frame.with_columns(add_months(pl.col("run_first"), rule["months"]).alias("again_by"))
 
 
@@ -561,10 +563,27 @@ def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     rule = ctx.rule
     frame = _score_run(ctx, points)
     again_by = pl.col("again_by")
-    met = pl.col("baseline_date").is_not_null() & pl.col("run_first").is_not_null() & (pl.col("run_last") >= again_by)
+    met = (
+        pl.col("baseline_date").is_not_null()
+        & pl.col("run_first").is_not_null()
+        & (pl.col("run_last") >= again_by).fill_null(False)
+    )
     score_text = pl.col("baseline").cast(pl.String).str.strip_chars_end("0").str.strip_chars_end(".")
+    since = (
+        pl.lit(f" ({rule['months']} months after the case closed on ") + iso(pl.col("anchor")) + pl.lit(")")
+        if _after_closure(ctx)
+        else pl.lit("")
+    )
+    open_case = pl.col("anchor").is_null() if _after_closure(ctx) else pl.lit(False)
     evidence = (
-        pl.when(pl.col("baseline_date").is_null())
+        pl.when(open_case)
+        .then(
+            pl.lit(
+                f"the case is not closed by {ctx.records.cutoff}: the improvement must be seen again "
+                f"{rule['months']} months after its closure"
+            )
+        )
+        .when(pl.col("baseline_date").is_null())
         .then(
             pl.lit(f"no baseline: no {rule['tool']}/{rule['domain']} assessment from ")
             + iso(add_months(pl.col("attachment_date"), -ctx.lookback_months) + pl.duration(days=1))
@@ -585,6 +604,7 @@ def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
                 + iso(pl.col("run_first"))
                 + pl.lit(", needs it again on or after ")
                 + iso(again_by)
+                + since
                 + pl.lit(", latest ")
                 + iso(pl.col("run_last"))
             )

@@ -26,6 +26,7 @@ class Records:
     attendance: pl.DataFrame  # person_id, family_id, term_id, term_start, term_end, possible, authorised, unauthorised
     terms: pl.DataFrame  # term_id, start_date, end_date, sorted by end_date
     assessments: pl.DataFrame  # family_id, tool, domain, assessment_date, score
+    milestones: pl.DataFrame | None = None  # family_id, milestone, milestone_date
 
 
 def cut(tables: dict[str, pl.DataFrame], cutoff: dt.date) -> Records:
@@ -82,7 +83,13 @@ def cut(tables: dict[str, pl.DataFrame], cutoff: dt.date) -> Records:
         .filter(pl.col("assessment_date") <= d)
         .select("family_id", "tool", "domain", "assessment_date", "score")
     )
-    return Records(cutoff, families, members, indicators, events, episodes, attendance, terms, assessments)
+    milestone_table = tables.get("milestones")
+    milestones = (
+        pl.DataFrame(schema={"family_id": pl.String, "milestone": pl.String, "milestone_date": pl.Date})
+        if milestone_table is None
+        else milestone_table.filter(pl.col("milestone_date") <= d).select("family_id", "milestone", "milestone_date")
+    )
+    return Records(cutoff, families, members, indicators, events, episodes, attendance, terms, assessments, milestones)
 
 
 def absences(kind: str) -> pl.Expr:

@@ -139,6 +139,8 @@ PROGRESS_KINDS: dict[str, dict[str, Param]] = {
         "min_improvement": Param(_number),
         "months": Param(_whole(0)),
         "baseline_grace_days": Param(_whole(0), required=False, default=0),
+        # with `closure`, the improvement must be seen again `months` after the case closed (outcome-plan.md)
+        "window_after": WINDOW_AFTER,
     },
 }
 

@@ -19,6 +19,8 @@ THEME_CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 THEMES_LISTED_MAX = 300
 PLAN_NAME_MAX = 200  # pbr.store.models.Claim.plan_name
 DEFAULT_PROGRAMME = "troubled-families-2015"  # the money parameters of a plan that names no programme
+NEEDS_AT_ATTACHMENT, NEEDS_SINCE = "at_attachment", "at_attachment_and_since"
+ADULT_AGE = 18
 
 
 class PlanError(ValueError):
@@ -68,6 +70,12 @@ class Plan:
     sha256: str
     source: str
     programme: str = DEFAULT_PROGRAMME  # the key of the money parameters its claims are priced by
+    # outcome-plan.md, "Plan fields for later programmes and audited practice"; each default keeps the older meaning
+    needs: str = NEEDS_AT_ATTACHMENT  # or NEEDS_SINCE: themes that emerge after attachment need progress too
+    result_after_closure_months: int | None = None  # ssp_met needs the case closed this long ago
+    child_under_age: int = 18  # a member under this age on the attachment day is a dependent child
+    pregnancy_counts: bool = False  # a `pregnancy` episode covering the attachment day counts as a child
+    way_of_working: tuple[str, ...] = ()  # milestones a family must have recorded to be claimable
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     text: str = field(repr=False, compare=False, default="")  # the YAML as read, kept with a claim resting on it
     # the code lists the plan was checked against; records are validated against the same lists
@@ -178,6 +186,55 @@ def _benefit_rules(data: dict, codes: dict) -> tuple[BenefitRule, ...]:
     return tuple(rules)
 
 
+def _dependent_child(data: dict) -> dict:
+    rule = data.get("dependent_child")
+    if rule is None:
+        return {}
+    if not isinstance(rule, dict):
+        raise PlanError("dependent_child: must be a mapping, e.g. {under_age: 18, pregnancy: true}")
+    unknown = set(rule) - {"under_age", "pregnancy"}
+    if unknown:
+        raise PlanError(f"dependent_child: unknown key {', '.join(sorted(map(str, unknown)))} (under_age, pregnancy)")
+    pregnancy = rule.get("pregnancy", False)
+    if not isinstance(pregnancy, bool):
+        raise PlanError("dependent_child.pregnancy: must be true or false")
+    return {
+        "child_under_age": _whole_at(rule.get("under_age", ADULT_AGE), "dependent_child.under_age", 1),
+        "pregnancy_counts": pregnancy,
+    }
+
+
+def _way_of_working(data: dict, codes: dict) -> tuple[str, ...]:
+    listed = data.get("way_of_working")
+    if listed is None:
+        return ()
+    known = codes["milestone"]
+    if not isinstance(listed, list) or not listed:
+        raise PlanError(f"way_of_working: must be a list of milestones ({', '.join(known)})")
+    unknown = [str(m) for m in listed if m not in known]
+    if unknown:
+        raise PlanError(f"way_of_working: unknown milestone {', '.join(unknown)} (known: {', '.join(known)})")
+    return tuple(dict.fromkeys(listed))
+
+
+def _later_fields(data: dict, codes: dict) -> dict:
+    """The plan fields of later programmes and audited practice (outcome-plan.md), each checked with its path."""
+    programme = data.get("programme", DEFAULT_PROGRAMME)
+    if not isinstance(programme, str) or not THEME_CODE.fullmatch(programme.strip()):
+        raise PlanError("programme: must be the name of a programme's money parameters, e.g. troubled-families-2015")
+    needs = data.get("needs", NEEDS_AT_ATTACHMENT)
+    if needs not in (NEEDS_AT_ATTACHMENT, NEEDS_SINCE):
+        raise PlanError(f"needs: must be {NEEDS_AT_ATTACHMENT} or {NEEDS_SINCE}")
+    after = data.get("result_after_closure_months")
+    return {
+        "programme": programme.strip(),
+        "needs": needs,
+        "result_after_closure_months": None if after is None else _whole_at(after, "result_after_closure_months", 0),
+        "way_of_working": _way_of_working(data, codes),
+        **_dependent_child(data),
+    }
+
+
 def parse_plan(data: Any, source: str = "<plan>", sha256: str = "", vocabularies: dict | None = None) -> Plan:
     """A plan from its parsed YAML, checked against the code lists given (the shipped ones by default)."""
     codes = vocabularies or shipped_vocabularies()
@@ -196,9 +253,6 @@ def parse_plan(data: Any, source: str = "<plan>", sha256: str = "", vocabularies
     dependent = data.get("require_dependent_child", True)
     if not isinstance(dependent, bool):
         raise PlanError("require_dependent_child: must be true or false")
-    programme = data.get("programme", DEFAULT_PROGRAMME)
-    if not isinstance(programme, str) or not THEME_CODE.fullmatch(programme.strip()):
-        raise PlanError("programme: must be the name of a programme's money parameters, e.g. troubled-families-2015")
     return Plan(
         name=str(data["name"]),
         description=str(data.get("description", "")),
@@ -210,8 +264,8 @@ def parse_plan(data: Any, source: str = "<plan>", sha256: str = "", vocabularies
         benefit_rules=_benefit_rules(data, codes),
         sha256=sha256,
         source=source,
-        programme=programme.strip(),
         raw=data,
+        **_later_fields(data, codes),
         vocabularies=codes,
     )
 

@@ -91,6 +91,15 @@ class Assessment(Provenance, table=True):
     score: str = Field(max_length=40, description="exact decimal, as text")
 
 
+class Milestone(Provenance, table=True):
+    """A step of the way of working recorded for a family (feeds.md, milestones.csv)."""
+
+    __tablename__ = "milestones"
+    family_id: str = Field(primary_key=True, max_length=100)
+    milestone: str = Field(primary_key=True, max_length=50)
+    milestone_date: dt.date = Field(primary_key=True)
+
+
 class GrantPayment(Keyless, table=True):
     __tablename__ = "grant_payments"
     payment_date: dt.date
@@ -164,6 +173,7 @@ FEED_MODELS: dict[str, type[SQLModel]] = {
     "attendance": Attendance,
     "terms": Term,
     "assessments": Assessment,
+    "milestones": Milestone,
     "grant_payments": GrantPayment,
 }
 

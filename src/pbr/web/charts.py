@@ -25,6 +25,7 @@ def timeline(
     episodes: list[dict],
     windows: list[tuple[str, dt.date, dt.date]],
     closed: dt.date | None = None,
+    milestones: list[dict] | None = None,
 ) -> str:
     width, left, row_height, top = 900, 110, 26, 30
     height = top + row_height * max(1, len(people)) + 40
@@ -49,6 +50,12 @@ def timeline(
             f'<line class="closure" x1="{x(closed):.1f}" y1="{top - 14}" x2="{x(closed):.1f}" y2="{height - 20}" '
             f'stroke="#333" stroke-dasharray="1 3"/><text x="{x(closed) - 3:.1f}" y="{top - 16}" '
             f'font-size="11" text-anchor="end">closed {closed}</text>'
+        )
+    for milestone in milestones or []:  # the way of working, as diamonds along the top
+        mx, label = x(milestone["milestone_date"]), milestone["milestone"].replace("_", " ")
+        parts.append(
+            f'<path class="milestone" d="M{mx:.1f} {top - 11} l5 5 l-5 5 l-5 -5 z" fill="#00796b">'
+            f"<title>{escape(label)} {milestone['milestone_date']}</title></path>"
         )
     for i, person in enumerate(people):
         y = top + i * row_height + row_height / 2

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 import pbr.claims as claims
+from pbr.engine import reasons
 from pbr.engine.status import STATUSES, with_status
 from pbr.web import charts
 from pbr.web.deps import WebState, allow, day_of, page, web
@@ -22,7 +23,7 @@ def dashboard(request: Request, user: dict = Depends(allow("see the dashboard"))
         families_of(state, user).select("family_id", "keyworker_id"), on="family_id", how="left"
     )
     counts = dict(rows.group_by("status").len().iter_rows())
-    status, keyworker, theme = (request.query_params.get(k) for k in ("status", "keyworker", "theme"))
+    status, keyworker, theme, why = (request.query_params.get(k) for k in ("status", "keyworker", "theme", "why"))
     shown = rows
     if status:
         shown = shown.filter(pl.col("status") == status)
@@ -30,6 +31,8 @@ def dashboard(request: Request, user: dict = Depends(allow("see the dashboard"))
         shown = shown.filter(pl.col("keyworker_id") == keyworker)
     if theme:
         shown = shown.filter(pl.col("themes_at_attachment").str.split(";").list.contains(theme))
+    if why:
+        shown = shown.filter(pl.col("reason_kind") == why)
     claimed = claims.claims_frame(state.ctx.store).filter(pl.col("status").is_in(["submitted", "paid"]))
     chart = charts.claims_against_target(
         list(claimed.select("window_id", "live_lines").iter_rows()), state.ctx.council.target_per_year
@@ -42,7 +45,8 @@ def dashboard(request: Request, user: dict = Depends(allow("see the dashboard"))
         "statuses": list(STATUSES),
         "keyworkers": sorted(k for k in rows["keyworker_id"].unique().to_list() if k),
         "themes": state.ctx.plan.theme_codes,
-        "filters": {"status": status, "keyworker": keyworker, "theme": theme},
+        "filters": {"status": status, "keyworker": keyworker, "theme": theme, "why": why},
+        "reason_kinds": list(reasons.KINDS),
         "chart": chart,
     }
     if request.headers.get("hx-request"):

@@ -82,6 +82,7 @@ def family_context(state: WebState, user: dict, family_id: str, day: dt.date) ->
             case.episodes,
             shaded,
             closed=case.closed,
+            milestones=case.milestones,
         ),
         "attendance": charts.attendance_bars(bars),
         "vocab": state.ctx.vocabularies,
