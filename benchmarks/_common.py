@@ -22,11 +22,12 @@ def arguments(description: str | None, families: bool = True) -> argparse.Argume
     return parser
 
 
-def make_data(families: int, folder: Path, seed: int = 2017) -> Path:
+def make_data(families: int, folder: Path, seed: int = 2017, plan: str = "troubled-families-2015") -> Path:
+    """The synthetic council of `pbr demo` for a shipped plan, written once and kept in `folder`."""
     if (folder / "families.csv").exists():
         return folder
     started = time.perf_counter()
-    write_csvs(generate(families, seed), folder)
+    write_csvs(generate(families, seed, plan=plan), folder)
     print(f"  generated {families:,} families in {time.perf_counter() - started:.1f} s ({folder})", flush=True)
     return folder
 
