@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from pbr.resources import plan_location, vocabularies
 from pbr.settings import Council, Settings
 
 if TYPE_CHECKING:  # opened, and imported, by the commands that use a database only: it is slow to import
+    from pbr.matching_config import MatchingConfig
     from pbr.store import Store
 
 
@@ -79,6 +81,13 @@ class AppContext:
 
             self._store = Store(self.settings.database_url, create=self.create_database)
         return self._store
+
+    @cached_property
+    def matching(self) -> MatchingConfig:
+        """The matching configuration the settings name (or the shipped one), read on first use."""
+        from pbr.matching_config import load_matching_config
+
+        return load_matching_config(self.settings.matching)
 
     @property
     def council(self) -> Council:

@@ -10,6 +10,7 @@ from pbr.resources import load_yaml
 # The largest whole number (or amount in pence) the database stores: its integer columns are PostgreSQL
 # `integer`, 32 bits.
 MAX_INTEGER = 2**31 - 1
+PARTNER_PREFIX = "partner:"
 
 
 @dataclass(frozen=True)
@@ -45,27 +46,32 @@ class TableContract:
         return [c.name for c in self.columns.values() if c.type == "date"]
 
 
+def _columns(specs: dict) -> dict[str, ColumnSpec]:
+    columns = {}
+    for column, spec in specs.items():
+        ref = spec.get("references")
+        columns[column] = ColumnSpec(
+            name=column,
+            type=spec["type"],
+            required=bool(spec.get("required", False)),
+            vocabulary=spec.get("vocabulary"),
+            not_future=bool(spec.get("not_future", False)),
+            min_column=spec.get("min_column"),
+            minimum=spec.get("min"),
+            references=tuple(ref.split(".")) if ref else None,
+            personal=bool(spec.get("personal", False)),
+            max_length=spec.get("max_length"),
+        )
+    return columns
+
+
 @lru_cache(maxsize=1)
 def contracts() -> dict[str, TableContract]:
     data = load_yaml("feeds.yaml")
     tables = {}
     for name in data["load_order"]:
         body = data["tables"][name]
-        columns = {}
-        for column, spec in body["columns"].items():
-            ref = spec.get("references")
-            columns[column] = ColumnSpec(
-                name=column,
-                type=spec["type"],
-                required=bool(spec.get("required", False)),
-                vocabulary=spec.get("vocabulary"),
-                not_future=bool(spec.get("not_future", False)),
-                min_column=spec.get("min_column"),
-                minimum=spec.get("min"),
-                references=tuple(ref.split(".")) if ref else None,
-                personal=bool(spec.get("personal", False)),
-                max_length=spec.get("max_length"),
-            )
+        columns = _columns(body["columns"])
         overlap = body.get("no_overlap")
         tables[name] = TableContract(
             name=name,
@@ -78,7 +84,34 @@ def contracts() -> dict[str, TableContract]:
     return tables
 
 
-def table_for_stem(stem: str) -> str | None:
-    """`police__events` -> `events`; matched case-insensitively; None when no such table."""
+@lru_cache(maxsize=1)
+def partner_contracts() -> dict[str, TableContract]:
+    """The contracts a partner file is read by (matching.md), by `partner_table` name, with the term calendar
+    its attendance refers to: each person-keyed table without `person_id`, with the identity columns instead.
+    Keyless: what a row's key is depends on the member it is linked to."""
+    data = load_yaml("feeds.yaml")["partner_files"]
+    identity = _columns(data["identity"])
+    found = {"terms": contracts()["terms"]}
+    for name in data["tables"]:
+        own = {c: spec for c, spec in contracts()[name].columns.items() if c != "person_id"}
+        found[partner_table(name)] = TableContract(name=name, columns={**identity, **own})
+    return found
+
+
+def partner_table(table: str) -> str:
+    """The name a partner file's table is read under: `events` -> `partner:events`."""
+    return PARTNER_PREFIX + table
+
+
+def contract_for(table: str) -> TableContract:
+    """The contract of a feed table, or of a partner file's table (`partner_table`)."""
+    return partner_contracts()[table] if table.startswith(PARTNER_PREFIX) else contracts()[table]
+
+
+def table_for_stem(stem: str, partner: bool = False) -> str | None:
+    """`police__events` -> `events` (`partner:events` for a partner file); matched case-insensitively; None when
+    no such table."""
     name = stem.rsplit("__", 1)[-1].strip().lower()
+    if partner:
+        return partner_table(name) if partner_table(name) in partner_contracts() else None
     return name if name in contracts() else None

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from pbr import periods
+from pbr.demo_partners import PartnerData, partner_data, with_identities
 from pbr.money import pounds
 from pbr.periods import school_age
 from pbr.resources import schema_path
@@ -329,6 +330,7 @@ def generate(
         name: pl.DataFrame(council.rows[name], schema={c: pl.String for c in COLUMNS[name]}, orient="row")
         for name in COLUMNS
     }
+    frames["members"] = with_identities(frames["members"], seed + 2)
     frames["attendance"] = council.attendance()
     frames["terms"] = pl.read_csv(schema_path("terms.csv"), infer_schema=False)
     return frames
@@ -376,12 +378,24 @@ def run_demo(ctx, folder: Path, families: int, seed: int, as_of: dt.date, consol
 
     plan = ctx.plan
     console.print(f"[bold]pbr demo[/]: a synthetic council of {families} families (seed {seed}), plan {plan.name}")
-    data = write_csvs(with_mistakes(generate(families, seed, plan=plan.name), seed), folder / "data")
+    council = generate(families, seed, plan=plan.name)
+    partners = partner_data(council, seed, PERIODS[plan.name][2])
+    data = write_csvs(with_mistakes(partners.base, seed), folder / "data")
     console.print(f"  generated the council's extract in {data}", highlight=False)
     result = load_feeds(ctx, data)
     print_file_table(result.files, f"Ingest into {ctx.store.url}")
     console.print(f"  {result.summary()}", highlight=False)
+    match_demo(ctx, partners, folder, console)
     evaluation = decisions(ctx, as_of)
+    keyed = evaluate_tables_of(council, ctx, as_of)
+    agree = evaluation.decisions.join(keyed, on="family_id").filter(
+        pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_keyed")) for c in AGREEMENT_COLUMNS)
+    )
+    console.print(
+        f"  decisions after matching agree with those of perfectly keyed records for {agree.height} of "
+        f"{keyed.height} families",
+        highlight=False,
+    )
     reports = folder / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     write_decisions(
@@ -405,6 +419,36 @@ def run_demo(ctx, folder: Path, families: int, seed: int, as_of: dt.date, consol
     console.print(f"  decisions and evidence in {reports}", highlight=False)
     claim_demo(ctx, as_of, folder, console)
     returns_demo(ctx, as_of, reports, console)
+
+
+AGREEMENT_COLUMNS = ("eligible", "themes_at_attachment", "ssp_met", "ce_met", "claimable", "claim_route")
+
+
+def evaluate_tables_of(council: dict[str, pl.DataFrame], ctx, as_of: dt.date) -> pl.DataFrame:
+    """The decisions the council's records would give if every partner had sent the council's person_id."""
+    import tempfile
+
+    from pbr.services import decisions
+
+    with tempfile.TemporaryDirectory() as folder:
+        keyed = decisions(ctx, as_of, data=write_csvs(council, Path(folder)))
+    return keyed.decisions.select("family_id", *[pl.col(c).alias(f"{c}_keyed") for c in AGREEMENT_COLUMNS])
+
+
+def match_demo(ctx, partners: PartnerData, folder: Path, console) -> None:
+    """The partners' files written as partners send them, matched, and the families no member matched identified."""
+    from pbr import services
+    from pbr.matching.workbook import write_identification
+
+    where = folder / "partners"
+    where.mkdir(parents=True, exist_ok=True)
+    for source, frame in partners.partners.items():
+        frame.write_csv(where / source)
+    report = services.match_partner_files(ctx, where, actor="demo")
+    console.print(f"  matched the partners' files in {where}: {report.summary()}", highlight=False, soft_wrap=True)
+    found = services.identify_households(ctx, PERIODS[ctx.plan.name][2])
+    path = write_identification(found, folder / "reports" / "identified-households.xlsx", ctx.plan)
+    console.print(f"  {found.eligible.height} households no member matched would be eligible: {path}", highlight=False)
 
 
 def returns_demo(ctx, as_of: dt.date, reports: Path, console) -> None:

@@ -20,6 +20,7 @@ from pbr.plan import Plan
 if TYPE_CHECKING:  # the database layer is imported by the services that use it: `pbr evaluate --data` needs none
     from pbr.claims import Prepared
     from pbr.feeds.ingest import IngestResult
+    from pbr.matching import Forgotten, Identification, MatchReport
 
 
 def _claims():
@@ -69,6 +70,30 @@ def decisions(ctx: AppContext, day: dt.date, data: str | Path | None = None, pla
     if data is not None:
         return evaluate(data=data, as_of=day, plan=the_plan, today=ctx.today())
     return evaluate(as_of=day, plan=the_plan, store=ctx.store)
+
+
+# ---- partner records -----------------------------------------------------------------------------------------
+def match_partner_files(ctx: AppContext, path: str | Path, actor: str = "pbr") -> MatchReport:
+    """Match partner files (a file, a folder or a workbook) against the members held; keep what each row became."""
+    from pbr.matching import match_files
+
+    return match_files(
+        ctx.store, path, ctx.matching, ctx.plan.theme_codes, ctx.today(), ctx.vocabularies, actor=actor, now=ctx.now
+    )
+
+
+def identify_households(ctx: AppContext, day: dt.date, plan: Plan | None = None) -> Identification:
+    """The households of the people no member matched, decided as families attached on `day` would be."""
+    from pbr.matching import identify
+
+    return identify(ctx.store, plan or ctx.plan, ctx.matching, day)
+
+
+def forget_unmatched_rows(ctx: AppContext, actor: str, dry_run: bool = False) -> Forgotten:
+    """Remove the unmatched partner rows whose retention period has ended."""
+    from pbr.matching import forget_unmatched
+
+    return forget_unmatched(ctx.store, ctx.now(), ctx.matching.unmatched_days, actor, dry_run=dry_run)
 
 
 # ---- claims --------------------------------------------------------------------------------------------------

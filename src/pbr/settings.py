@@ -13,6 +13,7 @@ DATABASE_ENV = "PBR_DATABASE_URL"  # SQLAlchemy URL of the database (default: sq
 PLAN_ENV = "PBR_PLAN"  # the council's outcome plan: a file, or a shipped plan's name
 PARAMETERS_ENV = "PBR_FINANCIAL_PARAMETERS"  # the council's dated money parameters, in place of the shipped ones
 VOCABULARIES_ENV = "PBR_VOCABULARIES"  # the council's own code lists, added to the shipped ones
+MATCHING_ENV = "PBR_MATCHING"  # the council's matching configuration, in place of schemas/matching.yaml
 COUNCIL_NAME_ENV = "PBR_COUNCIL_NAME"
 COUNCIL_CODE_ENV = "PBR_COUNCIL_CODE"
 TARGET_ENV = "PBR_TARGET_FAMILIES"  # families the council aims to attach per programme year
@@ -41,6 +42,7 @@ class Settings:
     plan: str | None = None
     parameters: str | None = None
     vocabularies: str | None = None
+    matching: str | None = None
     council: Council = field(default_factory=Council)
     secret_key: str | None = None
     secure_cookies: bool = False
@@ -61,6 +63,7 @@ class Settings:
             plan=env.get(PLAN_ENV) or None,
             parameters=env.get(PARAMETERS_ENV) or None,
             vocabularies=env.get(VOCABULARIES_ENV) or None,
+            matching=env.get(MATCHING_ENV) or None,
             council=council,
             secret_key=env.get(SECRET_KEY_ENV) or None,
             secure_cookies=env.get(SECURE_COOKIES_ENV, "").strip().lower() in ("1", "true", "yes"),

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import hashlib
 import re
-import shutil
 import threading
 
 import openpyxl
@@ -400,18 +399,21 @@ def test_two_concurrent_submissions_never_give_a_family_two_live_results(db_url)
 
 
 def test_the_claim_workbook_reads_back_cell_by_cell_with_a_hostile_family_id(tmp_path, db_url):
+    """Ingest refuses an id a spreadsheet would run (test_hostile.py); one stored before that rule, or by another
+    program, still reaches the workbook as text."""
     hostile = '=HYPERLINK("http://x","y")'
-    data = tmp_path / "data"
-    shutil.copytree(BASIC, data)
-    for name in ("families.csv", "members.csv", "events.csv"):
-        path = data / name
-        rows = list(csv.reader(open(path)))
-        with open(path, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            for row in rows:
-                writer.writerow([cell.replace("F01", hostile) for cell in row])
     store = Store(db_url)
-    ingest(data, store, PLAN.theme_codes)
+    ingest(BASIC, store, PLAN.theme_codes)
+    with store.engine.begin() as connection:
+        for table, columns in {
+            "families": ["family_id"],
+            "members": ["family_id", "person_id"],
+            **{t: ["person_id"] for t in ("events", "episodes", "indicators", "attendance")},
+        }.items():
+            for column in columns:
+                connection.execute(
+                    text(f"UPDATE {table} SET {column} = REPLACE({column}, 'F01', :hostile)"), {"hostile": hostile}
+                )
     ref = claims.prepare(store, "2017-Q4", D1, PLAN, opens=dt.date(2017, 11, 1), closes=dt.date(2017, 11, 30)).ref
     pass_sample(store, ref)
     claims.submit(store, ref, "coordinator", late="test")

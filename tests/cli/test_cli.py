@@ -304,7 +304,7 @@ def test_evaluate_header_only_families_gives_a_header_only_file(tmp_path):
     lines = (tmp_path / "o.csv").read_text().splitlines()
     assert lines == [
         "family_id,attachment_date,eligible,themes_at_attachment,themes_progress_met,ssp_met,ce_met,"
-        "claimable,claim_route,reason,earliest_claimable_date,quarantined_records,claimed_in"
+        "claimable,claim_route,reason,earliest_claimable_date,quarantined_records,claimed_in,themes_emerged,reason_kind"
     ]
 
 
@@ -354,6 +354,12 @@ def test_quarantined_records_and_held_families_show_in_decisions(tmp_path):
 def test_demo_runs_end_to_end_on_a_small_council(tmp_path):
     result = run_pbr("demo", "--families", "60", "--folder", str(tmp_path / "demo"), cwd=tmp_path, check=True)
     assert "loaded" in result.stdout and "claimable" in result.stdout
+    matched = re.search(r"matched the partners' files .*: linked (\d+) rows, review (\d+) rows", result.stdout)
+    assert matched and int(matched[1]) > 0
+    agree = re.search(r"agree with those of perfectly keyed records for (\d+) of (\d+) families", result.stdout)
+    assert agree and int(agree[1]) >= 0.95 * int(agree[2])
+    assert (tmp_path / "demo" / "partners" / "police__events.csv").exists()
+    assert (tmp_path / "demo" / "reports" / "identified-households.xlsx").exists()
     decisions = pl.read_csv(tmp_path / "demo" / "reports" / "decisions.csv", infer_schema=False)
     assert decisions.height == 60
     assert (tmp_path / "demo" / "pbr.db").exists()

@@ -5,6 +5,7 @@ Screenshots of the main pages are written to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -47,17 +48,14 @@ def _require_browser():
         pytest.skip(missing)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    _require_browser()
-    folder = tmp_path_factory.mktemp("web")
-    url = f"sqlite:///{folder / 'pbr.db'}"
-    seed(url)
+@contextlib.contextmanager
+def serving(url: str, as_of: str = "2017-10-31"):
+    """`pbr serve` on a free port of localhost, for the database at `url`: its base address while it runs."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "pbr.cli", "--db", url, "serve", "--port", str(port), "--as-of", "2017-10-31"],
+        [sys.executable, "-m", "pbr.cli", "--db", url, "serve", "--port", str(port), "--as-of", as_of],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -72,9 +70,21 @@ def server(tmp_path_factory):
     else:
         process.kill()
         raise AssertionError("pbr serve did not start")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _require_browser()
+    folder = tmp_path_factory.mktemp("web")
+    url = f"sqlite:///{folder / 'pbr.db'}"
+    seed(url)
+    with serving(url) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from web.support import USERS, signed_in
 AS_OF = dt.date(2017, 10, 31)
 NAME_OF_ROLE = {role: name for name, role, _ in USERS if name != "kw2"}
 # a family of the keyworker kw1, an unknown claim (the answer to a role is the same), a table with a form
-PATH_VALUES = {"family_id": "F01", "ref": "NO-CLAIM-1", "table": "events"}
+PATH_VALUES = {"family_id": "F01", "ref": "NO-CLAIM-1", "table": "events", "row_id": "1"}
 
 
 def action_of(route: APIRoute) -> str | None:

@@ -73,7 +73,7 @@ def _db_values(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     return frame
 
 
-def _known(store: Store) -> Known:
+def known_ids(store: Store) -> Known:
     from sqlalchemy import text
 
     return Known(
@@ -103,7 +103,7 @@ def ingest(
     """
     read = read_path(path)
     validated = validate(
-        read.files, themes, today=today or dt.date.today(), known=_known(store), vocabularies=vocabularies
+        read.files, themes, today=today or dt.date.today(), known=known_ids(store), vocabularies=vocabularies
     )
     reports = reports_for(read, validated)
     batch = uuid.uuid4().hex[:12]
@@ -197,7 +197,8 @@ def _store_keyless(connection, load: _Load, good: pl.DataFrame, columns: list[st
         + pl.lit("\x1e")
         + pl.int_range(pl.len()).over("content_hash").cast(pl.String)
     ).to_series()
-    good = good.with_columns(_digest(identity).alias("record_key"))
+    if "record_key" not in good.columns:  # a partner row brings its own: the row it was loaded from
+        good = good.with_columns(_digest(identity).alias("record_key"))
     stored = connection.execute(select(model.c.record_key).where(model.c.source == load.source)).scalars().all()
     existing = pl.DataFrame({"record_key": stored}, schema={"record_key": pl.String})
     new = good.join(existing, on="record_key", how="anti")
@@ -211,6 +212,11 @@ def _store_keyless(connection, load: _Load, good: pl.DataFrame, columns: list[st
             connection, model, columns, stale.get_column("record_key").to_list(), load.load_id, load.table
         )
     return new.height, retired
+
+
+def hold_quarantine(connection, load_id: int, source: str, quarantine: pl.DataFrame) -> None:
+    """The quarantine of `source` becomes the bad rows of its load `load_id` (QUARANTINE_SCHEMA rows)."""
+    _hold(connection, _Load(load_id, "", source, None), quarantine.filter(pl.col("source") == source))
 
 
 def _hold(connection, load: _Load, bad: pl.DataFrame) -> None:
@@ -286,6 +292,24 @@ def _load_file(
                 message=retired,
             )
         )
+
+
+def with_content(good: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Typed rows with their content as text (`__content`) and its digest (`content_hash`)."""
+    content = good.select(_canonical(good, list(contracts()[table].columns))).to_series()
+    return good.with_columns(content.alias("__content"), _digest(content).alias("content_hash"))
+
+
+def store_records(connection, load_id: int, table: str, source: str, good: pl.DataFrame) -> int:
+    """Typed rows of one table stored as one load's records, as `ingest` stores a file's good rows (keyless ones
+    may bring their own `record_key`); returns how many were new or changed."""
+    contract = contracts()[table]
+    columns = list(contract.columns)
+    load = _Load(load_id, table, source, None)
+    good = with_content(good, table)
+    if contract.key:
+        return _store_keyed(connection, load, good, list(contract.key), columns)
+    return _store_keyless(connection, load, good, columns, complete=False)[0]
 
 
 def store_rows(connection, model, key: list[str]) -> pl.DataFrame:
@@ -376,7 +400,7 @@ def save_rows(
         frame=frame,
     )
     validated = validate(
-        [source_file], themes, today=today or dt.date.today(), known=_known(store), vocabularies=vocabularies
+        [source_file], themes, today=today or dt.date.today(), known=known_ids(store), vocabularies=vocabularies
     )
     bad = validated.quarantine
     if bad.height:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pbr.contract import contracts, table_for_stem
+from pbr.contract import contract_for, table_for_stem
 from pbr.resources import load_yaml
 
 ROW = "__row"  # the row number a spreadsheet shows (header = 1)
@@ -102,7 +102,7 @@ def _trimming(frame: pl.LazyFrame, table: str) -> tuple[pl.LazyFrame, list[str],
     where they still see it as written."""
     as_read = frame.collect_schema().names()
     names = column_names(as_read)
-    contract = contracts()[table]
+    contract = contract_for(table)
     missing = [c for c in contract.required if c not in names]
     if missing:
         return f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
@@ -126,7 +126,7 @@ def _finished(
     first_row: pl.Series | None = None,
 ) -> SourceFile:
     """Empty values as null, row numbers and source added, blank rows dropped, the contract's columns in order."""
-    contract = contracts()[table]
+    contract = contract_for(table)
     frame = trimmed.select(own)
     rows = first_row if first_row is not None else pl.int_range(2, frame.height + 2, eager=True)
     # an empty field reads as null already; only a value of spaces alone is left empty by trimming
@@ -383,7 +383,7 @@ def _sheet_cells(sheet, table: str, limits: SheetLimits) -> _SheetCells | str:
     names = column_names(header)
     if repeated := _repeated(names):
         return repeated
-    contract = contracts()[table]
+    contract = contract_for(table)
     types = [contract.columns[n].type if n in contract.columns else "text" for n in names]
     required = [i for i, n in enumerate(names) if n in contract.columns and contract.columns[n].required]
     cells = _SheetCells(names, [[] for _ in names], [], [])
@@ -447,8 +447,9 @@ def _read_sheet(path: Path, sha: str, sheet, table: str, limits: SheetLimits) ->
     return result
 
 
-def read_workbook(path: Path) -> tuple[list[SourceFile], list[str]]:
-    """Every sheet named like a feed table, read cell by existing cell; the other sheets listed as ignored."""
+def read_workbook(path: Path, partner: bool = False) -> tuple[list[SourceFile], list[str]]:
+    """Every sheet named like a feed table (a partner file's, with `partner`), read cell by existing cell; the
+    other sheets listed as ignored."""
     from openpyxl import load_workbook
 
     sha = file_sha256(path)
@@ -459,7 +460,7 @@ def read_workbook(path: Path) -> tuple[list[SourceFile], list[str]]:
     files, ignored, limits = [], [], sheet_limits()
     try:
         for sheet in book.worksheets:
-            table = table_for_stem(sheet.title)
+            table = table_for_stem(sheet.title, partner)
             if table is None:
                 ignored.append(f"{path.name}:{sheet.title}")
             elif sheet.sheet_state != "visible":  # what a person cannot see in the workbook is not loaded
@@ -469,6 +470,38 @@ def read_workbook(path: Path) -> tuple[list[SourceFile], list[str]]:
     finally:
         book.close()
     return files, ignored
+
+
+def is_partner_file(path: Path) -> bool:
+    """A partner file (matching.md): a CSV named like a person-keyed table whose header names people by their
+    identity instead of `person_id`; or a workbook every table sheet of which is one."""
+    identity = {"given_name", "family_name", "date_of_birth"}
+
+    def partner_header(names: list[str]) -> bool:
+        return identity <= set(names) and "person_id" not in names
+
+    if path.suffix.lower() == ".csv":
+        return table_for_stem(path.stem, partner=True) is not None and partner_header(
+            column_names(_csv_header(path) or [])
+        )
+    if path.suffix.lower() != ".xlsx":
+        return False
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True)
+    except Exception:  # openpyxl raises many types for what is not a workbook: ingest says why
+        return False
+    try:
+        verdicts = [
+            table_for_stem(sheet.title, partner=True) is not None
+            and partner_header(column_names(next(sheet.iter_rows(max_row=1, values_only=True), ())))
+            for sheet in book.worksheets
+            if table_for_stem(sheet.title) is not None
+        ]
+    finally:
+        book.close()
+    return bool(verdicts) and all(verdicts)
 
 
 def is_lock_file(path: Path) -> bool:
@@ -489,7 +522,7 @@ def _linked_file(link: Path, folder: Path) -> Path | str:
     return target if target.is_file() else "a link to something that is not a file"
 
 
-def _folder_entries(folder: Path) -> tuple[list[Path], list[SourceFile], list[str]]:
+def _folder_entries(folder: Path, partner: bool) -> tuple[list[Path], list[SourceFile], list[str]]:
     """Every entry of a feed folder: the files to read, the links refused (with why), and the rest, ignored
     with why. Nothing in the folder is passed over without a word."""
     files, refused, ignored = [], [], []
@@ -497,7 +530,7 @@ def _folder_entries(folder: Path) -> tuple[list[Path], list[SourceFile], list[st
         if entry.is_symlink():
             found = _linked_file(entry, folder)
             if isinstance(found, str):
-                table = table_for_stem(entry.stem) if entry.suffix.lower() == ".csv" else None
+                table = table_for_stem(entry.stem, partner) if entry.suffix.lower() == ".csv" else None
                 refused.append(SourceFile(entry.name, table or "?", entry, "", rejected=found))
                 continue
         if entry.is_dir():
@@ -509,31 +542,32 @@ def _folder_entries(folder: Path) -> tuple[list[Path], list[SourceFile], list[st
     return files, refused, ignored
 
 
-def read_path(path: str | Path) -> ReadResult:
-    """A folder of CSV (and xlsx) files, one CSV file, or one workbook."""
+def read_path(path: str | Path, partner: bool = False) -> ReadResult:
+    """A folder of CSV (and xlsx) files, one CSV file, or one workbook; with `partner`, of partner files
+    (matching.md), read by `partner_contracts`."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
-    candidates, refused, ignored = _folder_entries(path) if path.is_dir() else ([path], [], [])
+    candidates, refused, ignored = _folder_entries(path, partner) if path.is_dir() else ([path], [], [])
     # hashing runs beside polars' parsing: both let go of the interpreter while they work
     hashing = ThreadPoolExecutor(max_workers=1)
     digests = {
         c: hashing.submit(_digest, c)
         for c in candidates
-        if c.suffix.lower() == ".csv" and not is_lock_file(c) and table_for_stem(c.stem)
+        if c.suffix.lower() == ".csv" and not is_lock_file(c) and table_for_stem(c.stem, partner)
     }
     try:
-        result = _read_candidates(candidates, digests)
+        result = _read_candidates(candidates, digests, partner)
     finally:
         hashing.shutdown(cancel_futures=True)
     return ReadResult(files=refused + result.files, ignored=ignored + result.ignored)
 
 
-def _read_candidates(candidates: list[Path], digests: dict[Path, Future]) -> ReadResult:
+def _read_candidates(candidates: list[Path], digests: dict[Path, Future], partner: bool) -> ReadResult:
     csv_tables = {
         c: table
         for c in candidates
-        if c.suffix.lower() == ".csv" and not is_lock_file(c) and (table := table_for_stem(c.stem)) is not None
+        if c.suffix.lower() == ".csv" and not is_lock_file(c) and (table := table_for_stem(c.stem, partner)) is not None
     }
     csv_read = _read_csvs(csv_tables, digests)
     files: list[SourceFile] = []
@@ -543,7 +577,7 @@ def _read_candidates(candidates: list[Path], digests: dict[Path, Future]) -> Rea
         if is_lock_file(candidate):
             ignored.append(f"{candidate.name} (Excel's lock file: the workbook is open in Excel)")
         elif suffix == ".xlsx":
-            sheets, skipped = read_workbook(candidate)
+            sheets, skipped = read_workbook(candidate, partner)
             files += sheets
             ignored += skipped
         elif candidate in csv_read:

@@ -39,6 +39,7 @@ _PATTERNS = {
     "int": r"^\d{1,15}$",
     "decimal": r"^-?\d{1,20}(\.\d{1,9})?$",
     "money": r"^-?\d{1,15}(\.\d{1,2})?$",
+    "uprn": r"^\d{1,12}$",
 }
 
 
@@ -76,6 +77,8 @@ def _typed(spec: ColumnSpec) -> pl.Expr:
         ok = raw.str.contains(_PATTERNS[spec.type])
     if spec.type == "date":  # the calendar starts at year 1: there is no year 0000 to store
         return pl.when(ok & ~raw.str.starts_with("0000")).then(raw.str.to_date("%Y-%m-%d", strict=False))
+    if spec.type == "uprn":
+        return pl.when(ok).then(raw)
     if spec.type == "int":
         value = raw.cast(pl.Int64, strict=False)
         return pl.when(ok & (value <= MAX_INTEGER)).then(value)
@@ -136,59 +139,36 @@ def _indicator_rule(spec: ColumnSpec, themes: list[str]) -> RowRule:
     )
 
 
+def _typed_reason(spec: ColumnSpec) -> pl.Expr | None:
+    """Why a value of a parsed type did not parse, or None for a type that is not parsed."""
+    raw = pl.col(spec.name)
+    said = pl.lit(f"{spec.name} ") + _quote(raw)
+    if spec.type == "date":
+        return said + pl.when(raw.str.contains(r"^\d{4}-\d{2}-\d{2}[ T]\d")).then(
+            pl.lit(" has a time of day: the column takes a date written YYYY-MM-DD")
+        ).otherwise(pl.lit(" is not a date written YYYY-MM-DD"))
+    if spec.type == "int":
+        return said + pl.when(raw.str.contains(_PATTERNS["int"])).then(
+            pl.lit(f" is more than {MAX_INTEGER:,}, the most pbr stores")
+        ).otherwise(pl.lit(" is not a whole number of 0 or more"))
+    if spec.type == "decimal":
+        return said + pl.lit(" is not a plain decimal number")
+    if spec.type == "money":
+        return said + pl.when(raw.str.contains(_PATTERNS["money"])).then(
+            pl.lit(f" is more than {pounds(MAX_INTEGER)} either way, the most pbr stores")
+        ).otherwise(pl.lit(" is not an amount in pounds with at most 2 decimal places"))
+    if spec.type == "uprn":  # an address identifier: personal, so the value is not repeated
+        return pl.lit(f"{spec.name} is not a Unique Property Reference Number (1 to 12 digits)")
+    return None
+
+
 def _type_rules(spec: ColumnSpec, themes: list[str], vocab: dict) -> list[RowRule]:
     """The check that a value is of its column's type (a date, a whole number, a known code, ...)."""
     raw, typed = pl.col(spec.name), pl.col(_t(spec.name))
     found: list[RowRule] = []
-    if spec.type == "date":
-        with_time = raw.str.contains(r"^\d{4}-\d{2}-\d{2}[ T]\d")
-        found.append(
-            RowRule(
-                f"{spec.name}|date",
-                spec.name,
-                raw.is_null() | typed.is_not_null(),
-                pl.lit(f"{spec.name} ")
-                + _quote(raw)
-                + pl.when(with_time)
-                .then(pl.lit(" has a time of day: the column takes a date written YYYY-MM-DD"))
-                .otherwise(pl.lit(" is not a date written YYYY-MM-DD")),
-            )
-        )
-    elif spec.type == "int":
-        found.append(
-            RowRule(
-                f"{spec.name}|int",
-                spec.name,
-                raw.is_null() | typed.is_not_null(),
-                pl.lit(f"{spec.name} ")
-                + _quote(raw)
-                + pl.when(raw.str.contains(_PATTERNS["int"]))
-                .then(pl.lit(f" is more than {MAX_INTEGER:,}, the most pbr stores"))
-                .otherwise(pl.lit(" is not a whole number of 0 or more")),
-            )
-        )
-    elif spec.type == "decimal":
-        found.append(
-            RowRule(
-                f"{spec.name}|decimal",
-                spec.name,
-                raw.is_null() | typed.is_not_null(),
-                pl.lit(f"{spec.name} ") + _quote(raw) + pl.lit(" is not a plain decimal number"),
-            )
-        )
-    elif spec.type == "money":
-        found.append(
-            RowRule(
-                f"{spec.name}|money",
-                spec.name,
-                raw.is_null() | typed.is_not_null(),
-                pl.lit(f"{spec.name} ")
-                + _quote(raw)
-                + pl.when(raw.str.contains(_PATTERNS["money"]))
-                .then(pl.lit(f" is more than {pounds(MAX_INTEGER)} either way, the most pbr stores"))
-                .otherwise(pl.lit(" is not an amount in pounds with at most 2 decimal places")),
-            )
-        )
+    reason = _typed_reason(spec)
+    if reason is not None:
+        found.append(RowRule(f"{spec.name}|{spec.type}", spec.name, raw.is_null() | typed.is_not_null(), reason))
     elif spec.type == "code":
         codes = vocab[spec.vocabulary]
         found.append(
@@ -668,27 +648,28 @@ def validate(
     today: dt.date | None = None,
     known: Known | None = None,
     vocabularies: dict | None = None,
+    tables_read: dict[str, TableContract] | None = None,
 ) -> Validated:
     """Validate every readable file of a load together (keys and references cross files), codes against the
-    code lists given (the shipped ones by default)."""
+    code lists given (the shipped ones by default), by the feed contracts (or `tables_read`: the partner
+    contracts, say)."""
     checks = (themes, today or dt.date.today(), vocabularies or shipped_vocabularies())
     known = known or Known()
     load = _Load.of(files)
     # every table's values are typed, and its repeated keys found, side by side: neither needs another table
-    typed_frames = dict(
-        zip(contracts(), pl.collect_all([load.typing(n, c) for n, c in contracts().items()]), strict=True)
-    )
+    book = tables_read or contracts()
+    typed_frames = dict(zip(book, pl.collect_all([load.typing(n, c) for n, c in book.items()]), strict=True))
     parents = _Parents()
     member_families = [known.members]  # person -> family, for linking quarantined rows to families
     tables: dict[str, pl.DataFrame] = {}
     quarantine_parts: list[pl.DataFrame] = []
-    for name, contract in contracts().items():
+    for name, contract in book.items():
         frame = typed_frames[name]
         bad = _bad_rows(frame, _failures(load, name, contract, frame, parents, checks))
         good = frame.filter(~pl.col(INDEX).is_in(bad.get_column(INDEX).implode())) if bad.height else frame
         if name == "members":
             member_families.append(frame.select("person_id", "family_id").drop_nulls())
-        quarantine_parts.append(_quarantine_entries(bad, name, contract, member_families))
+        quarantine_parts.append(_quarantine_entries(bad, contract.name, contract, member_families))
         typed = good.select([pl.col(_t(c)).alias(c) for c in contract.columns] + [ROW, SOURCE])
         tables[name] = typed
         _remember_parents(parents, name, contract, typed, bad, known)

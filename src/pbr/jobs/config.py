@@ -64,6 +64,7 @@ JOB_SECTIONS = {
     "claim_preparation": "claim-preparation",
     "progress_return": "progress-return",
     "retention": "retention",
+    "match_retention": "match-retention",
 }
 SETTING_SECTIONS = ("retry", "shutdown")
 DEFAULTS = {"inbox": {"every_seconds": 60}, "nightly_evaluation": {"cron": "0 2 * * *"}}

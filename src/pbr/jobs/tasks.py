@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select
 from pbr import periods
 from pbr.context import AppContext
 from pbr.contract import contracts, table_for_stem
-from pbr.feeds.read import file_sha256, is_lock_file
+from pbr.feeds.read import file_sha256, is_lock_file, is_partner_file
 from pbr.jobs.config import JobsConfig
 from pbr.outputs import remove_stale_partials
 from pbr.store import insert_frame
@@ -42,8 +42,14 @@ def ready_files(folder: Path, stable_seconds: float) -> list[Path]:
         if (first.st_size, first.st_mtime) == (second.st_size, second.st_mtime):
             ready.append(path)
     order = list(contracts())
+    # the council's own feeds first, in load order; partner files after them, matched against the members loaded
     return sorted(
-        ready, key=lambda p: (order.index(table_for_stem(p.stem)) if table_for_stem(p.stem) in order else 99, p.name)
+        ready,
+        key=lambda p: (
+            is_partner_file(p),
+            order.index(table_for_stem(p.stem)) if table_for_stem(p.stem) in order else 99,
+            p.name,
+        ),
     )
 
 
@@ -54,22 +60,52 @@ def _move(path: Path, folder: Path) -> Path:
     return target
 
 
+def _already_loaded(store, sha: str) -> bool:
+    runs = IngestRun.__table__
+    with store.engine.connect() as connection:
+        return (
+            connection.execute(
+                select(runs.c.id).where((runs.c.sha256 == sha) & runs.c.status.in_(("loaded", "matched")))
+            ).first()
+            is not None
+        )
+
+
+def _reject(config: JobsConfig, path: Path, reasons: list[str]) -> None:
+    moved = _move(path, config.inbox / "rejected")
+    Path(str(moved) + ".reason.txt").write_text("\n".join(reasons) + "\n", encoding="utf-8")
+
+
+def _match_partner_file(config: JobsConfig, ctx: AppContext, path: Path, counts: dict) -> None:
+    from pbr.services import match_partner_files
+
+    report = match_partner_files(ctx, path, actor="scheduler")
+    counts["files"] += 1
+    rejected = [f"{f.source}: {f.rejected}" for f in report.files if f.rejected]
+    if rejected or not report.files:
+        counts["rejected"] += 1
+        _reject(config, path, rejected or [f"{path.name}: not a partner file"])
+        return
+    counts["matched"] += 1
+    for name in ("linked", "review", "unmatched", "quarantined"):
+        counts[name] += report.total(name)
+    _move(path, config.inbox / "archive")
+
+
 def inbox(config: JobsConfig, ctx: AppContext) -> dict:
+    """Load every complete file of the inbox: the council's feeds by `ingest`, partner files by `match`."""
     from pbr.feeds.ingest import ingest
 
     store = ctx.store
     counts = {"files": 0, "loaded": 0, "quarantined": 0, "unchanged": 0, "retired": 0, "rejected": 0, "duplicates": 0}
+    counts.update(matched=0, linked=0, review=0, unmatched=0)
     for path in ready_files(config.inbox, config.stable_seconds):
-        sha = file_sha256(path)
-        with store.engine.connect() as connection:
-            seen = connection.execute(
-                select(IngestRun.__table__.c.id).where(
-                    (IngestRun.__table__.c.sha256 == sha) & (IngestRun.__table__.c.status == "loaded")
-                )
-            ).first()
-        if seen:
+        if _already_loaded(store, file_sha256(path)):
             counts["duplicates"] += 1
             _move(path, config.inbox / "archive" / "duplicates")
+            continue
+        if is_partner_file(path):
+            _match_partner_file(config, ctx, path, counts)
             continue
         result = ingest(
             path,
@@ -82,9 +118,11 @@ def inbox(config: JobsConfig, ctx: AppContext) -> dict:
         counts["files"] += 1
         if result.rejected or not result.files:
             counts["rejected"] += 1
-            reasons = [f"{f.source}: {f.rejected}" for f in result.rejected] or [f"{path.name}: not a feed file"]
-            moved = _move(path, config.inbox / "rejected")
-            Path(str(moved) + ".reason.txt").write_text("\n".join(reasons) + "\n", encoding="utf-8")
+            _reject(
+                config,
+                path,
+                [f"{f.source}: {f.rejected}" for f in result.rejected] or [f"{path.name}: not a feed file"],
+            )
             continue
         for name in ("loaded", "quarantined", "unchanged", "retired"):
             counts[name] += result.total(name)
@@ -198,10 +236,18 @@ def retention(config: JobsConfig, ctx: AppContext) -> dict:
     return {"closed_before": closed_before.isoformat(), "families": done.families, "people": done.people}
 
 
+def match_retention(config: JobsConfig, ctx: AppContext) -> dict:
+    from pbr.services import forget_unmatched_rows
+
+    done = forget_unmatched_rows(ctx, actor="scheduler")
+    return {"read_before": done.before.date().isoformat(), "removed": done.rows}
+
+
 TASKS = {
     "inbox": inbox,
     "nightly-evaluation": nightly_evaluation,
     "claim-preparation": claim_preparation,
     "progress-return": progress_return,
     "retention": retention,
+    "match-retention": match_retention,
 }

@@ -190,8 +190,14 @@ def insert_frame(
     quote = connection.dialect.identifier_preparer.quote
     target = f"{quote(model.name)} ({', '.join(quote(name) for name in frame.columns)})"
     postgres = connection.dialect.name == "postgresql"
-    if not postgres:  # SQLite keeps dates as ISO text, as SQLAlchemy writes them
-        frame = frame.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
+    if not postgres:  # SQLite keeps dates and moments as ISO text, as SQLAlchemy writes them (moments in UTC)
+        moments = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)]
+        frame = frame.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d")).with_columns(
+            (pl.col(c).dt.convert_time_zone("UTC") if frame.schema[c].time_zone else pl.col(c)).dt.strftime(
+                "%Y-%m-%d %H:%M:%S%.6f"
+            )
+            for c in moments
+        )
     cursor = connection.connection.cursor()  # the transaction's own connection
     try:
         for start in range(0, frame.height, chunk):

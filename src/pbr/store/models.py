@@ -37,6 +37,7 @@ class Member(Provenance, table=True):
     given_name: Optional[str] = Field(default=None, max_length=200)
     family_name: Optional[str] = Field(default=None, max_length=200)
     postcode: Optional[str] = Field(default=None, max_length=20)
+    uprn: Optional[str] = Field(default=None, max_length=12)
 
 
 class Keyless(Provenance):
@@ -162,6 +163,66 @@ class AuditLog(SQLModel, table=True):
     entity: str = Field(max_length=100)
     entity_id: str = Field(max_length=200)
     detail: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class MatchRun(SQLModel, table=True):
+    """One `pbr match`: when, by whom, the model that scored its rows (splink's settings with the m- and
+    u-probabilities used, as JSON), how its parameters were found, the thresholds, and what its rows became."""
+
+    __tablename__ = "match_runs"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    started_at: dt.datetime
+    finished_at: Optional[dt.datetime] = None
+    actor: str = Field(max_length=200)
+    members: int = 0
+    trained: str = Field(sa_column=Column(Text))
+    model_json: str = Field(sa_column=Column(Text))
+    thresholds: str = Field(sa_column=Column(Text))
+    rows_read: int = 0
+    linked: int = 0
+    review: int = 0
+    unmatched: int = 0
+    quarantined: int = 0
+
+
+class PartnerRow(SQLModel, table=True):
+    """A row of a partner file (matching.md) and what it became: linked to a member (and loaded as a record,
+    `record_key`), waiting for review, unmatched, or quarantined. The identity is kept as the partner sent it.
+    `latest` marks the rows of the latest load of each source; `version` moves with each decision, so two people
+    deciding one row at once cannot both win."""
+
+    __tablename__ = "partner_rows"
+    __table_args__ = (Index("ix_partner_rows_source_latest", "source", "latest"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(index=True)
+    source: str = Field(max_length=300)
+    table_name: str = Field(max_length=50)
+    row_number: int
+    row_digest: str = Field(max_length=64, index=True)
+    latest: bool = True
+    read_at: dt.datetime
+    given_name: Optional[str] = Field(default=None, max_length=200)
+    family_name: Optional[str] = Field(default=None, max_length=200)
+    date_of_birth: Optional[str] = Field(default=None, max_length=40, description="as sent: it may be no date")
+    sex: Optional[str] = Field(default=None, max_length=40)
+    postcode: Optional[str] = Field(default=None, max_length=40)
+    uprn: Optional[str] = Field(default=None, max_length=40)
+    partner_ref: Optional[str] = Field(default=None, max_length=100)
+    payload: str = Field(sa_column=Column(Text), description="the table's own columns as sent, JSON")
+    status: str = Field(max_length=20)  # linked, review, unmatched, quarantined
+    person_id: Optional[str] = Field(default=None, max_length=100, index=True)
+    best_person_id: Optional[str] = Field(default=None, max_length=100)
+    match_probability: Optional[float] = None
+    match_weight: Optional[float] = None
+    second_weight: Optional[float] = None
+    candidates: Optional[str] = Field(default=None, sa_column=Column(Text))
+    reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    link_id: Optional[str] = Field(default=None, max_length=40)
+    record_key: Optional[str] = Field(default=None, max_length=400)
+    decided_by: Optional[str] = Field(default=None, max_length=200)
+    decided_at: Optional[dt.datetime] = None
+    note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    version: int = 0
 
 
 FEED_MODELS: dict[str, type[SQLModel]] = {

@@ -1,8 +1,9 @@
-"""Personal data kept no longer than needed: names and postcodes of families whose case closed long ago.
+"""Personal data kept no longer than needed: names and addresses of families whose case closed long ago.
 
-Only the columns the feed contract marks `personal` are removed (given name, family name, postcode): dates of
-birth, sex and every record stay, so every decision and claim can still be checked. The names go from the
-stored rows, from the corrections log's before-and-after copies and from the quarantine's held values alike.
+Only the columns the feed contract marks `personal` are removed (given name, family name, postcode, UPRN): dates
+of birth, sex and every record stay, so every decision and claim can still be checked. The names go from the
+stored rows, from the corrections log's before-and-after copies, from the quarantine's held values and from the
+identity kept with the partner rows linked to them alike.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import and_, or_, select, update
 
 from pbr.contract import contracts
 from pbr.store import Store
-from pbr.store.models import Correction, Family, Member, QuarantineEntry
+from pbr.store.models import Correction, Family, Member, PartnerRow, QuarantineEntry
 
 CHUNK = 500
 
@@ -72,15 +73,33 @@ def redact_closed_before(store: Store, closed_before: dt.date, actor: str, dry_r
             )
             .values(value=None)
         )
+        partner = _redact_partner_rows(connection, everyone)
         store.audit(
             connection,
             actor,
             "redact personal data",
             "families",
             f"closed before {closed_before}",
-            f"{', '.join(columns)} removed for {len(people)} people in {family_count} families",
+            f"{', '.join(columns)} removed for {len(people)} people in {family_count} families"
+            + (f", and the identity of {partner} partner rows linked to them" if partner else ""),
         )
     return Redaction(family_count, len(people))
+
+
+PARTNER_IDENTITY = ("given_name", "family_name", "postcode", "uprn", "partner_ref")
+
+
+def _redact_partner_rows(connection, person_ids: list[str]) -> int:
+    """The names, address and partner reference kept with the partner rows linked to these people."""
+    rows = PartnerRow.__table__
+    named = or_(*[rows.c[c].is_not(None) for c in PARTNER_IDENTITY])
+    done = 0
+    for start in range(0, len(person_ids), CHUNK):
+        part = person_ids[start : start + CHUNK]
+        done += connection.execute(
+            update(rows).where(rows.c.person_id.in_(part), named).values(**{c: None for c in PARTNER_IDENTITY})
+        ).rowcount
+    return done
 
 
 def _scrub_corrections(connection, person_ids: list[str], columns: list[str]) -> None:

@@ -26,7 +26,7 @@ from pbr.version import VERSION
 from pbr.web.auth import SignInThrottle
 from pbr.web.cache import DecisionCache
 from pbr.web.deps import WebState, allow, page
-from pbr.web.routes import accounts, api, claims, dashboard, families, finance, quarantine
+from pbr.web.routes import accounts, api, claims, dashboard, families, finance, matching, quarantine
 
 HERE = Path(__file__).parent
 SESSION_SECONDS = 8 * 3600
@@ -131,7 +131,7 @@ def create_app(
     app.state.web = WebState(ctx, templates(), DecisionCache(ctx.store, ctx.plan), throttle or SignInThrottle(), as_of)
     _exception_handlers(app)
     _security_headers(app)
-    for area in (accounts, families, dashboard, claims, quarantine, finance, api):
+    for area in (accounts, families, dashboard, claims, quarantine, matching, finance, api):
         app.include_router(area.router)
     _api_description(app)
     return app

@@ -39,6 +39,7 @@ class DecisionCache:
     ):
         self.store, self.plan, self.keep, self.max_age, self.clock = store, plan, keep, max_age, clock
         self._kept: OrderedDict[dt.date, _Kept] = OrderedDict()
+        self._others: OrderedDict[tuple[str, dt.date], _Kept] = OrderedDict()
         # one evaluation at a time: a burst of first requests waits for one result instead of each making its own
         self._lock = threading.Lock()
 
@@ -56,3 +57,17 @@ class DecisionCache:
             while len(self._kept) > self.keep:
                 self._kept.popitem(last=False)
             return evaluation
+
+    def kept(self, name: str, day: dt.date, compute: Callable[[], object]) -> object:
+        """Another whole-database result for `day` (`compute()`), kept as the evaluations are."""
+        marker = self.store.change_marker()
+        with self._lock:
+            found = self._others.get((name, day))
+            if found is not None and found.marker == marker and self.clock() - found.made < self.max_age:
+                return found.evaluation
+            result = compute()
+            self._others[(name, day)] = _Kept(marker, self.clock(), result)
+            self._others.move_to_end((name, day))
+            while len(self._others) > self.keep:
+                self._others.popitem(last=False)
+            return result

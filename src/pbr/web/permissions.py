@@ -22,6 +22,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "record payments": frozenset({"finance", "coordinator"}),
     "book recoveries": frozenset({"coordinator"}),
     "see quarantine": frozenset({"coordinator"}),
+    # partner rows carry names, dates of birth and addresses of people who may be no member: coordinators only
+    "review partner rows": frozenset({"coordinator"}),
     "see finance": frozenset({"finance", "coordinator"}),
     "download returns": frozenset({"coordinator"}),  # progress return, outcomes report, decisions
     "download personal data": frozenset({"coordinator"}),  # the impact-study return

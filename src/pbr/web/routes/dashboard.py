@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import text
 
 import pbr.claims as claims
 from pbr.engine import reasons
@@ -14,6 +15,16 @@ from pbr.web.deps import WebState, allow, day_of, page, web
 from pbr.web.routes.families import families_of, latest_changes
 
 router = APIRouter()
+
+
+def _identified(state: WebState, day) -> dict | None:
+    """How many households of people no member matched would be eligible on `day`; None before any match."""
+    from pbr import services
+
+    if not state.ctx.store.read(text("SELECT COUNT(*) AS n FROM partner_rows WHERE latest"))["n"][0]:
+        return None
+    found = state.cache.kept("identified", day, lambda: services.identify_households(state.ctx, day))
+    return {"eligible": found.eligible.height, "households": found.households.height}
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
@@ -48,6 +59,7 @@ def dashboard(request: Request, user: dict = Depends(allow("see the dashboard"))
         "filters": {"status": status, "keyworker": keyworker, "theme": theme, "why": why},
         "reason_kinds": list(reasons.KINDS),
         "chart": chart,
+        "identified": _identified(state, day),
     }
     if request.headers.get("hx-request"):
         return page(request, "_family_rows.html", user, **context)

@@ -1198,5 +1198,7 @@ def run() -> None:
         sys.exit(1)
 
 
+from pbr.cli import matching as _matching_verbs  # noqa: E402,F401  (registers `pbr match` and `pbr identify`)
+
 if __name__ == "__main__":  # pragma: no cover
     run()

@@ -1,0 +1,5 @@
+"""`python -m pbr.cli`: the `pbr` command."""
+
+from pbr.cli import run
+
+run()
