@@ -89,11 +89,11 @@ def test_redact_asks_first_and_says_what_it_removed(tmp_path, sqlite_url):
     declined = run_pbr("redact", "--closed-before", "2017-01-01", "--by", "officer", env=db)
     assert (
         declined.returncode == 1
-        and "given_name, family_name, postcode of 1 people in the 1 families" in declined.stderr
+        and "given_name, family_name, postcode, uprn of 1 people in the 1 families" in declined.stderr
     )
     done = run_pbr("redact", "--closed-before", "2017-01-01", "--by", "officer", "--yes", env=db, check=True)
     assert done.stdout.strip() == (
-        "removed given_name, family_name, postcode of 1 people in 1 families closed before "
+        "removed given_name, family_name, postcode, uprn of 1 people in 1 families closed before "
         "2017-01-01; their records, decisions and claims stay"
     )
     again = run_pbr("redact", "--closed-before", "2017-01-01", "--by", "officer", env=db, check=True)
