@@ -32,9 +32,9 @@ def python_files() -> list[Path]:
 
 
 def test_ruff_finds_nothing_to_mend_and_nothing_to_reformat():
-    checked = run(tool("ruff"), "check", "src", "tests", "benchmarks")
+    checked = run(tool("ruff"), "check", "src", "tests", "benchmarks", "docs")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    formatted = run(tool("ruff"), "format", "--check", "src", "tests", "benchmarks")
+    formatted = run(tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "docs")
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
 
 

@@ -140,3 +140,10 @@ def test_0006_goes_down_and_up_again_and_existing_users_start_enabled(db_url):
             None,
             0,
         )
+
+
+def test_the_quick_revision_check_finds_the_head_alembic_finds():
+    """A command that only reads checks the revision without loading Alembic, from the migrations' file names."""
+    from pbr.store import _newest_revision
+
+    assert _newest_revision() == head_revision()

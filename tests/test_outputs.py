@@ -46,7 +46,7 @@ def test_evaluate_replaces_its_files_together_or_not_at_all(tmp_path, monkeypatc
     for path in (out, detail, tmp_path / "d.csv.json"):
         path.write_text("from an earlier run\n")
 
-    def disk_full(evaluation, path):
+    def disk_full(evaluation, path, council=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(module, "write_evaluation_workbook", disk_full)

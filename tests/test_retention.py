@@ -30,6 +30,8 @@ def member(pid: str, fid: str, given: str, postcode: str = "ZZ99 1AB") -> dict:
         "given_name": given,
         "family_name": "Ashdown",
         "postcode": postcode,
+        "address": f"1 {given} Lane, Nowhere",
+        "ni_number": "AB123456C",
     }
 
 
@@ -59,6 +61,20 @@ def test_redaction_removes_personal_columns_of_closed_families_everywhere_and_ke
             ).all()
         )
         assert names == {"F1-C1": None, "F2-C1": "Sam/Ashdown/ZZ99 1AB", "F3-C1": "Kit/Ashdown/ZZ99 1AB"}
+        study = dict(connection.execute(text("SELECT person_id, address || '/' || ni_number FROM members")).all())
+        assert study == {
+            "F1-C1": None,
+            "F2-C1": "1 Sam Lane, Nowhere/AB123456C",
+            "F3-C1": "1 Kit Lane, Nowhere/AB123456C",
+        }
+        assert (
+            connection.execute(
+                text(
+                    "SELECT COUNT(*) FROM members WHERE person_id = 'F1-C1' AND (address IS NOT NULL OR ni_number IS NOT NULL)"
+                )
+            ).scalar_one()
+            == 0
+        )  # the impact study's new personal fields go too
         assert connection.execute(text("SELECT date_of_birth FROM members WHERE person_id = 'F1-C1'")).scalar_one() in (
             dt.date(2008, 1, 1),
             "2008-01-01",
@@ -89,11 +105,12 @@ def test_redact_asks_first_and_says_what_it_removed(tmp_path, sqlite_url):
     declined = run_pbr("redact", "--closed-before", "2017-01-01", "--by", "officer", env=db)
     assert (
         declined.returncode == 1
-        and "given_name, family_name, postcode, uprn of 1 people in the 1 families" in declined.stderr
+        and "given_name, family_name, postcode, uprn, address, ni_number of 1 people in the 1 families"
+        in declined.stderr
     )
     done = run_pbr("redact", "--closed-before", "2017-01-01", "--by", "officer", "--yes", env=db, check=True)
     assert done.stdout.strip() == (
-        "removed given_name, family_name, postcode, uprn of 1 people in 1 families closed before "
+        "removed given_name, family_name, postcode, uprn, address, ni_number of 1 people in 1 families closed before "
         "2017-01-01; their records, decisions and claims stay"
     )
     again = run_pbr("redact", "--closed-before", "2017-01-01", "--by", "officer", env=db, check=True)

@@ -46,8 +46,9 @@ def test_the_streamed_writer_keeps_the_same_safety_types_and_frame(tmp_path):
     for r, expected in enumerate(frame.iter_rows(), start=2):
         cells = sheet[r]
         assert cells[0].value == expected[0] and cells[0].data_type == "s"
-        assert cells[1].value == dt.datetime(2017, 10, 31) and cells[1].number_format == "yyyy-mm-dd"
-        assert [c.value for c in cells[2:4]] == list(expected[2:4])
+        assert cells[1].value == dt.datetime(2017, 10, 31) and cells[1].number_format == "d mmm yyyy"
+        yes_no = {True: "Yes", False: "No", None: None}[expected[2]]  # a boolean reads Yes or No
+        assert [c.value for c in cells[2:4]] == [yes_no, expected[3]]
         assert cells[4].value == (expected[4] or None)  # an empty text is an empty cell, as in write_rows
     assert [c.value for c in book["Empty"][1]] == frame.columns and book["Empty"].max_row == 1
     raw = __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet1.xml").decode()

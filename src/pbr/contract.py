@@ -115,3 +115,15 @@ def table_for_stem(stem: str, partner: bool = False) -> str | None:
     if partner:
         return partner_table(name) if partner_table(name) in partner_contracts() else None
     return name if name in contracts() else None
+
+
+# the day each kind of record is dated by (attendance by its term's end, an episode by its start and end)
+DATED_RECORDS = {
+    "families": "attachment_date",
+    "indicators": "identified_date",
+    "events": "event_date",
+    "episodes": "start_date",
+    "assessments": "assessment_date",
+    "milestones": "milestone_date",
+    "grant_payments": "payment_date",
+}

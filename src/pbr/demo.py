@@ -14,6 +14,7 @@ import polars as pl
 
 from pbr import periods
 from pbr.demo_partners import PartnerData, partner_data, with_identities
+from pbr.engine.reasons import ROUTE_WORDS
 from pbr.money import pounds
 from pbr.periods import school_age
 from pbr.resources import schema_path
@@ -399,14 +400,18 @@ def run_demo(ctx, folder: Path, families: int, seed: int, as_of: dt.date, consol
     reports = folder / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     write_decisions(
-        evaluation, reports / "decisions.csv", detail=reports / "detail.csv", xlsx=reports / "decisions.xlsx"
+        evaluation,
+        reports / "decisions.csv",
+        detail=reports / "detail.csv",
+        xlsx=reports / "decisions.xlsx",
+        council=ctx.council,
     )
     d = evaluation.decisions
     routes = d.filter(d["claimable"]).group_by("claim_route").len().sort("claim_route")
     console.print(
         f"  evaluated as of {as_of}: {d.filter(d['eligible']).height} of {d.height} families eligible, "
         f"{d.filter(d['claimable']).height} claimable "
-        f"({', '.join(f'{r} {n}' for r, n in routes.iter_rows())}); "
+        f"({', '.join(f'{n} by {ROUTE_WORDS.get(r, r)}' for r, n in routes.iter_rows())}); "
         f"{d.filter(d['quarantined_records'] > 0).height} held by quarantine",
         highlight=False,
     )
@@ -419,6 +424,21 @@ def run_demo(ctx, folder: Path, families: int, seed: int, as_of: dt.date, consol
     console.print(f"  decisions and evidence in {reports}", highlight=False)
     claim_demo(ctx, as_of, folder, console)
     returns_demo(ctx, as_of, reports, console)
+    say_how_to_serve(ctx, as_of, console)
+
+
+def say_how_to_serve(ctx, as_of: dt.date, console) -> None:
+    """The closing lines: the exact commands that open this demo's data in the web app, at its as-of day."""
+    url = ctx.store.url
+    database = f"--db {url} " if url.startswith("sqlite") else ""
+    console.print(
+        "  to work in the web app on these records (they end in "
+        f"{as_of:%B %Y}, so its pages are opened at {as_of:%-d %b %Y}):\n"
+        f"    pbr {database}users add coordinator --role coordinator\n"
+        f"    pbr {database}serve --as-of {as_of}\n"
+        "  then open http://127.0.0.1:8000/ and sign in as coordinator",
+        highlight=False,
+    )
 
 
 AGREEMENT_COLUMNS = ("eligible", "themes_at_attachment", "ssp_met", "ce_met", "claimable", "claim_route")
@@ -459,9 +479,9 @@ def returns_demo(ctx, as_of: dt.date, reports: Path, console) -> None:
     year = periods.financial_year(periods.financial_year_of(as_of))
     written = [
         services.write_progress_return(ctx, quarter, reports / f"progress-return-{quarter}.xlsx"),
-        services.write_impact_study_return(ctx, year.start, year.end, reports / f"impact-study-{year.start.year}.xlsx")[
-            0
-        ],
+        services.write_impact_study_return(
+            ctx, year.start, year.end, reports / f"impact-study-{year.start.year}.xlsx"
+        ).path,
         reports / f"reconciliation-{year.start.year}.xlsx",
         services.write_outcomes_report(ctx, quarter, reports / f"outcomes-{quarter}.xlsx"),
     ]
@@ -495,7 +515,8 @@ def claim_demo(ctx, as_of: dt.date, folder: Path, console) -> None:
     path = services.write_claim_workbook(ctx, prepared.ref, folder / "claims" / f"{prepared.ref}.xlsx")
     console.print(
         f"  claim {prepared.ref}: {sum(prepared.by_route.values())} families "
-        f"({', '.join(f'{r} {n}' for r, n in prepared.by_route.items())}), {pounds(prepared.total_pence)}; "
+        f"({', '.join(f'{n} by {ROUTE_WORDS.get(r, r)}' for r, n in prepared.by_route.items())}), "
+        f"{pounds(prepared.total_pence)}; "
         f"{len(chosen)} sampled and passed; {prepared.held} held by quarantine; submitted; workbook {path}",
         highlight=False,
     )

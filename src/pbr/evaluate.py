@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from pbr.contract import DATED_RECORDS
 from pbr.engine.decide import DECISION_COLUMNS, Decisions, decide
 from pbr.feeds import Dataset, FileReport, read_dataset
 from pbr.outputs import written_whole
@@ -22,15 +23,6 @@ if TYPE_CHECKING:  # the database layer is imported only by the evaluations that
     from pbr.store import Store
 
 # The date column that makes each feed "dated", for the stale-extract warning.
-DATED = {
-    "families": "attachment_date",
-    "indicators": "identified_date",
-    "events": "event_date",
-    "episodes": "start_date",
-    "assessments": "assessment_date",
-    "milestones": "milestone_date",
-    "grant_payments": "payment_date",
-}
 
 
 @dataclass
@@ -53,7 +45,7 @@ class Evaluation:
 def newest_record(tables: dict[str, pl.DataFrame]) -> dt.date | None:
     """The newest date any record carries (the term calendar itself does not count; attendance is dated by its term)."""
     days = []
-    for table, column in DATED.items():
+    for table, column in DATED_RECORDS.items():
         frame = tables.get(table)
         if frame is not None and frame.height:
             days.append(frame.get_column(column).max())
@@ -102,7 +94,7 @@ def evaluate_tables(
     if newest is not None and as_of > newest:
         warnings.append(
             f"the as-of date {as_of} is after the newest dated record ({newest}): the decisions assume "
-            "nothing happened since the data was extracted"
+            f"nothing happened since the data was extracted (pass --as-of {newest} to judge them at that day)"
         )
     return Evaluation(as_of, plan, result.decisions, result, files or [], quarantine.height, warnings)
 
@@ -163,6 +155,7 @@ def write_decisions(
     detail: str | Path | None = None,
     xlsx: str | Path | None = None,
     progress=lambda step: None,
+    council=None,
 ) -> None:
     """The decisions CSV, its run record, and the detail CSV and workbook when asked; `progress(step)` before each.
 
@@ -183,7 +176,7 @@ def write_decisions(
         if xlsx:
             rows = evaluation.decisions.height + evaluation.detail.height
             progress(f"writing {Path(xlsx).name}: {rows:,} rows")
-            write_evaluation_workbook(evaluation, written(xlsx))
+            write_evaluation_workbook(evaluation, written(xlsx), council)
         if out.is_file() or not out.exists():  # a pipe such as /dev/stdout has no folder to hold a record beside it
             written(f"{out}.json").write_text(json.dumps(run_record(evaluation), indent=2) + "\n", encoding="utf-8")
 
@@ -217,7 +210,11 @@ def run_record(evaluation: Evaluation) -> dict:
     }
 
 
-def write_evaluation_workbook(evaluation: Evaluation, path: str | Path) -> Path:
-    from pbr.workbooks import write_streamed
+def write_evaluation_workbook(evaluation: Evaluation, path: str | Path, council=None) -> Path:
+    from pbr.periods import day_in_words
+    from pbr.workbooks import document_for, write_streamed
 
-    return write_streamed(path, {"Decisions": evaluation.decisions, "Detail": evaluation.detail})
+    document = document_for(
+        "Decisions and their evidence", f"as of {day_in_words(evaluation.as_of)}", council, evaluation.plan
+    )
+    return write_streamed(path, {"Decisions": evaluation.decisions, "Detail": evaluation.detail}, document=document)

@@ -86,6 +86,24 @@ def iso(day: pl.Expr) -> pl.Expr:
     return day.dt.strftime("%Y-%m-%d")
 
 
+DAY_IN_WORDS = "%-d %b %Y"  # 2 Mar 2017: the way a day is written for people
+
+
+def in_words(day: pl.Expr) -> pl.Expr:
+    """A day as people read it (2 Mar 2017)."""
+    return day.dt.strftime(DAY_IN_WORDS)
+
+
+def day_in_words(day: dt.date | None) -> str:
+    return "" if day is None else f"{day.day} {day.strftime('%b %Y')}"
+
+
+def words_list(items) -> str:
+    """Codes as words joined by "or": ['offence', 'asb'] -> "offence or asb"."""
+    words = [str(item).replace("_", " ") for item in items]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
 # ---- quarters and financial years -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Period:

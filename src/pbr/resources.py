@@ -31,10 +31,14 @@ def schema_path(*parts: str) -> Path:
     return schemas_dir().joinpath(*parts)
 
 
+# LibYAML's loader where PyYAML was built with it: the same safe loading, several times faster
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(source):
     """YAML as pbr reads it from a person: a date that does not exist is a YAML mistake like any other."""
     try:
-        return yaml.safe_load(source)
+        return yaml.load(source, Loader=SAFE_LOADER)
     except ValueError as error:  # PyYAML builds `2017-02-30` with datetime.date, which raises this
         raise yaml.YAMLError(f"a date that does not exist ({error})") from None
 
@@ -42,7 +46,7 @@ def parse_yaml(source):
 @cache
 def load_yaml(*parts: str) -> dict:
     with open(schema_path(*parts), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=SAFE_LOADER)
 
 
 SHIPPED_PLAN = "troubled-families-2015"  # the default: the programme the spec describes

@@ -146,20 +146,57 @@ def write_claim_workbook(ctx: AppContext, ref: str, path: str | Path) -> Path:
     return write(ctx.store, ref, path, council=ctx.council, parameters=ctx.parameters)
 
 
+def evidence_packs(ctx: AppContext, ref: str, families: list[str] | None = None, sample: bool = False):
+    """The spot-check facts of a claim's lines (claims.packs), named only where packs go by a secure route."""
+    from pbr.claims.packs import family_packs
+
+    return family_packs(
+        ctx.store, ref, families, sample, named=ctx.settings.packs_secure_route, parameters=ctx.parameters
+    )
+
+
+def write_evidence_packs(
+    ctx: AppContext,
+    ref: str,
+    folder: str | Path,
+    families: list[str] | None = None,
+    sample: bool = False,
+    progress=None,
+) -> Path:
+    """One PDF per family and an index workbook in `folder`; returns the index."""
+    from pbr.claims.packs import write_packs
+
+    return write_packs(evidence_packs(ctx, ref, families, sample), folder, ctx.council, progress)
+
+
 # ---- returns and reports -------------------------------------------------------------------------------------
 def write_progress_return(ctx: AppContext, quarter: str, path: str | Path, plan: Plan | None = None) -> Path:
+    from pbr.periods import quarter as quarter_of
     from pbr.returns.progress import write_progress_return as write
+    from pbr.workbooks import document_for, span_in_words
 
-    return write(ctx.store, plan or ctx.plan, quarter, path)
+    span = quarter_of(quarter)
+    the_plan = plan or ctx.plan
+    document = document_for(
+        "Quarterly progress return", span_in_words(quarter, span.start, span.end), ctx.council, the_plan
+    )
+    return write(ctx.store, the_plan, quarter, path, document=document)
 
 
 def write_impact_study_return(
     ctx: AppContext, start: dt.date, end: dt.date, path: str | Path, actor: str | None = None
-) -> tuple[Path, int]:
-    """The return holding names, owner-only on disk; its writing is audited when someone asked for it."""
+):
+    """The return holding names, owner-only on disk, with the comparison cohort: the people of the households
+    `pbr identify` finds eligible on the period's last day that the council did not work with. Its writing is
+    audited when someone asked for it."""
     from pbr.returns.progress import write_impact_study_return as write
+    from pbr.workbooks import document_for, span_in_words
 
-    written = write(ctx.store, start, end, path)
+    period = span_in_words("families attached", start, end)
+    document = document_for("Impact-study return", period, ctx.council, ctx.plan, personal=True)
+    found = identify_households(ctx, end)
+    comparison = found.people.join(found.eligible.select("household"), on="household", how="semi")
+    written = write(ctx.store, start, end, path, document=document, comparison=comparison)
     if actor is not None:
         with ctx.store.engine.begin() as connection:
             ctx.store.audit(
@@ -182,10 +219,14 @@ def reconciliation(ctx: AppContext, year: int, plan: Plan | None = None, day: dt
 def write_reconciliation(
     ctx: AppContext, year: int, path: str | Path, plan: Plan | None = None, day: dt.date | None = None
 ):
+    from pbr.periods import financial_year
     from pbr.returns.reconcile import write_reconciliation as write
+    from pbr.workbooks import document_for, span_in_words
 
     result = reconciliation(ctx, year, plan, day)
-    write(result, path)
+    span = financial_year(year)
+    period = span_in_words(f"financial year {span.name}", span.start, span.end)
+    write(result, path, document=document_for("Reconciliation of grant income", period, ctx.council, plan or ctx.plan))
     return result
 
 

@@ -20,6 +20,8 @@ TARGET_ENV = "PBR_TARGET_FAMILIES"  # families the council aims to attach per pr
 SECRET_KEY_ENV = "PBR_SECRET_KEY"  # the council's key for signing web sessions, so they outlive a restart
 NEW_PASSWORD_ENV = "PBR_NEW_PASSWORD"  # a new account's password, for `pbr users add` run by a script
 SECURE_COOKIES_ENV = "PBR_SECURE_COOKIES"  # the app is served over HTTPS: its session cookie goes over HTTPS only
+# evidence packs go to the spot-checker by a secure route: only then do they carry names and dates of birth
+PACKS_SECURE_ROUTE_ENV = "PBR_PACKS_SECURE_ROUTE"
 DEFAULT_TARGET = 500
 
 
@@ -46,6 +48,7 @@ class Settings:
     council: Council = field(default_factory=Council)
     secret_key: str | None = None
     secure_cookies: bool = False
+    packs_secure_route: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,9 +69,14 @@ class Settings:
             matching=env.get(MATCHING_ENV) or None,
             council=council,
             secret_key=env.get(SECRET_KEY_ENV) or None,
-            secure_cookies=env.get(SECURE_COOKIES_ENV, "").strip().lower() in ("1", "true", "yes"),
+            secure_cookies=_yes(env.get(SECURE_COOKIES_ENV)),
+            packs_secure_route=_yes(env.get(PACKS_SECURE_ROUTE_ENV)),
         )
 
     def overridden(self, **values) -> Settings:
         """These settings with the values given (None leaves a setting as it is)."""
         return replace(self, **{name: value for name, value in values.items() if value is not None})
+
+
+def _yes(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes")

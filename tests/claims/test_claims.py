@@ -255,7 +255,7 @@ def test_a_family_whose_result_a_later_correction_takes_away_is_not_submitted(st
     with pytest.raises(
         claims.ClaimError,
         match=r"the records as they stand now no longer bear out 2 line\(s\) at the "
-        r"evidence date 2017-10-31: F01 \(no longer claimable: .*crime_asb.*\); F05 \(the ssp evidence on "
+        r"evidence date 2017-10-31: F01 \(no longer claimable: .*crime or anti-social behaviour.*\); F05 \(the ssp evidence on "
         r"its line no longer holds; claimable now by route ce\); prepare the window again",
     ):
         claims.submit(store, ref, "coordinator")
@@ -419,31 +419,44 @@ def test_the_claim_workbook_reads_back_cell_by_cell_with_a_hostile_family_id(tmp
     claims.submit(store, ref, "coordinator", late="test")
     path = write_claim_workbook(store, ref, tmp_path / "claim.xlsx")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Summary", "Claims", "Audit sample", "Held", "Declaration", "Audit log"]
+    assert book.sheetnames == ["Document", "Summary", "Claims", "Audit sample", "Held", "Declaration", "Audit log"]
+    about = {row[0].value: row[1].value for row in book["Document"].iter_rows() if row[0].value}
+    assert about["Period"] == "window 2017-Q4, evidence date 31 Oct 2017"
+    assert about["Outcome plan"] == f"{PLAN.name}, version SHA-256 {PLAN.sha256}"
+    assert about["family_id"] == "the council's identifier of the family"  # the glossary of the columns
     summary = {row[0].value: row[1] for row in book["Summary"].iter_rows() if row[0].value}
     assert summary["Claim reference"].value == ref
     assert summary["Evidence date"].value == dt.datetime(2017, 10, 31)
     assert (summary["Outcome plan"].value, summary["Outcome plan SHA-256"].value) == (PLAN.name, PLAN.sha256)
     assert summary["Total claimed (£)"].value == 800 * len(CLAIMABLE)
     assert "£" in summary["Total claimed (£)"].number_format
-    assert summary["Families claimed by route ce"].value == 2 and summary["Families claimed by route ssp"].value == 4
+    assert summary["Families claimed by continuous employment"].value == 2
+    assert summary["Families claimed by significant and sustained progress"].value == 4
     sheet = book["Claims"]
     header = [c.value for c in sheet[1]]
-    assert header[:6] == ["family_id", "attachment_date", "themes_at_attachment", "claim_route", "amount", "evidence"]
+    titles = [theme.title for theme in PLAN.themes]
+    assert header == ["family_id", "attachment_date", *titles, "claim_route", "amount", "evidence", "status"]
     rows = {r[0].value: dict(zip(header, r, strict=False)) for r in sheet.iter_rows(min_row=2)}
     cell = rows[hostile]["family_id"]
     assert cell.value == hostile and cell.data_type == "s"
     assert rows[hostile]["attachment_date"].value == dt.datetime(2016, 9, 15)
-    assert rows[hostile]["amount"].value == 800 and rows["F03"]["claim_route"].value == "ce"
-    assert "continuous_employment:F03-P1" in rows["F03"]["evidence"].value
+    assert rows[hostile]["amount"].value == 800 and rows["F03"]["claim_route"].value == "continuous employment"
+    assert rows["F03"]["evidence"].value == "Continuous employment (F03-P1)"
+    crime = PLAN.themes[0].title
+    ssp = [r for r in rows.values() if r["claim_route"].value == "significant and sustained progress"]
+    assert len(ssp) == 4 and any(r[crime].value == "Yes" for r in ssp)
+    assert {rows[f][t].value for f in rows if f.startswith("F") for t in titles} == {"Yes", None}
+    assert rows["Total of live lines"]["amount"].value == 800 * len(CLAIMABLE)
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.fitToWidth, sheet.print_title_rows) == ("landscape", 1, "$1:$1")
     sample = book["Audit sample"]
     assert sample.max_row == 6 and all(r[2].value == "pass" for r in sample.iter_rows(min_row=2))
     declaration = " ".join(str(c.value) for c in book["Declaration"]["A"] if c.value)
     assert "coordinator" in declaration and "Chief internal auditor" in declaration
     actions = [r[2].value for r in book["Audit log"].iter_rows(min_row=2)]
     assert actions[0] == "prepare" and actions[-1] == "submit"
-    raw = __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
-    assert "<f>" not in raw
+    raw = __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet3.xml").decode()
+    assert "<f>" not in raw and "<headerFooter>" in raw
 
 
 def test_claim_commands_through_the_cli(tmp_path, sqlite_url):

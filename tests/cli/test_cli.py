@@ -328,8 +328,8 @@ def test_evaluate_writes_a_formatted_workbook(tmp_path):
     header = [c.value for c in sheet[1]]
     row = {h: c.value for h, c in zip(header, sheet[2], strict=False)}
     assert row["family_id"] == "F01" and row["attachment_date"] == dt.datetime(2016, 9, 15)
-    assert sheet.cell(row=2, column=header.index("attachment_date") + 1).number_format == "yyyy-mm-dd"
-    assert row["claimable"] is True and row["claim_route"] == "ssp"
+    assert sheet.cell(row=2, column=header.index("attachment_date") + 1).number_format == "d mmm yyyy"
+    assert row["claimable"] == "Yes" and row["claim_route"] == "ssp"
     detail = book["Detail"]
     assert [c.value for c in detail[1]][:5] == ["family_id", "theme", "measure", "met", "evidence"]
 
@@ -440,13 +440,15 @@ def test_users_are_added_listed_given_a_new_password_disabled_and_enabled(sqlite
 def test_explain_shows_one_family_s_decision_and_the_evidence_of_each_measure(tmp_path, sqlite_url):
     basic = ("--data", str(EXAMPLES / "basic"), "--as-of", "2017-10-31")
     shown = run_pbr("explain", "F02", *basic, check=True).stdout
-    assert "Family F02 as of 2017-10-31, plan troubled-families-2015" in shown
-    assert "eligible: yes; themes at attachment: crime_asb, domestic_abuse" in shown
-    assert "claimable: no" in shown and "Forecast claimable on 2017-11-02" in shown
+    assert "Family F02 as of 31 Oct 2017, plan troubled-families-2015" in shown
+    assert "eligible: yes; problems at attachment: Parents and children involved in crime" in shown
+    assert "claimable: no" in shown and "Forecast claimable on 2 Nov 2017" in shown
     rows = [
         line for line in shown.splitlines() if line.startswith("│ crime_asb") and "progress[0]:events_reduced" in line
     ]
-    assert rows and "│ no " in rows[0] and "after=3 (2017-05-02, 2017-06-01, 2017-09-09)" in shown.replace("\n", " ")
+    flat = " ".join(part.strip(" │") for part in shown.splitlines())
+    assert rows and "│ no " in rows[0]
+    assert "3 in the 6 months from 1 May 2017 to 31 Oct 2017 (on 2 May 2017, 1 Jun 2017, 9 Sep 2017)" in flat
     missing = run_pbr("explain", "F99", *basic)
     assert missing.returncode == 1 and "no family 'F99' among the 20 evaluated" in missing.stderr
 

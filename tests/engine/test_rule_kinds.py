@@ -278,7 +278,9 @@ def test_a_benefit_day_inside_a_week_stops_it_counting(tmp_path):
         episodes=episodes,
     )
     assert rows["F1"]["ce_met"] is False
-    assert "counted weeks by 2016-10-23: 2" in detail["evidence"][0]  # weeks of 3 and 17 October, not 10 October
+    assert (
+        "counted by 23 Oct 2016: 2 (3 Oct 2016 to 23 Oct 2016)" in detail["evidence"][0]
+    )  # weeks of 3 and 17 October, not 10 October
     rows, _, _ = evaluate_rows(
         tmp_path / "b",
         "2016-10-30",

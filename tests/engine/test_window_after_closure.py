@@ -40,20 +40,30 @@ def _evaluate(tmp_path, closed: str, plan, events=()):
     )
 
 
+NOT_CLOSED = (
+    "Not yet measurable: the case is not closed by 31 Oct 2017, and the 6 months measured must follow its closure"
+)
+
+
 @pytest.mark.parametrize(
     "closed,met,evidence",
     [
-        ("2017-04-30", True, "offence in 2017-04-30..2017-10-31 (after the start day): 0; needs 0"),
-        ("2017-05-01", False, "window not yet complete: it starts 2017-04-30, before case closure on 2017-05-01"),
-        ("", False, "the case is not closed by 2017-10-31: the window must start on or after its closure"),
+        ("2017-04-30", True, "offence: none in the 6 months from 1 May 2017 to 31 Oct 2017; none allowed"),
+        (
+            "2017-05-01",
+            False,
+            "Not yet measurable: the 6 months from 1 May 2017 to 31 Oct 2017 must begin after the case closed "
+            "(on 1 May 2017)",
+        ),
+        ("", False, NOT_CLOSED),
         # a closure recorded for a day after D is not known at D
-        ("2017-11-01", False, "the case is not closed by 2017-10-31: the window must start on or after its closure"),
+        ("2017-11-01", False, NOT_CLOSED),
     ],
 )
 def test_the_window_must_start_on_or_after_the_case_closure(tmp_path, closed, met, evidence):
     rows, detail, _ = _evaluate(tmp_path, closed, _plan(tmp_path, window_after="closure"))
     assert measure_met(detail, "F1", "crime_asb") is met and rows["F1"]["claimable"] is met
-    assert detail.filter(pl.col("theme") == "crime_asb")["evidence"][0] == evidence
+    assert detail.filter(pl.col("theme") == "crime_asb")["evidence"][0] == f"crime_asb: {evidence}"
 
 
 def test_after_attachment_stays_the_default(tmp_path):
@@ -115,7 +125,9 @@ def test_attendance_terms_must_start_after_the_closure(tmp_path, closed, met):
     )
     assert measure_met(detail, "F1", "education") is met and rows["F1"]["claimable"] is met
     if not met:  # a term starting on the closure day is not after it
-        assert detail["evidence"][0].startswith("only 2 complete terms since case closure; needs 3 (T1, T2, T3)")
+        assert detail["evidence"][0].startswith(
+            "education: Not yet measurable: 2 whole term(s) since case closure, 3 needed (the latest: T1, T2, T3)"
+        )
 
 
 @pytest.mark.parametrize(

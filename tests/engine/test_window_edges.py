@@ -113,7 +113,7 @@ def test_attachment_on_a_sunday_and_on_a_monday_for_the_week_count(tmp_path, att
     )
     assert rows["F1"]["ce_met"] is met
     evidence = detail.filter(detail["measure"] == "continuous_employment:F1-P1")["evidence"][0]
-    assert ("counted weeks by 2017-07-02: 26" in evidence) is met
+    assert ("counted by 2 Jul 2017: 26" in evidence) is met
 
 
 @pytest.mark.parametrize("absent,met", [(10, False), (9, True)])

@@ -315,6 +315,6 @@ def test_identify_lists_households_with_stable_ids(council):
     )
     assert pl.read_csv(again, infer_schema=False)["household"].to_list() == listed["household"].to_list()
     book = openpyxl.load_workbook(workbook)
-    assert book.sheetnames == ["Households", "Evidence", "About"]
+    assert book.sheetnames == ["Document", "Households", "Evidence", "About"]
     evidence = [[c.value for c in r] for r in book["Evidence"].iter_rows(min_row=2)]
     assert ["crime_asb", "police__events.csv", 2, "offence on 2026-06-05"] == evidence[0][1:2] + evidence[0][3:]

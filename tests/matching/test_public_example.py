@@ -9,6 +9,9 @@ being strangers'.
 
 from __future__ import annotations
 
+import datetime as dt
+
+import openpyxl
 import polars as pl
 
 from matching.conftest import MATCHING, D, truth
@@ -89,3 +92,36 @@ def test_identify_finds_the_stranger_households(matched_sqlite):
     assert set(evidence.filter(pl.col("household") == first)["theme"]) == set(
         found.eligible["themes"][0].split(";")
     )  # each theme shown has the partner rows behind it
+
+
+def test_the_impact_study_return_carries_the_comparison_cohort_identify_finds(matched_sqlite, tmp_path):
+    ctx, _ = matched_sqlite
+    start, end = dt.date(2015, 4, 1), D
+    written = services.write_impact_study_return(ctx, start, end, tmp_path / "impact.xlsx")
+    found = services.identify_households(ctx, end)
+    eligible = set(found.eligible["household"])
+    sheet = openpyxl.load_workbook(written.path)["Impact study"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    comparison = [r for r in rows if r["cohort"] == "comparison"]
+    assert written.comparison == len(eligible) > 0
+    assert {r["family_id"] for r in comparison} == eligible  # every would-be-eligible household, and only those
+    people = found.people.filter(pl.col("household").is_in(list(eligible)))
+    assert len(comparison) == people.height
+    for row in comparison:  # each person as the partners' rows name them, cell by cell
+        person = people.filter(
+            (pl.col("household") == row["family_id"])
+            & (pl.col("given_name").eq_missing(row["given_name"]))
+            & (pl.col("family_name").eq_missing(row["family_name"]))
+        )
+        assert person.height >= 1, row
+        assert row["postcode"] == person["postcode"][0] and row["uprn"] == person["uprn"][0]
+        assert row["attachment_date"] is None and row["person_id"] is None
+    # the stranger households of the example, found at their postcodes
+    strangers = pl.read_csv(MATCHING / "expected_strangers_2019-03-31.csv", infer_schema=False).filter(
+        pl.col("eligible_2019-03-31") == "true"
+    )
+    postcodes = {r["postcode"] for r in comparison}
+    assert sum(postcode in postcodes for postcode in strangers["postcode"]) / strangers.height >= 0.9
+    attached = [r for r in rows if r["cohort"] == "attached"]
+    assert attached and all(r["attachment_date"] is not None for r in attached)

@@ -32,6 +32,7 @@ def named_basic(folder):
     given, family = ["Zebedee", "Marmaduke"], ["Quixotic", "Wolfsbane"]
     for i, row in enumerate(rows):
         row.update(given_name=given[i % 2], family_name=family[i % 2], postcode="ZZ99 3CZ")
+        row.update(address=f"{row['person_id']} Fictional Row, Nowhere", ni_number="ab 12 34 56 c")
     write_feed(folder, "members", rows)
     write_feed(
         folder,
@@ -62,12 +63,22 @@ def fee_change(tmp_path):
 def claimed(tmp_path, db_url):
     store = Store(db_url)
     ingest(named_basic(tmp_path / "data"), store, PLAN.theme_codes, today=dt.date(2018, 6, 30))
+    ref = claimed_and_recovered(store)
+    return store, ref
+
+
+def claimed_and_recovered(store) -> str:
+    """Claim 2017-Q4-1 prepared, sampled, passed and submitted, and F01's result recovered in January 2018."""
     ref = claims.prepare(store, "2017-Q4", dt.date(2017, 10, 31), PLAN).ref
     for family in claims.sample(store, ref, seed=1):
         claims.verdict(store, ref, family, True, "auditor")
     claims.submit(store, ref, "coordinator")
     claims.recover(store, ref, "F01", "spot check", "finance", booked_on=dt.date(2018, 1, 15))
-    return store, ref
+    return ref
+
+
+def yes_no(flag: bool) -> str:
+    return "Yes" if flag else "No"
 
 
 def money(sheet, kind):
@@ -132,8 +143,9 @@ def test_progress_return_rows_and_chart(claimed, tmp_path):
     }
     for family, row in rows.items():
         for theme in PLAN.theme_codes:
-            assert row[f"{theme}_at_attachment"] == int(theme in decisions[family]["themes_at_attachment"].split(";"))
-            assert row[f"{theme}_progress"] == int(theme in decisions[family]["themes_progress_met"].split(";"))
+            present = theme in decisions[family]["themes_at_attachment"].split(";")
+            met = theme in decisions[family]["themes_progress_met"].split(";")
+            assert (row[f"{theme}_at_attachment"], row[f"{theme}_progress"]) == (yes_no(present), yes_no(met))
     assert rows["F03"]["claim_route"] == "ce" and rows["F03"]["claim_date"] == dt.datetime(2017, 10, 31)
     assert rows["F03"]["claim_reference"] == ref and rows["F02"]["claim_route"] is None
     earlier = openpyxl.load_workbook(write_progress_return(store, PLAN, "2017-Q3", tmp_path / "q3.xlsx"))["Families"]
@@ -144,29 +156,57 @@ def test_progress_return_rows_and_chart(claimed, tmp_path):
     assert book["Chart"]._charts
 
 
-def test_the_impact_study_return_holds_names_and_is_owner_only(claimed, tmp_path):
+def test_the_impact_study_return_holds_the_study_s_fields_and_is_owner_only(claimed, tmp_path):
     store, _ = claimed
-    path, families = write_impact_study_return(
-        store, dt.date(2017, 4, 1), dt.date(2018, 3, 31), tmp_path / "impact.xlsx"
-    )
-    assert families == 2 and os.stat(path).st_mode & 0o777 == 0o600
-    rows = list(openpyxl.load_workbook(path)["Impact study"].iter_rows(min_row=2, values_only=True))
-    assert sorted({r[0] for r in rows}) == ["F12", "F13"]
-    assert {r[3] for r in rows} <= NAMES and all(r[6] == "ZZ99 3CZ" for r in rows)
+    written = write_impact_study_return(store, dt.date(2017, 4, 1), dt.date(2018, 3, 31), tmp_path / "impact.xlsx")
+    assert written.families == 2 and os.stat(written.path).st_mode & 0o777 == 0o600
+    sheet = openpyxl.load_workbook(written.path)["Impact study"]
+    header = [c.value for c in sheet[1]]
+    assert header == [
+        "cohort", "family_id", "attachment_date", "keyworker_id", "person_id", "given_name", "family_name",
+        "date_of_birth", "sex", "address", "postcode", "uprn", "ni_number",
+    ]  # fmt: skip
+    rows = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    members = {r["person_id"]: r for r in csv.DictReader(open(EXAMPLES / "basic" / "members.csv"))}
+    families = {r["family_id"]: r for r in csv.DictReader(open(EXAMPLES / "basic" / "families.csv"))}
+    assert sorted({r["family_id"] for r in rows}) == ["F12", "F13"]
+    assert len(rows) == sum(1 for m in members.values() if m["family_id"] in ("F12", "F13"))
+    for row in rows:  # cell by cell against the files the records came from
+        member, family = members[row["person_id"]], families[row["family_id"]]
+        assert row["cohort"] == "attached" and row["keyworker_id"] == (family["keyworker_id"] or None)
+        assert row["attachment_date"] == dt.datetime.fromisoformat(family["attachment_date"])
+        assert row["date_of_birth"] == dt.datetime.fromisoformat(member["date_of_birth"])
+        assert row["sex"] == (member["sex"] or None) and row["postcode"] == "ZZ99 3CZ"
+        assert row["given_name"] in NAMES and row["address"] == f"{row['person_id']} Fictional Row, Nowhere"
+        assert row["ni_number"] == "AB123456C" and row["uprn"] is None
+    assert "Fix list" not in openpyxl.load_workbook(written.path).sheetnames
     result = run_pbr(
-        "--db",
-        store.url,
-        "returns",
-        "impact-study",
-        "--from",
-        "2017-04-01",
-        "--to",
-        "2018-03-31",
-        "--out",
-        str(tmp_path / "i2.xlsx"),
-        check=True,
-    )
+        "--db", store.url, "returns", "impact-study", "--from", "2017-04-01", "--to", "2018-03-31",
+        "--out", str(tmp_path / "i2.xlsx"), check=True,
+    )  # fmt: skip
     assert "personal data" in result.stderr
+
+
+def test_a_person_without_a_date_of_birth_is_listed_to_fix_and_fails_the_command(tmp_path, sqlite_url):
+    folder = named_basic(tmp_path / "data")
+    rows = list(csv.DictReader(open(folder / "members.csv")))
+    missing = next(r for r in rows if r["family_id"] == "F12")
+    missing["date_of_birth"] = ""
+    write_feed(folder, "members", rows)
+    ingest(folder, Store(sqlite_url), PLAN.theme_codes, today=dt.date(2018, 6, 30))
+    out = tmp_path / "impact.xlsx"
+    asked = ["--db", sqlite_url, "returns", "impact-study", "--from", "2017-04-01", "--to", "2018-03-31"]
+    refused = run_pbr(*asked, "--out", str(out))
+    assert refused.returncode == 1 and "1 people have no date of birth" in refused.stderr
+    assert missing["person_id"] in refused.stderr and "--allow-incomplete" in refused.stderr
+    book = openpyxl.load_workbook(out)
+    fix = [r for r in book["Fix list"].iter_rows(min_row=2, values_only=True)]
+    assert fix == [("attached", "F12", missing["person_id"], "Zebedee" if rows.index(missing) % 2 == 0 else "Marmaduke",
+                    "Quixotic" if rows.index(missing) % 2 == 0 else "Wolfsbane", "date of birth")]  # fmt: skip
+    people = [r[4] for r in book["Impact study"].iter_rows(min_row=2, values_only=True)]
+    assert missing["person_id"] in people  # listed, not dropped
+    allowed = run_pbr(*asked, "--out", str(tmp_path / "i2.xlsx"), "--allow-incomplete")
+    assert allowed.returncode == 0 and "Fix list" in allowed.stderr
 
 
 def test_no_workbook_but_the_impact_study_return_holds_a_name(claimed, tmp_path, fee_change):
@@ -187,8 +227,10 @@ def test_no_workbook_but_the_impact_study_return_holds_a_name(claimed, tmp_path,
         archive = zipfile.ZipFile(path)
         raw = " ".join(archive.read(name).decode("utf-8", "ignore") for name in archive.namelist())
         assert not any(n in raw for n in NAMES), path.name
-    impact, _ = write_impact_study_return(store, dt.date(2016, 4, 1), dt.date(2018, 3, 31), tmp_path / "impact.xlsx")
-    text = " ".join(str(c) for row in openpyxl.load_workbook(impact).active.iter_rows(values_only=True) for c in row)
+    impact = write_impact_study_return(store, dt.date(2016, 4, 1), dt.date(2018, 3, 31), tmp_path / "impact.xlsx")
+    text = " ".join(
+        str(c) for row in openpyxl.load_workbook(impact.path).worksheets[0].iter_rows(values_only=True) for c in row
+    )
     assert "Zebedee" in text
 
 
@@ -207,11 +249,7 @@ def test_outcomes_report_figures_and_trend(tmp_path, db_url):
     )
     store = Store(db_url)
     ingest(data, store, PLAN.theme_codes, today=dt.date(2018, 6, 30))
-    ref = claims.prepare(store, "2017-Q4", dt.date(2017, 10, 31), PLAN).ref
-    for family in claims.sample(store, ref, seed=1):
-        claims.verdict(store, ref, family, True, "auditor")
-    claims.submit(store, ref, "coordinator")
-    claims.recover(store, ref, "F01", "spot check", "finance", booked_on=dt.date(2018, 1, 15))
+    ref = claimed_and_recovered(store)
     tables = store.load_tables()
     q2, q3, q4, q1 = (indicators_at(store, PLAN, q, tables) for q in ("2017-Q2", "2017-Q3", "2017-Q4", "2018-Q1"))
     assert (q4["attached_in_quarter"], q4["attached_to_date"], q4["eligible"]) == (1, 20, 17)
@@ -229,7 +267,10 @@ def test_outcomes_report_figures_and_trend(tmp_path, db_url):
     book = openpyxl.load_workbook(path)
     sheet = book["Outcomes"]
     header = [c.value for c in sheet[3]]
-    assert header[1:9] == ["2016-Q2", "2016-Q3", "2016-Q4", "2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4", "2018-Q1"]
+    assert [h.split(" (")[0] for h in header[1:9]] == [
+        "2016-Q2", "2016-Q3", "2016-Q4", "2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4", "2018-Q1",
+    ]  # fmt: skip
+    assert header[7] == "2017-Q4 (Oct to Dec)"  # each quarter labelled with its months
     rows = {r[0].value: [c.value for c in r[1:9]] for r in sheet.iter_rows(min_row=4) if r[0].value}
     assert rows["Results claimed to date"][-2:] == [5, 4]
     assert rows["Families attached to date"][-1] == 20
@@ -256,4 +297,46 @@ def test_periods_at_the_ends_of_the_calendar_are_worked_out_or_refused_in_words(
     ):
         path = write_outcomes_report(store, PLAN, quarter, tmp_path / f"{quarter}.xlsx")
         header = [c.value for c in openpyxl.load_workbook(path)["Outcomes"][3]]
-        assert header == ["indicator", *columns, "definition"]
+        assert [h.split(" (")[0] for h in header] == ["indicator", *columns, "definition"]
+
+
+def test_the_bridge_explains_every_pound_of_the_variance(tmp_path, db_url):
+    """A year with attachment fees paid in arrears (the year's last quarter paid after it ends, the year before's
+    paid in it), a recovery, and an unallocated payment: the bridge's lines add up exactly to the variance."""
+    folder = named_basic(tmp_path / "data")
+    rows = list(csv.DictReader(open(folder / "grant_payments.csv")))
+    rows += [
+        {"payment_date": "2017-04-15", "amount": "3000", "kind": "attachment", "reference": "ATTACH-2017-Q1"},
+        {"payment_date": "2017-07-15", "amount": "900", "kind": "attachment", "reference": "ATTACH-2017-Q2"},
+        {"payment_date": "2018-04-15", "amount": "900", "kind": "attachment", "reference": "ATTACH-2018-Q1"},
+        {"payment_date": "2018-05-02", "amount": "300", "kind": "results", "reference": "2017-Q4-1"},
+    ]
+    write_feed(folder, "grant_payments", rows)
+    store = Store(db_url)
+    ingest(folder, store, PLAN.theme_codes, today=dt.date(2018, 6, 30))
+    ref = claimed_and_recovered(store)
+    money = load_parameters()
+    result = reconcile(store, PLAN, 2017, today=dt.date(2018, 6, 30), parameters=money)
+    lines = dict(result.bridge.select("line", "amount").iter_rows())
+    assert sum(lines.values()) == result.variance
+    # 3,000 arrived in April 2017 for January to March 2017 (the year before); 900 for January to March 2018
+    # arrived in April 2018, after the year; 300 of the claim arrived in May 2018
+    assert lines["Paid this year for an earlier year's attachments"] == 300_000
+    assert lines["Paid after 2017-18 ended for its attachments"] == -90_000
+    assert lines["Paid after 2017-18 ended for its claims"] == -30_000
+    assert lines["Paid this year naming no known claim (unallocated)"] == 80_000 + 10_050
+    assert lines["Recovered: recoveries booked this year lower what is expected"] == 80_000
+    # the claim: 6 lines at £800 = £4,800 asked; £4,000 in December and £300 in May paid: £500 outstanding
+    assert lines["Outstanding: 2017-18's claims not yet paid in full"] == -50_000
+    # F12 and F13 attached in the year at the shipped fee; the Q2 and next-April payments are for the year
+    fees = int(result.attachments["fee"].sum())
+    assert (
+        lines["Paid for 2017-18's attachments above (+) or below (-) the fee for the eligible families attached"]
+        == (90_000 + 90_000) - fees
+    )
+    assert lines["Other money received"] == 5_000
+    path = write_reconciliation(result, tmp_path / "rec.xlsx")
+    sheet = openpyxl.load_workbook(path)["Bridge"]
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert values[-1][0].startswith("Variance") and round(values[-1][2] * 100) == result.variance
+    assert round(sum(row[2] for row in values[:-1]) * 100) == result.variance

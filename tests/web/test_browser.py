@@ -148,7 +148,7 @@ def test_a_keyworker_records_an_outcome_and_sees_the_decision_change(browser, se
     fill(page, "#form-events", person_id="F01-C1", event_type="asb_incident", event_date="2017-10-01")
     status = page.inner_text("#decision h2")
     assert "claimable now" not in status and "claimable by date" in status
-    assert "asb_incident" in page.inner_text("#decision") and "2017-10-01" in page.inner_text("#decision")
+    assert "asb incident" in page.inner_text("#decision") and "1 Oct 2017" in page.inner_text("#decision")
     page.screenshot(path=str(SHOTS / "family-after.png"), full_page=True)
     page.close()
 
@@ -238,3 +238,60 @@ def test_a_coordinator_prepares_a_claim_and_an_auditor_records_a_verdict(browser
     assert chart.count() == 1 and "2017-Q4" in chart.text_content()
     coordinator.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
     coordinator.close()
+
+
+def test_the_day_decisions_are_made_for_is_a_visible_choice_with_a_banner_after_the_records(browser, server):
+    page = sign_in(browser, server, "coord")
+    page.goto(f"{server}/dashboard?as_of=2030-01-01")
+    banner = page.locator("#records-end-banner")
+    assert banner.count() == 1 and "decisions as of 1 Jan 2030 assume nothing happened since" in banner.inner_text()
+    page.screenshot(path=str(SHOTS / "records-end-banner.png"), full_page=False)
+    banner.locator("a").click()
+    page.wait_for_load_state("networkidle")
+    records_end = page.locator("#as-of").input_value()
+    assert f"as_of={records_end}" in page.url and page.locator("#records-end-banner").count() == 0
+    page.fill("#as-of", "2017-10-31")
+    page.locator("form.as-of button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    assert "as_of=2017-10-31" in page.url and "Decisions as of 31 Oct 2017" in page.inner_text("footer")
+    page.click("header nav >> text=Claims")  # the day is kept as the user moves between pages
+    page.wait_for_load_state("networkidle")
+    assert "as_of=2017-10-31" in page.url
+    page.close()
+
+
+def test_a_coordinator_reads_and_downloads_a_family_s_evidence_pack(browser, server):
+    page = sign_in(browser, server, "coord")
+    page.goto(f"{server}/claims")
+    if "2017-Q4-1" not in page.inner_text("main"):  # run alone: the claim the lifecycle test prepares
+        page.fill("#prepare input[name=window]", "2017-Q4")
+        page.fill("#prepare input[name=evidence_date]", "2017-10-31")
+        page.click("#prepare button[type=submit]")
+        page.wait_for_load_state("networkidle")
+    page.goto(f"{server}/claims?ref=2017-Q4-1")
+    row = page.locator("#claim table tbody tr").first
+    family = row.locator("td").first.inner_text()
+    row.locator("text=facts").click()
+    page.wait_for_load_state("networkidle")
+    facts = page.inner_text("main")
+    assert f"Evidence pack: family {family}" in facts and "1. Eligibility" in facts and "3. Validity" in facts
+    page.screenshot(path=str(SHOTS / "evidence-pack.png"), full_page=False)
+    with page.expect_download() as downloading:
+        page.click("#pack-pdf")
+    saved = downloading.value.path()
+    assert open(saved, "rb").read(5) == b"%PDF-"
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(saved).pages)
+    assert f"Evidence pack: family {family}" in text and "Names are withheld" in text
+    page.goto(f"{server}/families/{family}?as_of=2017-10-31")  # the family page offers the same pack
+    packs = page.locator("#packs")
+    assert "Claim 2017-Q4-1" in packs.inner_text()
+    with page.expect_download() as downloading:
+        packs.locator("text=download the pack (PDF)").click()
+    assert open(downloading.value.path(), "rb").read(5) == b"%PDF-"
+    page.close()
+    keyworker = sign_in(browser, server, "kw1")  # not a role packs go to
+    response = keyworker.goto(f"{server}/claims/2017-Q4-1/families/{family}/pack.pdf")
+    assert response.status == 403
+    keyworker.close()

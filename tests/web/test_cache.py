@@ -48,7 +48,7 @@ def test_a_load_from_outside_the_app_is_seen_on_the_next_page(web_db, evaluation
     ingest(incident, Store(web_db), load_plan().theme_codes)
     after = client.get("/api/families/F01").json()
     assert after["decision"]["claimable"] is False
-    assert any("2017-10-01" in row["evidence"] for row in after["evidence"])
+    assert any("1 Oct 2017" in row["evidence"] for row in after["evidence"])
     assert evaluations == [AS_OF, AS_OF]
 
 

@@ -21,7 +21,6 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pbr.contract import MAX_INTEGER
-from pbr.evaluate import evaluate
 from pbr.money import pounds
 from pbr.periods import utc_now
 from pbr.plan import Parameters, Plan, PlanError, load_parameters, plan_from_text
@@ -115,10 +114,7 @@ def _line_evidence(detail: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFram
         & pl.col("met")
     )
     return rows.group_by("family_id").agg(
-        (pl.col("theme") + pl.lit(" ") + pl.col("measure") + pl.lit(": ") + pl.col("evidence"))
-        .sort()
-        .str.join(" | ")
-        .alias("evidence")
+        (pl.col("evidence") + pl.lit(" [") + pl.col("measure") + pl.lit("]")).sort().str.join(" | ").alias("evidence")
     )
 
 
@@ -144,6 +140,8 @@ def _not_borne_out(store: Store, claim: dict, lines: list[dict], codes: dict | N
             f"claim {claim['ref']} cannot be checked against its plan ({error}): prepare the window "
             f"again: pbr claim prepare --window {claim['window_id']}"
         ) from None
+    from pbr.evaluate import evaluate
+
     decisions = evaluate(as_of=claim["evidence_date"], plan=plan, store=store).decisions
     prepared = pl.DataFrame(
         [(line["family_id"], line["claim_route"]) for line in lines],
@@ -300,6 +298,8 @@ def prepare(
             f"the evidence date {evidence_date} is after today ({today}): a claim rests on results "
             "already seen; pbr evaluate forecasts when a family will be claimable"
         )
+    from pbr.evaluate import evaluate
+
     evaluation = evaluate(as_of=evidence_date, plan=plan, store=store)
     claimable = evaluation.decisions.filter(pl.col("claimable"))
     payment = _price(plan, parameters, evidence_date, claimable)

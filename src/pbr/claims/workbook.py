@@ -5,11 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from pbr.claims import audit_log, claim_detail
+from pbr.engine.reasons import ROUTE_WORDS
+from pbr.periods import day_in_words
 from pbr.settings import Council
 from pbr.store import Store
-from pbr.workbooks import Pence, new_workbook, save, set_value, write_rows
+from pbr.workbooks import Document, Pence, new_workbook, save, set_value, write_rows
 
-CLAIM_COLUMNS = ["family_id", "attachment_date", "themes_at_attachment", "claim_route", "amount", "evidence", "status"]
+
+def evidence_in_brief(route: str | None, evidence: str | None) -> str:
+    """What a line's result rests on, in a few words: the full evidence of each measure is in the decisions
+    workbook and the family's spot-check pack."""
+    if route == "ce":
+        people = [part.split(": ", 1)[0] for part in (evidence or "").split(" | ") if part]
+        return "; ".join(dict.fromkeys(people)) or "Continuous employment"
+    return "Sustained progress on every problem" if route == "ssp" else ""
 
 
 def _plan_of(claim: dict):
@@ -61,7 +70,8 @@ def _summary(book, claim: dict, lines: list[dict], held: list[dict], who: Counci
         ("Outcome plan SHA-256", claim["plan_sha256"] or ""),
     ]
     for route in sorted({line["claim_route"] for line in live}):
-        rows.append((f"Families claimed by route {route}", sum(1 for line in live if line["claim_route"] == route)))
+        words = ROUTE_WORDS.get(route, route)
+        rows.append((f"Families claimed by {words}", sum(1 for line in live if line["claim_route"] == route)))
     rows += [
         ("Families claimed", len(live)),
         ("Families held (see sheet Held)", len(held)),
@@ -92,6 +102,37 @@ def _declaration(book, ref: str, who: Council) -> None:
     declaration.column_dimensions["A"].width = 120
 
 
+def _claimed_families(book, claim: dict, lines: list[dict]) -> None:
+    """One row per line: a Yes under each problem the family had at attachment (the plan's titles as headers), the
+    route in words, the amount and a total of the live lines."""
+    plan = _plan_of(claim)
+    codes = sorted({code for line in lines for code in (line["themes_at_attachment"] or "").split(";") if code})
+    themes = [(t.code, t.title) for t in plan.themes] if plan else [(code, code) for code in codes]
+    header = ["family_id", "attachment_date", *(title for _, title in themes), "claim_route", "amount", "evidence"]
+    header.append("status")
+    rows = [
+        [
+            line["family_id"],
+            line["attachment_date"],
+            *("Yes" if code in (line["themes_at_attachment"] or "").split(";") else "" for code, _ in themes),
+            ROUTE_WORDS.get(line["claim_route"], line["claim_route"]),
+            line["amount_pence"],
+            evidence_in_brief(line["claim_route"], line["evidence"]),
+            line["status"],
+        ]
+        for line in lines
+    ]
+    widths = {title: 13 for _, title in themes} | {"evidence": 36, "claim_route": 22}
+    sheet = book.create_sheet("Claims")
+    write_rows(sheet, header, rows, money={"amount"}, widths=widths, empty="No family is claimed in this claim.")
+    if rows:
+        set_value(sheet.cell(row=len(rows) + 2, column=1), "Total of live lines")
+        set_value(
+            sheet.cell(row=len(rows) + 2, column=header.index("amount") + 1),
+            Pence(sum(line["amount_pence"] for line in lines if line["status"] == "live")),
+        )
+
+
 def write_claim_workbook(
     store: Store, ref: str, path: str | Path, council: Council | None = None, parameters=None
 ) -> Path:
@@ -100,24 +141,7 @@ def write_claim_workbook(
     who = council or Council()
     book = new_workbook()
     _summary(book, claim, lines, held, who, parameters)
-    write_rows(
-        book.create_sheet("Claims"),
-        CLAIM_COLUMNS,
-        (
-            [
-                line["family_id"],
-                line["attachment_date"],
-                line["themes_at_attachment"],
-                line["claim_route"],
-                line["amount_pence"],
-                line["evidence"],
-                line["status"],
-            ]
-            for line in lines
-        ),
-        money={"amount"},
-        widths={"evidence": 100, "themes_at_attachment": 40},
-    )
+    _claimed_families(book, claim, lines)
     write_rows(
         book.create_sheet("Audit sample"),
         ["family_id", "claim_route", "verdict", "verdict_by", "note", "status"],
@@ -133,12 +157,15 @@ def write_claim_workbook(
             for line in lines
             if line["sampled"]
         ),
+        widths={"note": 50},
+        empty="No family has been sampled yet.",
     )
     write_rows(
         book.create_sheet("Held"),
         ["family_id", "reason"],
         ([h["family_id"], h["reason"]] for h in held),
         widths={"reason": 80},
+        empty="No family was held from this claim.",
     )
 
     _declaration(book, ref, who)
@@ -149,4 +176,14 @@ def write_claim_workbook(
         ([entry["at"], entry["actor"], entry["action"], entry["detail"] or ""] for entry in audit_log(store, ref)),
         widths={"detail": 80, "at": 20},
     )
-    return save(book, path)
+    plan_text = f"{claim['plan_name'] or 'not recorded'}" + (
+        f", version SHA-256 {claim['plan_sha256']}" if claim["plan_sha256"] else ""
+    )
+    document = Document(
+        f"Claim {ref}",
+        f"window {claim['window_id']}, evidence date {day_in_words(claim['evidence_date'])}",
+        council=f"{who.name} ({who.code})",
+        plan=plan_text,
+        produced_by="pbr, for the Troubled Families coordinator",
+    )
+    return save(book, path, document=document)

@@ -300,6 +300,8 @@ def evaluate(
     from pbr.evaluate import write_decisions
 
     day = _date(as_of, "--as-of") or dt.date.today()
+    if as_of is None:
+        console.print(f"as of today, {day:%-d %b %Y}, as no --as-of was given", highlight=False)
     the_plan = _plan(plan)
     if data is not None and not data.exists():
         fail(f"{data}: no such file or folder")
@@ -309,7 +311,9 @@ def evaluate(
     )
     with working("evaluating") as status:
         evaluation = _evaluation(data, day, the_plan)
-        write_decisions(evaluation, out_path, detail=detail, xlsx=xlsx, progress=status.update)
+        write_decisions(
+            evaluation, out_path, detail=detail, xlsx=xlsx, progress=status.update, council=_context().council
+        )
     for warning in evaluation.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     d = evaluation.decisions
@@ -360,19 +364,23 @@ def explain(
             "quarantine is not evaluated (see pbr quarantine)",
             code=1,
         )
+    from pbr.engine.reasons import ROUTE_WORDS
+    from pbr.periods import day_in_words
+
     decision = found.row(0, named=True)
     yes = _yes
+    titles = {theme.code: theme.title for theme in the_plan.themes}
 
     def listed(themes: str) -> str:
-        return themes.replace(";", ", ") or "none"
+        return "; ".join(titles.get(code, code) for code in themes.split(";") if code) or "none"
 
     lines = [
-        f"[bold]Family {escape(family_id)}[/] as of {day}, plan {escape(the_plan.name)}",
-        f"attached {decision['attachment_date']}; eligible: {yes(decision['eligible'])}; "
-        f"themes at attachment: {escape(listed(decision['themes_at_attachment']))}",
-        f"progress met: {escape(listed(decision['themes_progress_met']))}; continuous employment: "
+        f"[bold]Family {escape(family_id)}[/] as of {day_in_words(day)}, plan {escape(the_plan.name)}",
+        f"attached {day_in_words(decision['attachment_date'])}; eligible: {yes(decision['eligible'])}; "
+        f"problems at attachment: {escape(listed(decision['themes_at_attachment']))}",
+        f"progress sustained on: {escape(listed(decision['themes_progress_met']))}; continuous employment: "
         f"{yes(decision['ce_met'])}; claimable: {yes(decision['claimable'])}"
-        + (f", route {decision['claim_route']}" if decision["claim_route"] else ""),
+        + (f", by {ROUTE_WORDS.get(decision['claim_route'])}" if decision["claim_route"] else ""),
         f"reason: {escape(decision['reason'])}",
     ]
     if decision["themes_emerged"]:
@@ -388,7 +396,7 @@ def explain(
         lines.append(f"claimed in {escape(decision['claimed_in'])}")
     out.print("\n".join(lines), highlight=False)
     table = Table(title="Evidence, one row per measure", title_justify="left")
-    for column in ("theme", "measure", "met", "evidence", "flagged members"):
+    for column in ("theme", "plan entry", "met", "evidence", "flagged members"):
         table.add_column(column, overflow="fold")
     for row in evaluation.detail.filter(evaluation.detail["family_id"] == family_id).iter_rows(named=True):
         table.add_row(
@@ -727,6 +735,35 @@ def claim_workbook(
     print(f"wrote {out_file}")
 
 
+@claim_app.command("pack")
+def claim_pack(
+    claim: str = typer.Option(..., "--claim"),
+    out_dir: Path = typer.Option(..., "--out", help="folder for the PDFs and their index workbook"),
+    family: Optional[list[str]] = typer.Option(None, "--family", help="a family of the claim (repeat for more)"),
+    sample: bool = typer.Option(False, "--sample", help="the families of the internal-audit sample"),
+) -> None:
+    """Spot-check evidence packs: one PDF per family of the claim (eligibility, way of working, validity of the
+    result, each fact citing its file, load and row), and an index workbook listing them."""
+    from pbr.services import write_evidence_packs
+
+    if family and sample:
+        fail("name families with --family or ask for the audit sample with --sample, not both")
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"--out {out_dir} is a file: give a folder for the packs")
+    _store(create=False)
+    with working("writing evidence packs") as status:
+        index = _claim_call(
+            write_evidence_packs,
+            claim,
+            out_dir,
+            families=family or None,
+            sample=sample,
+            progress=lambda n, total: status.update(f"writing evidence packs: {n} of {total}"),
+        )
+    named = "with names (PBR_PACKS_SECURE_ROUTE is set)" if _context().settings.packs_secure_route else "without names"
+    print(f"wrote the evidence packs of claim {claim} {named} to {out_dir}; index {index}")
+
+
 @claim_app.command("list")
 def claim_list() -> None:
     """Every claim with its status, live lines and total, and its audit log."""
@@ -792,20 +829,37 @@ def returns_impact(
     start: str = typer.Option(..., "--from"),
     end: str = typer.Option(..., "--to"),
     out_file: Path = typer.Option(..., "--out", callback=output_file),
+    allow_incomplete: bool = typer.Option(
+        False, "--allow-incomplete", help="succeed even when some people have no date of birth (see its Fix list)"
+    ),
 ) -> None:
-    """Personal details of the families attached in the period, for linking to national data."""
+    """Personal details of the people of the families attached in the period, and of the comparison households
+    `pbr identify` found eligible that the council did not work with, for linking to national data."""
     from pbr.services import write_impact_study_return
 
     arguments = (_date(start, "--from"), _date(end, "--to"), out_file)
     _store(create=False)
     with working("writing the impact-study return"):
-        path, families = _returns_call(write_impact_study_return, *arguments)
+        written = _returns_call(write_impact_study_return, *arguments)
     console.print(
-        f"[bold yellow]warning:[/] {path} holds personal data (names, dates of birth, postcodes) of "
-        f"{families} families: it is readable by its owner only; send it only over a secure route",
+        f"[bold yellow]warning:[/] {written.path} holds personal data (names, dates of birth, addresses, National "
+        f"Insurance numbers) of {written.families} families and {written.comparison} comparison households: it is "
+        "readable by its owner only; send it only over a secure route",
         highlight=False,
     )
-    print(f"wrote {path}")
+    print(f"wrote {written.path}")
+    if written.incomplete.height:
+        listed = ", ".join(
+            f"{c} {f} {p or ''}".strip()
+            for c, f, p in written.incomplete.head(10).select("cohort", "family_id", "person_id").iter_rows()
+        )
+        message = (
+            f"{written.incomplete.height} people have no date of birth, so the study cannot match them ({listed}"
+            f"{' ...' if written.incomplete.height > 10 else ''}): see the sheet Fix list"
+        )
+        if not allow_incomplete:
+            fail(message + "; correct the records, or pass --allow-incomplete to send the return as it is", code=1)
+        console.print(f"[yellow]warning:[/] {message}", highlight=False)
 
 
 @app.command()
@@ -1170,8 +1224,15 @@ def serve(
     from pbr.web.app import create_app
 
     ctx = _context()
-    store = _store()
-    application = create_app(ctx, as_of=_date(as_of, "--as-of"))
+    store = _store(create=False)
+    day = _date(as_of, "--as-of")
+    if day is None:
+        newest = store.newest_record_date()
+        told = f"pages open at today, {dt.date.today():%-d %b %Y}, as no --as-of was given"
+        if newest is not None and newest < dt.date.today():
+            told += f"; the records end {newest:%-d %b %Y}: pass --as-of {newest} to open them at that day"
+        console.print(told, highlight=False)
+    application = create_app(ctx, as_of=day)
     console.print(f"pbr web app on http://{host}:{port}/ (database {store.url.split('://')[0]})", highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning")
 

@@ -12,7 +12,7 @@ from pbr.engine.eligibility import dependent_children, emerged_members, flagged_
 from pbr.engine.employment import HORIZON_DAYS, continuous_employment
 from pbr.engine.kinds import MEASURES
 from pbr.engine.measures import RESULT_SCHEMA, Context
-from pbr.engine.reasons import reason, reason_kind
+from pbr.engine.reasons import evidence_in_words, reason, reason_kind
 from pbr.engine.records import Records, cut
 from pbr.periods import add_months
 from pbr.plan import Plan
@@ -60,7 +60,7 @@ class Decisions:
     @cached_property
     def detail(self) -> pl.DataFrame:
         """DETAIL_SCHEMA, one row per (family, theme present, measure) and CE member; built when first asked for."""
-        return _detail(self.results, self.flagged, self.employment)
+        return _detail(self.plan, self.results, self.flagged, self.employment)
 
     @cached_property
     def windows(self) -> pl.DataFrame:
@@ -251,7 +251,7 @@ def decide(
     table = table.join(_held_counts(quarantine), on="family_id", how="left").with_columns(
         pl.col("quarantined_records").fill_null(0)
     )
-    table = table.join(_first_gap(results, needed), on="family_id", how="left")
+    table = table.join(_first_gap(plan, results, needed), on="family_id", how="left")
     table = table.with_columns(
         reason(plan, as_of).alias("reason"), reason_kind(plan).alias("reason_kind"), pl.lit("").alias("claimed_in")
     )
@@ -268,7 +268,7 @@ def _held_counts(quarantine: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def _first_gap(results: pl.DataFrame, needed: pl.DataFrame) -> pl.DataFrame:
+def _first_gap(plan: Plan, results: pl.DataFrame, needed: pl.DataFrame) -> pl.DataFrame:
     """Per family: the first measure not met, as `gap` text, and whether its theme emerged after attachment."""
     first_unmet = (
         results.filter(~pl.col("met"))
@@ -276,15 +276,15 @@ def _first_gap(results: pl.DataFrame, needed: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("theme", "measure", "evidence").first())
         .join(needed, on=["family_id", "theme"], how="left")
     )
-    label = pl.when(pl.col("emerged")).then(pl.lit("emerged need ")).otherwise(pl.lit("")) + pl.col("theme")
+    label = pl.when(pl.col("emerged")).then(pl.lit("emerged need ")).otherwise(pl.lit(""))
     return first_unmet.select(
         "family_id",
-        (label + pl.lit(" ") + pl.col("measure") + pl.lit(": ") + pl.col("evidence")).alias("gap"),
+        (label + evidence_in_words(plan)).alias("gap"),
         pl.col("emerged").fill_null(False).alias("gap_emerged"),
     )
 
 
-def _detail(results: pl.DataFrame, flagged: pl.DataFrame, employment: pl.DataFrame) -> pl.DataFrame:
+def _detail(plan: Plan, results: pl.DataFrame, flagged: pl.DataFrame, employment: pl.DataFrame) -> pl.DataFrame:
     who = flagged.group_by("family_id", "theme").agg(
         (pl.col("person_id") + pl.lit(" (") + pl.col("criterion") + pl.lit(")"))
         .unique()
@@ -302,9 +302,8 @@ def _detail(results: pl.DataFrame, flagged: pl.DataFrame, employment: pl.DataFra
         pl.lit(None, pl.String).alias("flagged_members"),
         pl.lit(None, pl.String).alias("reference"),
     )
-    return pl.concat([theme_rows.cast(DETAIL_SCHEMA), ce_rows.cast(DETAIL_SCHEMA)]).sort(
-        "family_id", "theme", "measure"
-    )
+    detail = pl.concat([theme_rows.cast(DETAIL_SCHEMA), ce_rows.cast(DETAIL_SCHEMA)])
+    return detail.with_columns(evidence_in_words(plan).alias("evidence")).sort("family_id", "theme", "measure")
 
 
 __all__ = ["DECISION_COLUMNS", "DETAIL_SCHEMA", "HORIZON_DAYS", "Decisions", "decide"]

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 
 from pbr.engine.records import Records
-from pbr.periods import iso, monday_of, sunday_of, week_number
+from pbr.periods import in_words, monday_of, sunday_of, week_number
 from pbr.plan import Plan
 
 HORIZON_DAYS = 730
@@ -59,11 +59,12 @@ def _qualifying(rules: dict, attached: pl.DataFrame, records: Records) -> pl.Dat
         }
     )
     spell = (
-        pl.col("episode_type")
-        + pl.lit(" ")
-        + iso(pl.col("start_date"))
-        + pl.lit("..")
-        + pl.col("end_date").dt.strftime("%Y-%m-%d").fill_null("open")
+        pl.col("episode_type").str.replace_all("_", " ")
+        + pl.lit(" from ")
+        + in_words(pl.col("start_date"))
+        + pl.when(pl.col("end_date").is_null())
+        .then(pl.lit(", still open,"))
+        .otherwise(pl.lit(" to ") + in_words(pl.col("end_date")))
     )
     return (
         benefits.filter(covers_a)
@@ -121,20 +122,20 @@ def _counted_by(counted: pl.DataFrame, people: pl.DataFrame, cutoff: dt.date) ->
 def _employment_evidence(cutoff: dt.date, met: pl.Expr) -> pl.Expr:
     return (
         pl.col("rules")
-        + pl.lit("; counted weeks by ")
-        + pl.lit(cutoff.isoformat())
-        + pl.lit(": ")
+        + pl.lit(f"; weeks in work off benefit counted by {cutoff:%-d %b %Y}: ")
         + pl.col("counted").cast(pl.String)
         + pl.when(pl.col("counted") > 0)
         .then(
             pl.lit(" (")
-            + iso(monday_of(pl.col("first")))
+            + in_words(monday_of(pl.col("first")))
             + pl.lit(" to ")
-            + iso(sunday_of(pl.col("latest")))
+            + in_words(sunday_of(pl.col("latest")))
             + pl.lit(")")
         )
         .otherwise(pl.lit(""))
-        + pl.when(met).then(pl.lit("; met, run complete on ") + iso(pl.col("completes"))).otherwise(pl.lit("; not met"))
+        + pl.when(met)
+        .then(pl.lit("; met, the run completed on ") + in_words(pl.col("completes")))
+        .otherwise(pl.lit("; not met"))
     )
 
 
@@ -163,11 +164,11 @@ def continuous_employment(plan: Plan, families: pl.DataFrame, records: Records) 
     ).with_columns(sunday_of(pl.col("last_week")).alias("completes"))
     needs = (
         pl.col("benefit_text")
-        + pl.lit(" covers attachment (needs ")
+        + pl.lit(" covered attachment, so ")
         + pl.col("weeks").cast(pl.String)
-        + pl.lit(" weeks within ")
+        + pl.lit(" weeks in work within ")
         + pl.col("within").cast(pl.String)
-        + pl.lit(")")
+        + pl.lit(" are needed")
     )
     per_person = (
         by_rule.group_by("family_id", "person_id")

@@ -14,7 +14,7 @@ import polars as pl
 
 from pbr.engine.kinds import FIXED, SETTLES, STEPS, measure
 from pbr.engine.records import Records, absences, measured_terms
-from pbr.periods import add_months, first_day_window_starts_from, iso, ratio, school_age
+from pbr.periods import add_months, first_day_window_starts_from, in_words, ratio, school_age, words_list
 from pbr.plan import Rule
 
 RESULT_SCHEMA = {"family_id": pl.String, "at": pl.Date, "met": pl.Boolean, "evidence": pl.String}
@@ -66,25 +66,47 @@ def _window(ctx: Context, points: pl.DataFrame, months: int) -> pl.DataFrame:
     )
 
 
+def _span(months: int, start: str = "window_start", end: str = "at") -> pl.Expr:
+    """The days (start, end] in words: "the 6 months from 1 May 2017 to 31 Oct 2017"."""
+    return (
+        pl.lit(f"the {months} months from ")
+        + in_words(_day_after(pl.col(start)))
+        + pl.lit(" to ")
+        + in_words(pl.col(end))
+    )
+
+
+def _dates_in_brackets(column: str) -> pl.Expr:
+    """ " (on 2 Mar 2017, 5 May 2017)" from a list of days, or nothing when there are none."""
+    days = pl.col(column).list.eval(pl.element().sort().dt.strftime("%-d %b %Y")).list.join(", ")
+    return pl.when(pl.col(column).list.len() > 0).then(pl.lit(" (on ") + days + pl.lit(")")).otherwise(pl.lit(""))
+
+
 def _incomplete_text(ctx: Context) -> pl.Expr:
+    months = ctx.rule["months"]
     if _after_closure(ctx):
         return (
             pl.when(pl.col("anchor").is_null())
             .then(
-                pl.lit(f"the case is not closed by {ctx.records.cutoff}: the window must start on or after its closure")
+                pl.lit(
+                    f"Not yet measurable: the case is not closed by {ctx.records.cutoff:%-d %b %Y}, and the "
+                    f"{months} months measured must follow its closure"
+                )
             )
             .otherwise(
-                pl.lit("window not yet complete: it starts ")
-                + iso(pl.col("window_start"))
-                + pl.lit(", before case closure on ")
-                + iso(pl.col("anchor"))
+                pl.lit("Not yet measurable: ")
+                + _span(months)
+                + pl.lit(" must begin after the case closed (on ")
+                + in_words(pl.col("anchor"))
+                + pl.lit(")")
             )
         )
     return (
-        pl.lit("window not yet complete: it starts ")
-        + iso(pl.col("window_start"))
-        + pl.lit(", before attachment on ")
-        + iso(pl.col("attachment_date"))
+        pl.lit("Not yet measurable: ")
+        + _span(months)
+        + pl.lit(" must begin after attachment (on ")
+        + in_words(pl.col("attachment_date"))
+        + pl.lit(")")
     )
 
 
@@ -169,7 +191,9 @@ def _count_in_window(points: pl.DataFrame, events: pl.DataFrame, lower: str, upp
 
 
 def _with_counts(points: pl.DataFrame, counts: pl.DataFrame, name: str) -> pl.DataFrame:
-    return points.join(counts, on=POINT_KEYS, how="left").with_columns(pl.col(name).fill_null(0))
+    return points.join(counts, on=POINT_KEYS, how="left").with_columns(
+        pl.col(name).fill_null(0), pl.col(f"{name}_dates").fill_null(pl.lit([], pl.List(pl.Date)))
+    )
 
 
 @measure("no_events", _events_window_change, SETTLES, _measured_window)
@@ -177,25 +201,17 @@ def no_events(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     points = _window(ctx, points, ctx.rule["months"])
     counts = _count_in_window(points, _scoped_events(ctx), "window_start", "at", "after")
     frame = _with_counts(points, counts, "after")
-    types = "/".join(ctx.rule["event_types"])
+    types = words_list(ctx.rule["event_types"])
     evidence = (
         pl.when(~pl.col("complete"))
         .then(_incomplete_text(ctx))
         .otherwise(
-            pl.lit(f"{types} in ")
-            + iso(pl.col("window_start"))
-            + pl.lit("..")
-            + iso(pl.col("at"))
-            + pl.lit(" (after the start day): ")
-            + pl.col("after").cast(pl.String)
-            + pl.when(pl.col("after") > 0)
-            .then(
-                pl.lit(" (")
-                + pl.col("after_dates").list.eval(pl.element().sort().dt.strftime("%Y-%m-%d")).list.join(", ")
-                + pl.lit(")")
-            )
-            .otherwise(pl.lit(""))
-            + pl.lit("; needs 0")
+            pl.lit(f"{types}: ")
+            + pl.when(pl.col("after") == 0).then(pl.lit("none")).otherwise(pl.col("after").cast(pl.String))
+            + pl.lit(" in ")
+            + _span(ctx.rule["months"])
+            + _dates_in_brackets("after_dates")
+            + pl.lit("; none allowed")
         )
     )
     return frame.select(
@@ -218,34 +234,29 @@ def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     frame = _with_counts(_with_counts(points, after, "after"), before, "before")
     allowed = ((100 * den - num) * pl.col("before")).floordiv(100 * den)
     reduced = 100 * den * pl.col("after") <= (100 * den - num) * pl.col("before")
-    dates = (
-        pl.when(pl.col("after") > 0)
-        .then(
-            pl.lit(" (")
-            + pl.col("after_dates").list.eval(pl.element().sort().dt.strftime("%Y-%m-%d")).list.join(", ")
-            + pl.lit(")")
-        )
-        .otherwise(pl.lit(""))
+    types = words_list(ctx.rule["event_types"])
+    fall = pl.when(pl.col("before") > 0).then(
+        pl.lit("; a fall of ")
+        + ((pl.col("before") - pl.col("after")) * 100).floordiv(pl.col("before")).cast(pl.String)
+        + pl.lit("%")
     )
     evidence = (
         pl.when(~pl.col("complete"))
         .then(_incomplete_text(ctx))
         .otherwise(
-            pl.lit("after=")
-            + pl.col("after").cast(pl.String)
-            + dates
-            + pl.lit(" in ")
-            + iso(pl.col("window_start"))
-            + pl.lit("..")
-            + iso(pl.col("at"))
-            + pl.lit(" before=")
+            pl.lit(f"{types}: ")
             + pl.col("before").cast(pl.String)
             + pl.lit(" in ")
-            + iso(pl.col("before_start"))
-            + pl.lit("..")
-            + iso(pl.col("attachment_date"))
-            + pl.lit(f"; a {ctx.rule['reduction_percent']}% reduction needs <=")
+            + _span(months, "before_start", "attachment_date")
+            + pl.lit(" before attachment, ")
+            + pl.col("after").cast(pl.String)
+            + pl.lit(" in ")
+            + _span(months)
+            + _dates_in_brackets("after_dates")
+            + fall.otherwise(pl.lit(""))
+            + pl.lit(f"; a fall of at least {ctx.rule['reduction_percent']}% needed, so at most ")
             + allowed.cast(pl.String)
+            + pl.lit(" allowed")
         )
     )
     return frame.select(
@@ -289,34 +300,34 @@ def no_episodes(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         (
             pl.col("person_id")
             + pl.lit(" ")
-            + pl.col("episode_type")
-            + pl.lit(" ")
-            + iso(pl.col("start_date"))
-            + pl.lit("..")
-            + pl.col("end_date").dt.strftime("%Y-%m-%d").fill_null("open")
+            + pl.col("episode_type").str.replace_all("_", " ")
+            + pl.lit(" from ")
+            + in_words(pl.col("start_date"))
+            + pl.when(pl.col("end_date").is_null())
+            .then(pl.lit(", still open"))
+            .otherwise(pl.lit(" to ") + in_words(pl.col("end_date")))
         )
         .sort()
-        .str.join(", ")
+        .str.join("; ")
     )
     described = joined.group_by(POINT_KEYS).agg(
         pl.len().alias("overlapping"), (which if ctx.with_evidence else pl.lit(None, pl.String)).alias("which")
     )
     frame = points.join(described, on=POINT_KEYS, how="left").with_columns(pl.col("overlapping").fill_null(0))
-    types = "/".join(ctx.rule["episode_types"])
+    types = words_list(ctx.rule["episode_types"])
     evidence = (
         pl.when(~pl.col("complete"))
         .then(_incomplete_text(ctx))
+        .when(pl.col("overlapping") == 0)
+        .then(pl.lit(f"{types} episodes: none in ") + _span(ctx.rule["months"]) + pl.lit("; none allowed"))
         .otherwise(
-            pl.lit(f"{types} episodes overlapping ")
-            + iso(pl.col("window_start"))
-            + pl.lit("..")
-            + iso(pl.col("at"))
-            + pl.lit(" (after the start day): ")
+            pl.lit(f"{types} episodes: ")
             + pl.col("overlapping").cast(pl.String)
-            + pl.when(pl.col("overlapping") > 0)
-            .then(pl.lit(" (") + pl.col("which") + pl.lit(")"))
-            .otherwise(pl.lit(""))
-            + pl.lit("; needs 0")
+            + pl.lit(" in ")
+            + _span(ctx.rule["months"])
+            + pl.lit(" (")
+            + pl.col("which")
+            + pl.lit("); none allowed")
         )
     )
     return frame.select(
@@ -411,17 +422,18 @@ def _attendance_found(ctx: Context, measured: pl.DataFrame) -> tuple[pl.DataFram
     missing = (
         needed.join(attendance, on=["person_id", "term_id"], how="anti")
         .group_by(POINT_KEYS)
-        .agg(_listing(ctx, pl.col("person_id") + pl.lit(" ") + pl.col("term_id"), "missing"))
+        .agg(_listing(ctx, pl.col("person_id") + pl.lit(" in ") + pl.col("term_id"), "missing"))
     )
     records_in = measured.join(ctx.in_scope(attendance), on=["family_id", "term_id"])
     described = (
         pl.col("person_id")
-        + pl.lit(" ")
+        + pl.lit(" in ")
         + pl.col("term_id")
-        + pl.lit(" ")
+        + pl.lit(": absent ")
         + pl.col("absent").cast(pl.String)
-        + pl.lit("/")
+        + pl.lit(" of ")
         + pl.col("possible").cast(pl.String)
+        + pl.lit(" sessions")
     )
     high = (
         records_in.filter(100 * den * pl.col("absent") >= num * pl.col("possible"))
@@ -454,29 +466,40 @@ def _attendance_evidence(ctx: Context, enough: pl.Expr, no_missing: pl.Expr, non
     since = "case closure" if _after_closure(ctx) else "attachment"
     return (
         pl.when(pl.col("anchor").is_null())
-        .then(pl.lit(f"the case is not closed by {ctx.records.cutoff}: the terms must start after its closure"))
+        .then(
+            pl.lit(
+                f"Not yet measurable: the case is not closed by {ctx.records.cutoff:%-d %b %Y}, and the terms "
+                "measured must start after its closure"
+            )
+        )
         .when(~enough)
         .then(
-            pl.lit("only ")
+            pl.lit("Not yet measurable: ")
             + pl.col("terms_since").fill_null(0).cast(pl.String)
-            + pl.lit(f" complete terms since {since}; needs {rule['terms']} (")
-            + pl.col("term_ids").fill_null("")
-            + pl.lit(")")
+            + pl.lit(f" whole term(s) since {since}, {rule['terms']} needed")
+            + pl.when(pl.col("term_ids").fill_null("") != "")
+            .then(pl.lit(" (the latest: ") + pl.col("term_ids") + pl.lit(")"))
+            .otherwise(pl.lit(""))
         )
         .otherwise(
-            pl.lit("terms ")
+            pl.lit("Terms ")
             + pl.col("term_ids")
-            + pl.lit(": ")
+            + pl.lit(" (")
+            + in_words(pl.col("first_start"))
+            + pl.lit(" to ")
+            + in_words(pl.col("last_end"))
+            + pl.lit("): ")
             + pl.col("records").cast(pl.String)
-            + pl.lit(" records")
-            + pl.when(no_missing).then(pl.lit("")).otherwise(pl.lit("; missing ") + pl.col("missing"))
+            + pl.lit(" attendance record(s)")
+            + pl.when(no_missing).then(pl.lit("")).otherwise(pl.lit("; no record for ") + pl.col("missing"))
             + pl.when(none_high)
-            .then(pl.lit(f"; all under {limit}"))
-            .otherwise(pl.lit(f"; at or over {limit}: ") + pl.col("high"))
-            + pl.lit("; fixed exclusions ")
+            .then(pl.lit(f"; every one under {limit} absence"))
+            .otherwise(pl.lit(f"; at or over {limit} absence: ") + pl.col("high"))
+            + pl.lit("; ")
             + pl.col("fixed").cast(pl.String)
-            + pl.lit(f" (max {rule['max_fixed_exclusions']}), permanent ")
+            + pl.lit(f" fixed exclusion(s), at most {rule['max_fixed_exclusions']} allowed; ")
             + pl.col("permanent").cast(pl.String)
+            + pl.lit(" permanent, none allowed")
         )
     )
 
@@ -521,11 +544,11 @@ def _score_run(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     )
     seen = later.group_by(POINT_KEYS).agg(
         (
-            iso(pl.col("assessment_date"))
-            + pl.lit("=")
-            + pl.col("score").cast(pl.String).str.strip_chars_end("0").str.strip_chars_end(".")
+            pl.col("score").cast(pl.String).str.strip_chars_end("0").str.strip_chars_end(".")
+            + pl.lit(" on ")
+            + in_words(pl.col("assessment_date"))
         )
-        .sort()
+        .sort_by(pl.col("assessment_date"))
         .str.join(", ")
         .alias("seen")
     )
@@ -568,9 +591,10 @@ def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         & pl.col("run_first").is_not_null()
         & (pl.col("run_last") >= again_by).fill_null(False)
     )
+    tool = f"{rule['tool']} {str(rule['domain']).replace('_', ' ')}"
     score_text = pl.col("baseline").cast(pl.String).str.strip_chars_end("0").str.strip_chars_end(".")
     since = (
-        pl.lit(f" ({rule['months']} months after the case closed on ") + iso(pl.col("anchor")) + pl.lit(")")
+        pl.lit(f" ({rule['months']} months after the case closed on ") + in_words(pl.col("anchor")) + pl.lit(")")
         if _after_closure(ctx)
         else pl.lit("")
     )
@@ -579,34 +603,34 @@ def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         pl.when(open_case)
         .then(
             pl.lit(
-                f"the case is not closed by {ctx.records.cutoff}: the improvement must be seen again "
-                f"{rule['months']} months after its closure"
+                f"Not yet measurable: the case is not closed by {ctx.records.cutoff:%-d %b %Y}, and the "
+                f"improvement must be seen again {rule['months']} months after its closure"
             )
         )
         .when(pl.col("baseline_date").is_null())
         .then(
-            pl.lit(f"no baseline: no {rule['tool']}/{rule['domain']} assessment from ")
-            + iso(add_months(pl.col("attachment_date"), -ctx.lookback_months) + pl.duration(days=1))
+            pl.lit(f"No baseline: no {tool} assessment from ")
+            + in_words(add_months(pl.col("attachment_date"), -ctx.lookback_months) + pl.duration(days=1))
             + pl.lit(" to ")
-            + iso(pl.col("attachment_date") + pl.duration(days=rule["baseline_grace_days"]))
+            + in_words(pl.col("attachment_date") + pl.duration(days=rule["baseline_grace_days"]))
         )
         .otherwise(
-            pl.lit("baseline ")
+            pl.lit(f"{tool} baseline ")
             + score_text
             + pl.lit(" on ")
-            + iso(pl.col("baseline_date"))
-            + pl.lit(f", target +{rule['min_improvement']}; later: ")
+            + in_words(pl.col("baseline_date"))
+            + pl.lit(f", an improvement of at least {rule['min_improvement']} needed; later: ")
             + pl.col("seen").fill_null("none")
             + pl.when(pl.col("run_first").is_null())
-            .then(pl.lit("; latest is below target"))
+            .then(pl.lit("; the latest is below the target"))
             .otherwise(
-                pl.lit("; target reached from ")
-                + iso(pl.col("run_first"))
-                + pl.lit(", needs it again on or after ")
-                + iso(again_by)
+                pl.lit("; the target was reached on ")
+                + in_words(pl.col("run_first"))
+                + pl.lit(" and must still hold on or after ")
+                + in_words(again_by)
                 + since
-                + pl.lit(", latest ")
-                + iso(pl.col("run_last"))
+                + pl.lit("; the latest at the target is ")
+                + in_words(pl.col("run_last"))
             )
         )
     )

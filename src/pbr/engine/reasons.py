@@ -9,7 +9,11 @@ import datetime as dt
 
 import polars as pl
 
+from pbr.periods import in_words
 from pbr.plan import Plan
+
+# a claim route as people say it (the codes stay in files made for machines)
+ROUTE_WORDS = {"ssp": "significant and sustained progress", "ce": "continuous employment"}
 
 ATTACHED_LATER = "attached after the as-of date"
 TOO_FEW_NEEDS = "too few needs at attachment"
@@ -33,6 +37,26 @@ KINDS = (
 )
 
 
+def theme_titles(plan: Plan, codes: pl.Expr, separator: str = ", ") -> pl.Expr:
+    """`;`-separated theme codes as the plan's titles."""
+    titles = {theme.code: theme.title for theme in plan.themes}
+    return codes.str.split(";").list.eval(pl.element().filter(pl.element() != "").replace(titles)).list.join(separator)
+
+
+def evidence_in_words(plan: Plan) -> pl.Expr:
+    """A measure's evidence as people read it, led by its theme's title: "Crime: 3 offences in ...".
+
+    The one place the title and the sentence meet: the detail, the workbooks, `pbr explain` and the web app all
+    show this. Over columns `theme`, `measure` and `evidence`."""
+    titles = {theme.code: theme.title for theme in plan.themes}
+    title = (
+        pl.when(pl.col("theme") == "continuous_employment")
+        .then(pl.lit("Continuous employment (") + pl.col("measure").str.split(":").list.last() + pl.lit(")"))
+        .otherwise(pl.col("theme").replace(titles))
+    )
+    return title + pl.lit(": ") + pl.col("evidence")
+
+
 def _whole_months(since: pl.Expr, day: dt.date) -> pl.Expr:
     """Whole calendar months from `since` to `day` (a month counts once its day-of-month is reached)."""
     months = (day.year - since.dt.year()) * 12 + (day.month - since.dt.month())
@@ -48,7 +72,7 @@ def _closure_text(plan: Plan, as_of: dt.date) -> pl.Expr:
         .then(pl.lit(f"the case is still open; a result needs it closed at least {months} months"))
         .otherwise(
             pl.lit("the case closed on ")
-            + closed.dt.strftime("%Y-%m-%d")
+            + in_words(closed)
             + pl.lit(", ")
             + _whole_months(closed, as_of).cast(pl.String)
             + pl.lit(f" months ago; a result needs {months}")
@@ -75,13 +99,13 @@ def reason(plan: Plan, as_of: dt.date) -> pl.Expr:
     count = pl.col("theme_count").fill_null(0)
     child = "dependent child or expectant parent" if plan.pregnancy_counts else "dependent child"
     needed = pl.concat_str([pl.col("themes_at_attachment"), pl.col("themes_emerged")], separator=";")
-    needed = needed.str.strip_chars(";")
+    needed = theme_titles(plan, needed.str.strip_chars(";"))
     blocks = pl.concat_str(_blocks(plan, as_of), separator="; ", ignore_nulls=True)
     forecast = (
         pl.when(pl.col("earliest_claimable_date").is_not_null())
         .then(
             pl.lit(" Forecast claimable on ")
-            + pl.col("earliest_claimable_date").dt.strftime("%Y-%m-%d")
+            + in_words(pl.col("earliest_claimable_date"))
             + pl.lit(" if nothing changes.")
         )
         .otherwise(pl.lit(""))
@@ -95,7 +119,7 @@ def reason(plan: Plan, as_of: dt.date) -> pl.Expr:
             + count.cast(pl.String)
             + pl.lit(f" headline problem(s) at attachment, needs {need}")
             + pl.when(count > 0)
-            .then(pl.lit(" (") + pl.col("themes_at_attachment") + pl.lit(")."))
+            .then(pl.lit(" (") + theme_titles(plan, pl.col("themes_at_attachment")) + pl.lit(")."))
             .otherwise(pl.lit("."))
         )
         .when(~pl.col("child_ok"))

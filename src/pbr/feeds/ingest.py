@@ -68,6 +68,9 @@ def _digest(texts: pl.Series) -> pl.Series:
 
 
 def _db_values(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Values as stored, with `source_row`: the row of the file each came from, when it came from one."""
+    row = pl.col(ROW) if ROW in frame.columns else pl.lit(None, pl.Int64)
+    frame = frame.with_columns(row.cast(pl.Int64).alias("source_row"))
     if table == "assessments":
         return frame.with_columns(pl.col("score").cast(pl.String).str.strip_chars_end("0").str.strip_chars_end("."))
     return frame
@@ -176,7 +179,7 @@ def _store_keyed(connection, load: _Load, good: pl.DataFrame, key: list[str], co
     insert_frame(
         connection,
         model,
-        _db_values(new, load.table).select(*columns, "content_hash"),
+        _db_values(new, load.table).select(*columns, "content_hash", "source_row"),
         load.stamp,
         written=load.written,
     )
@@ -203,7 +206,11 @@ def _store_keyless(connection, load: _Load, good: pl.DataFrame, columns: list[st
     existing = pl.DataFrame({"record_key": stored}, schema={"record_key": pl.String})
     new = good.join(existing, on="record_key", how="anti")
     insert_frame(
-        connection, model, new.select(*columns, "content_hash", "record_key"), load.stamp, written=load.written
+        connection,
+        model,
+        _db_values(new, load.table).select(*columns, "content_hash", "record_key", "source_row"),
+        load.stamp,
+        written=load.written,
     )
     retired = 0
     if complete:
@@ -326,13 +333,18 @@ def _replace(connection, model, key, columns, changed: pl.DataFrame, stamp: dict
         for row in connection.execute(select(model).where(tuple_(*[model.c[k] for k in key]).in_(part))).mappings():
             old[tuple(row[k] for k in key)] = {c: _jsonable(row[c]) for c in columns}
     corrections = []
-    for row in changed.select(*columns, "content_hash").to_dicts():
+    for row in changed.select(*columns, "content_hash", "source_row").to_dicts():
         ident = tuple(row[k] for k in key)
         where = [model.c[k] == row[k] for k in key]
         connection.execute(
             update(model)
             .where(*where)
-            .values(**{c: row[c] for c in columns if c not in key}, content_hash=row["content_hash"], **stamp)
+            .values(
+                **{c: row[c] for c in columns if c not in key},
+                content_hash=row["content_hash"],
+                source_row=row["source_row"],
+                **stamp,
+            )
         )
         corrections.append(
             {

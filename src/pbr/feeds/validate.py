@@ -41,6 +41,8 @@ _PATTERNS = {
     "money": r"^-?\d{1,15}(\.\d{1,2})?$",
     "uprn": r"^\d{1,12}$",
 }
+# a National Insurance number: two letters (not D, F, I, Q, U or V; the second not O), six digits, A to D
+NI_NUMBER = r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$"
 
 
 @dataclass
@@ -79,6 +81,9 @@ def _typed(spec: ColumnSpec) -> pl.Expr:
         return pl.when(ok & ~raw.str.starts_with("0000")).then(raw.str.to_date("%Y-%m-%d", strict=False))
     if spec.type == "uprn":
         return pl.when(ok).then(raw)
+    if spec.type == "ni_number":  # written with or without spaces, in either case
+        clean = raw.str.replace_all(r"\s", "").str.to_uppercase()
+        return pl.when(clean.str.contains(NI_NUMBER)).then(clean)
     if spec.type == "int":
         value = raw.cast(pl.Int64, strict=False)
         return pl.when(ok & (value <= MAX_INTEGER)).then(value)
@@ -159,6 +164,8 @@ def _typed_reason(spec: ColumnSpec) -> pl.Expr | None:
         ).otherwise(pl.lit(" is not an amount in pounds with at most 2 decimal places"))
     if spec.type == "uprn":  # an address identifier: personal, so the value is not repeated
         return pl.lit(f"{spec.name} is not a Unique Property Reference Number (1 to 12 digits)")
+    if spec.type == "ni_number":  # personal too: the value is not repeated
+        return pl.lit(f"{spec.name} is not a National Insurance number (two letters, six digits, a letter A to D)")
     return None
 
 

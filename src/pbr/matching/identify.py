@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 from sqlalchemy import text
@@ -42,6 +42,9 @@ EVIDENCE_SCHEMA = {
     "record": pl.String,
 }
 RECORD_TABLES = ("indicators", "events", "episodes", "attendance")
+IDENTITY = ("given_name", "family_name", "date_of_birth", "sex", "postcode", "uprn")
+# each person of a household as the partners' rows most often name them
+PEOPLE_SCHEMA = {"household": pl.String, "person": pl.String, **dict.fromkeys(IDENTITY, pl.String)}
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Identification:
     as_of: dt.date
     households: pl.DataFrame  # HOUSEHOLD_COLUMNS and `strength`, eligible first, strongest first
     evidence: pl.DataFrame  # EVIDENCE_SCHEMA: the rows behind each theme each household shows
+    people: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PEOPLE_SCHEMA))
 
     @property
     def eligible(self) -> pl.DataFrame:
@@ -231,8 +235,18 @@ def identify(store: Store, plan: Plan, config: MatchingConfig, as_of: dt.date) -
     )
     tables = _tables(rows, households, terms, as_of)
     decided = decide(plan, tables, as_of, forecast=False)
+    people = (
+        rows.group_by("household", "person")
+        .agg(*[_mode(pl.col(c)).alias(c) for c in IDENTITY])
+        .select(list(PEOPLE_SCHEMA))
+        .cast(PEOPLE_SCHEMA)
+        .sort("household", "person")
+    )
     return Identification(
-        as_of, _listed(rows, households, decided.decisions), _evidence(rows, decided.flagged, plan, as_of, terms)
+        as_of,
+        _listed(rows, households, decided.decisions),
+        _evidence(rows, decided.flagged, plan, as_of, terms),
+        people,
     )
 
 

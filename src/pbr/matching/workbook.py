@@ -8,8 +8,9 @@ from pathlib import Path
 import polars as pl
 
 from pbr.matching.identify import Identification
+from pbr.periods import day_in_words
 from pbr.plan import Plan
-from pbr.workbooks import new_workbook, save, write_frame, write_rows
+from pbr.workbooks import document_for, new_workbook, save, write_frame, write_rows
 
 
 def write_identification(found: Identification, path: str | Path, plan: Plan) -> Path:
@@ -59,4 +60,5 @@ def write_identification(found: Identification, path: str | Path, plan: Plan) ->
         ],
         widths={"": 40},
     )
-    return save(book, path, private=True)
+    document = document_for("Households not yet known", f"as of {day_in_words(found.as_of)}", plan=plan, personal=True)
+    return save(book, path, private=True, document=document)

@@ -15,7 +15,7 @@ from pbr.resources import load_yaml
 from pbr.returns import quarter_bounds
 from pbr.settings import Council
 from pbr.store import Store
-from pbr.workbooks import new_workbook, save, set_value, write_rows
+from pbr.workbooks import document_for, new_workbook, save, set_value, span_in_words, write_rows
 
 
 def _quarters(last: str, count: int) -> list[str]:
@@ -91,13 +91,19 @@ def _next_end(quarter: str) -> dt.date:
     return dt.date.max if following is None else following.end
 
 
+def _with_months(name: str) -> str:
+    """'2017-Q3' as '2017-Q3 (Jul to Sep)': a quarter labelled with its months."""
+    found = periods.quarter(name)
+    return f"{name} ({found.start:%b} to {found.end:%b})"
+
+
 def rows_for(plan: Plan) -> list[tuple[str, str, str]]:
     """(key, title, definition) for every figure, theme indicators expanded."""
     spec = load_yaml("outcomes_report.yaml")["indicators"]
     rows = []
     for key, body in spec.items():
         if "{theme}" in body["title"]:
-            rows += [(f"{key}:{t}", body["title"].format(theme=t), body["definition"]) for t in plan.theme_codes]
+            rows += [(f"{key}:{t.code}", body["title"].format(theme=t.title), body["definition"]) for t in plan.themes]
         else:
             rows.append((key, body["title"], body["definition"]))
     return rows
@@ -116,7 +122,7 @@ def write_outcomes_report(
     book = new_workbook()
     sheet = book.create_sheet("Outcomes")
     set_value(sheet.cell(row=1, column=1), f"{who.name}: outcomes report for {quarter}")
-    header = ["indicator", *quarters, "definition"]
+    header = ["indicator", *(_with_months(q) for q in quarters), "definition"]
     for c, name in enumerate(header, start=1):
         set_value(sheet.cell(row=3, column=c), name)
     for r, (key, title, definition) in enumerate(rows, start=4):
@@ -137,15 +143,21 @@ def write_outcomes_report(
             titles_from_data=True,
         )
     chart.set_categories(Reference(sheet, min_col=2, max_col=len(quarters) + 1, min_row=3, max_row=3))
+    for line in chart.series:
+        line.smooth = False  # straight lines: a smoothed count can seem to dip below zero
+    chart.y_axis.title, chart.x_axis.title = "families", "quarter"
+    chart.y_axis.scaling.min = 0
     chart.width, chart.height = 26, 12
     sheet.add_chart(chart, f"A{len(rows) + 6}")
     write_rows(
         book.create_sheet("Definitions"),
         ["indicator", "definition"],
         ((t, d) for _, t, d in rows),
-        widths={"definition": 120, "indicator": 48},
+        widths={"definition": 90, "indicator": 48},
     )
-    return save(book, path)
+    span = periods.quarter(quarter)
+    document = document_for("Outcomes report", span_in_words(quarter, span.start, span.end), council=who, plan=plan)
+    return save(book, path, document=document)
 
 
 __all__ = ["indicators_at", "rows_for", "write_outcomes_report"]

@@ -13,8 +13,9 @@ from sqlalchemy import text
 from pbr.evaluate import evaluate
 from pbr.plan import Parameters, Plan, PlanError, load_parameters
 from pbr.returns import ReturnError, financial_year_bounds, layout
+from pbr.returns.bridge import ReferenceForm, bridge
 from pbr.store import Store
-from pbr.workbooks import new_workbook, save, write_rows
+from pbr.workbooks import Document, new_workbook, save, write_rows
 
 
 @dataclass
@@ -25,6 +26,11 @@ class Reconciliation:
     unallocated: pl.DataFrame  # payment_date, amount, reference, why
     by_quarter: pl.DataFrame  # quarter, expected, received
     attachments: pl.DataFrame  # family_id, attachment_date, fee
+    bridge: pl.DataFrame  # bridge.BRIDGE_SCHEMA: lines adding up to the variance
+
+    @property
+    def variance(self) -> int:
+        return int(self.summary["variance"].sum() or 0)
 
 
 def _quarter(day: pl.Expr, start: dt.date) -> pl.Expr:
@@ -124,10 +130,13 @@ def reconcile(
     start, end = financial_year_bounds(year)
     attached = _attached_fees(store, plan, year, min(end, today or dt.date.today()), parameters)
     lines, recoveries = _claims_in(store, start, end)
-    known_refs = store.read(text("SELECT ref FROM claims"), schema={"ref": pl.String})["ref"].implode()
-    payments = store.load_tables()["grant_payments"].filter(
-        pl.col("payment_date").is_between(pl.lit(start), pl.lit(end))
+    claims = store.read(
+        text("SELECT ref AS claim_ref, evidence_date FROM claims"),
+        schema={"claim_ref": pl.String, "evidence_date": pl.Date},
     )
+    known_refs = claims["claim_ref"].implode()
+    every_payment = store.load_tables()["grant_payments"]
+    payments = every_payment.filter(pl.col("payment_date").is_between(pl.lit(start), pl.lit(end)))
     results_paid = payments.filter(pl.col("kind") == "results")
     allocated = results_paid.filter(pl.col("reference").is_in(known_refs))
     unallocated = results_paid.filter(~pl.col("reference").is_in(known_refs) | pl.col("reference").is_null()).select(
@@ -156,10 +165,19 @@ def reconcile(
         unallocated,
         _by_quarter(start, attached, lines, recoveries, payments),
         attached,
+        bridge(
+            year,
+            every_payment.select("payment_date", "amount", "kind", "reference"),
+            attached,
+            lines,
+            recoveries,
+            claims,
+            [ReferenceForm(**form) for form in layout("reconciliation").get("attachment_reference_forms", [])],
+        ),
     )
 
 
-def write_reconciliation(result: Reconciliation, path: str | Path) -> Path:
+def write_reconciliation(result: Reconciliation, path: str | Path, document: Document | None = None) -> Path:
     spec = layout("reconciliation")
     book = new_workbook()
     money = {"expected", "received", "variance", "recovered", "amount", "fee"}
@@ -168,6 +186,13 @@ def write_reconciliation(result: Reconciliation, path: str | Path) -> Path:
         ["kind", "expected", "received", "variance"],
         result.summary.iter_rows(),
         money=money,
+    )
+    write_rows(
+        book.create_sheet(spec["bridge_sheet"]),
+        ["line", "kind", "amount", "behind"],
+        [*result.bridge.iter_rows(), ("Variance: received less expected", "all", result.variance, "the lines' sum")],
+        money=money,
+        widths={"line": 60, "behind": 80},
     )
     write_rows(
         book.create_sheet(spec["by_claim_sheet"]),
@@ -182,6 +207,7 @@ def write_reconciliation(result: Reconciliation, path: str | Path) -> Path:
         ["payment_date", "amount", "reference", "why"],
         result.unallocated.iter_rows(),
         money=money,
+        empty="Every results payment in the year names a known claim.",
     )
     sheet = book.create_sheet(spec["by_quarter_sheet"])
     write_rows(sheet, ["quarter", "expected", "received"], result.by_quarter.iter_rows(), money=money)
@@ -196,5 +222,7 @@ def write_reconciliation(result: Reconciliation, path: str | Path) -> Path:
         ["family_id", "attachment_date", "fee"],
         result.attachments.iter_rows(),
         money=money,
+        total="Total",
+        empty="No eligible family was attached in the year.",
     )
-    return save(book, path)
+    return save(book, path, document=document)

@@ -13,7 +13,7 @@ import polars as pl
 from sqlalchemy import create_engine, event, false, func, inspect, select, text
 from sqlalchemy.engine import Engine
 
-from pbr.contract import contracts
+from pbr.contract import DATED_RECORDS, contracts
 from pbr.periods import as_utc, utc_now
 from pbr.store.models import FEED_MODELS, AuditLog, IngestRun, QuarantineEntry
 
@@ -64,8 +64,26 @@ def make_engine(url: str, immediate: bool = False) -> Engine:
 _MIGRATION_LOCK = threading.Lock()  # Alembic keeps module-level state: one migration at a time per process
 
 
+def _newest_revision() -> str:
+    """The newest revision pbr ships: its migrations are named by their revision, in order (0001_..., 0002_...)."""
+    return max(p.name.split("_", 1)[0] for p in (Path(__file__).parent / "migrations" / "versions").glob("[0-9]*_*.py"))
+
+
+def _at_newest(engine: Engine) -> bool:
+    """Whether the database stands at the newest revision, asked without loading Alembic (a command that only
+    reads starts faster)."""
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except Exception:  # no such table yet: a new database
+        return False
+    return found == [_newest_revision()]
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (nothing to do when it is there already)."""
+    if _at_newest(engine):
+        return
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
@@ -260,8 +278,9 @@ class Store:
             [_temporal(name, schema[name], data[name]) for name in schema if schema[name] in (pl.Date, pl.Datetime)]
         )
 
-    def load_tables(self, family_id: str | None = None) -> dict[str, pl.DataFrame]:
-        """Every feed table, typed as validation would type it; with `family_id`, that family's records only.
+    def load_tables(self, family_id: str | None = None, provenance: bool = False) -> dict[str, pl.DataFrame]:
+        """Every feed table, typed as validation would type it; with `family_id`, that family's records only; with
+        `provenance`, each record's source file, load and row too.
 
         The term calendar is whole either way; grant payments belong to no family.
         """
@@ -271,6 +290,9 @@ class Store:
             model = FEED_MODELS[name].__table__
             columns = list(contract.columns)
             schema = {c: _POLARS_TYPES.get(contract.columns[c].type, pl.String) for c in columns}
+            if provenance:
+                columns = [*columns, "source", "load_id", "source_row"]
+                schema |= {"source": pl.String, "load_id": pl.Int64, "source_row": pl.Int64}
             query = select(*[model.c[c] for c in columns])
             if family_id is not None and name != "terms":
                 if "family_id" in columns:
@@ -405,6 +427,19 @@ class Store:
                     )
                 ).one()
             )
+
+    def newest_record_date(self) -> dt.date | None:
+        """The newest day any record carries, as `evaluate.newest_record` finds it in files: after it, a decision
+        assumes nothing happened."""
+        parts = [f"(SELECT MAX({column}) FROM {table})" for table, column in DATED_RECORDS.items()]
+        parts += [
+            "(SELECT MAX(end_date) FROM episodes)",
+            "(SELECT MAX(t.end_date) FROM attendance a JOIN terms t ON a.term_id = t.term_id)",
+        ]
+        with self.engine.connect() as connection:
+            found = [value for value in connection.execute(text("SELECT " + ", ".join(parts))).one() if value]
+        days = [value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10]) for value in found]
+        return max(days, default=None)
 
     def writing(self):
         """A transaction no other pbr writer runs beside (see `_exclusive`): for work that reads what it then

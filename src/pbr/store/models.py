@@ -18,6 +18,7 @@ class Provenance(SQLModel):
     source: str = Field(max_length=300)
     content_hash: str = Field(max_length=64)
     load_id: Optional[int] = Field(default=None, index=True)
+    source_row: Optional[int] = None  # the row of the source file it was loaded from (a header is row 1)
 
 
 class Family(Provenance, table=True):
@@ -38,6 +39,8 @@ class Member(Provenance, table=True):
     family_name: Optional[str] = Field(default=None, max_length=200)
     postcode: Optional[str] = Field(default=None, max_length=20)
     uprn: Optional[str] = Field(default=None, max_length=12)
+    address: Optional[str] = Field(default=None, max_length=300)
+    ni_number: Optional[str] = Field(default=None, max_length=13)
 
 
 class Keyless(Provenance):

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from pbr.context import AppContext
-from pbr.money import pounds
+from pbr.rendering import environment
 from pbr.returns import ReturnError
 from pbr.settings import Settings
 from pbr.version import VERSION
@@ -34,9 +34,7 @@ SESSION_SECONDS = 8 * 3600
 
 def templates() -> Jinja2Templates:
     """The Jinja environment of the app's pages (and of anything else pbr renders from HTML)."""
-    found = Jinja2Templates(directory=HERE / "templates")
-    found.env.filters["pounds"] = pounds
-    return found
+    return Jinja2Templates(env=environment())
 
 
 def _context(context: AppContext | str | None) -> AppContext:

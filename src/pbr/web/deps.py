@@ -36,6 +36,10 @@ class WebState:
     def decisions(self, day: dt.date) -> Evaluation:
         return self.cache.decisions(day)
 
+    def records_end(self) -> dt.date | None:
+        """The newest day any record speaks of, kept as the decisions are."""
+        return self.cache.kept("records end", dt.date.min, self.ctx.store.newest_record_date)
+
     def family(self, user: dict, family_id: str, action: str) -> dict:
         """A family's stored row, when `user` may perform `action` on it; a keyworker is told the same for
         another's family as for none, so nothing leaks."""
@@ -129,6 +133,7 @@ def page(request: Request, name: str, user: dict | None, status_code: int = 200,
             "csrf": csrf_token(request.session),
             "council": state.ctx.council,
             "as_of": shown_day,
+            "records_end": state.records_end() if user else None,
             "can": lambda action, family=None: can(user, action, family),
             **context,
         },

@@ -14,6 +14,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "see the dashboard": frozenset({"coordinator", "auditor"}),
     "see claims": frozenset({"coordinator", "auditor", "finance"}),
     "download claim workbooks": frozenset({"coordinator", "auditor", "finance"}),
+    "download evidence packs": frozenset({"coordinator", "auditor"}),
     "prepare claims": frozenset({"coordinator"}),
     "draw audit samples": frozenset({"coordinator", "auditor"}),
     "record verdicts": frozenset({"auditor"}),

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 import pbr.claims as claims
 from pbr import services
+from pbr.engine.reasons import ROUTE_WORDS
 from pbr.web.deps import WebState, allow, check_csrf, download, page, web
 
 router = APIRouter()
@@ -35,6 +36,7 @@ def claim_list(request: Request, user: dict = Depends(allow("see claims")), stat
         held=detail[2] if detail else [],
         log=claims.audit_log(store, selected) if selected else [],
         error=request.query_params.get("error"),
+        route_words=ROUTE_WORDS,
     )
 
 
@@ -124,6 +126,36 @@ def claim_recover(
     state: WebState = Depends(web),
 ):
     return claim_action(services.recover_line, state.ctx, ref, family_id, reason, user["name"], ref=ref)
+
+
+@router.get("/claims/{ref}/families/{family_id}/pack", response_class=HTMLResponse, include_in_schema=False)
+def claim_pack_page(
+    request: Request,
+    ref: str,
+    family_id: str,
+    user: dict = Depends(allow("download evidence packs")),
+    state: WebState = Depends(web),
+):
+    """The facts of a family's evidence pack on a page: built by the same service as the PDF."""
+    try:
+        pack = services.evidence_packs(state.ctx, ref, [family_id])[0]
+    except claims.ClaimError as error:
+        raise HTTPException(404, str(error)) from None
+    return page(request, "pack_page.html", user, pack=pack)
+
+
+@router.get("/claims/{ref}/families/{family_id}/pack.pdf", include_in_schema=False)
+def claim_pack(
+    ref: str, family_id: str, user: dict = Depends(allow("download evidence packs")), state: WebState = Depends(web)
+):
+    """One family's spot-check evidence pack, as `pbr claim pack` writes it."""
+    from pbr.claims.packs import write_pdf
+
+    try:
+        packs = services.evidence_packs(state.ctx, ref, [family_id])
+    except claims.ClaimError as error:
+        raise HTTPException(404, str(error)) from None
+    return download(lambda path: write_pdf(packs[0], path, state.ctx.council), packs[0].file_name)
 
 
 @router.get("/claims/{ref}/workbook.xlsx", include_in_schema=False)

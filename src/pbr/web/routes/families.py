@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from pbr.casefile import family_case
 from pbr.contract import contracts
+from pbr.engine.reasons import ROUTE_WORDS
 from pbr.engine.status import with_status
 from pbr.services import FORM_TABLES, record_for_family
 from pbr.snapshots import SnapshotError, changes
@@ -51,6 +52,20 @@ def family_list(request: Request, user: dict = Depends(allow("see families")), s
     return page(request, "families.html", user, families=rows.to_dicts(), latest=latest)
 
 
+def _claimed_lines(state: WebState, family_id: str) -> list[dict]:
+    """The claims the family has a line in, for links to its evidence packs."""
+    from sqlalchemy import text
+
+    found = state.ctx.store.read(
+        text(
+            "SELECT l.claim_ref, l.claim_route, l.status, c.evidence_date FROM claim_lines l "
+            "JOIN claims c ON c.ref = l.claim_ref WHERE l.family_id = :family ORDER BY c.evidence_date"
+        ).bindparams(family=family_id),
+        schema={"claim_ref": pl.String, "claim_route": pl.String, "status": pl.String, "evidence_date": pl.Date},
+    )
+    return found.to_dicts()
+
+
 def family_context(state: WebState, user: dict, family_id: str, day: dt.date) -> dict:
     family = state.family(user, family_id, "see families")
     case = family_case(state.ctx.store, state.ctx.plan, state.decisions(day), family_id, day, family)
@@ -85,6 +100,9 @@ def family_context(state: WebState, user: dict, family_id: str, day: dt.date) ->
             milestones=case.milestones,
         ),
         "attendance": charts.attendance_bars(bars),
+        "claimed_lines": _claimed_lines(state, family_id),
+        "titles": {theme.code: theme.title for theme in state.ctx.plan.themes},
+        "route_words": ROUTE_WORDS,
         "vocab": state.ctx.vocabularies,
         "themes": state.ctx.plan.theme_codes,
         "errors": {},

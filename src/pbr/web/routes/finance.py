@@ -37,6 +37,8 @@ def finance(request: Request, user: dict = Depends(allow("see finance")), state:
         summary=result.summary.to_dicts(),
         by_claim=result.by_claim.to_dicts(),
         unallocated=result.unallocated.to_dicts(),
+        bridge=result.bridge.to_dicts(),
+        variance=result.variance,
         claims=claims.claims_frame(state.ctx.store).to_dicts(),
     )
 
@@ -77,7 +79,9 @@ def decisions_download(
     request: Request, user: dict = Depends(allow("download returns")), state: WebState = Depends(web)
 ):
     day = day_of(request)
-    return _report(lambda path: write_evaluation_workbook(state.decisions(day), path), "decisions.xlsx")
+    return _report(
+        lambda path: write_evaluation_workbook(state.decisions(day), path, state.ctx.council), "decisions.xlsx"
+    )
 
 
 @router.get("/reports/impact-study.xlsx", include_in_schema=False)
