@@ -314,7 +314,7 @@ def test_the_bridge_explains_every_pound_of_the_variance(tmp_path, db_url):
     write_feed(folder, "grant_payments", rows)
     store = Store(db_url)
     ingest(folder, store, PLAN.theme_codes, today=dt.date(2018, 6, 30))
-    ref = claimed_and_recovered(store)
+    claimed_and_recovered(store)
     money = load_parameters()
     result = reconcile(store, PLAN, 2017, today=dt.date(2018, 6, 30), parameters=money)
     lines = dict(result.bridge.select("line", "amount").iter_rows())
