@@ -80,7 +80,7 @@ def family_case(
         family=family,
         decision=decision[0] if decision else None,
         detail=detail,
-        members=tables["members"].select("person_id", "date_of_birth", "sex").to_dicts(),
+        members=tables["members"].select("person_id", "given_name", "family_name", "date_of_birth", "sex").to_dicts(),
         events=tables["events"].sort("event_date").to_dicts(),
         episodes=tables["episodes"].sort("start_date").to_dicts(),
         records=_records(tables),

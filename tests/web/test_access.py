@@ -237,7 +237,7 @@ def test_a_keyworker_records_the_case_closure_and_nothing_else_of_the_family_row
     assert close("2017-06-30", keyworker_id="KW2", attachment_date="2016-01-01").status_code == 303
     assert stored() == (dt.date(2016, 9, 15), "KW1", dt.date(2017, 6, 30))
     page = client.get("/families/F01").text
-    assert "keyworker KW1 · closed 2017-06-30" in page
+    assert "keyworker KW1 · closed 30 Jun 2017" in page
     assert re.search(r'id="form-families".*?name="closure_date" type="date" value="2017-06-30"', page, re.S)
     with Store(web_db).engine.connect() as connection:
         assert (
@@ -274,7 +274,7 @@ def test_the_dashboard_shows_what_changed_between_the_last_two_snapshots(app, we
     assert "As of 2017-10-31 and as of 2017-11-02: claimable 6 → 7." in section
     assert re.search(r'<a href="/families/F02\?as_of=2017-10-31">F02</a></td><td>became claimable \(ssp\)', section)
     keyworker = signed_in(app, "kw2").get("/families").text  # F02 is kw2's
-    assert "between the nightly snapshots as of 2017-10-31 and 2017-11-02" in keyworker
+    assert "between the nightly snapshots as of 31 Oct 2017 and 2 Nov 2017" in keyworker
     row = re.search(r"<tr><td><a [^>]*>F02</a>.*?</tr>", keyworker, re.S)[0]  # one row, over three lines
     assert row.endswith("<td>became claimable (ssp)</td></tr>")
 

@@ -178,7 +178,7 @@ def test_a_keyworker_closes_a_case_and_sees_it_on_the_family_page(browser, serve
     page.goto(f"{server}/families/F04")
     assert "closed" not in page.inner_text("p.muted >> nth=0")
     fill(page, "#form-families", closure_date="2017-06-30")
-    assert "closed 2017-06-30" in page.inner_text("p.muted >> nth=0")
+    assert "closed 30 Jun 2017" in page.inner_text("p.muted >> nth=0")
     assert page.locator("#form-families input[name=closure_date]").input_value() == "2017-06-30"
     assert (
         "closed 2017-06-30" in page.text_content("svg.timeline")
@@ -233,9 +233,10 @@ def test_a_coordinator_prepares_a_claim_and_an_auditor_records_a_verdict(browser
     coordinator.click("text=Submit the claim")
     coordinator.wait_for_load_state("networkidle")
     assert "submitted" in coordinator.inner_text("#claim h2")
+    claimed = coordinator.locator("main table tbody tr", has_text="2017-Q4-1").first.locator("td").nth(4).inner_text()
     coordinator.goto(f"{server}/dashboard")
-    chart = coordinator.locator("svg.claims-chart")
-    assert chart.count() == 1 and "2017-Q4" in chart.text_content()
+    chart = coordinator.locator("svg.claims-chart")  # by programme year: April 2017 to March 2018
+    assert chart.count() == 1 and f"2017-18: {claimed} families claimed" in chart.text_content()
     coordinator.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
     coordinator.close()
 
@@ -295,3 +296,61 @@ def test_a_coordinator_reads_and_downloads_a_family_s_evidence_pack(browser, ser
     response = keyworker.goto(f"{server}/claims/2017-Q4-1/families/{family}/pack.pdf")
     assert response.status == 403
     keyworker.close()
+
+
+AXE = ROOT / "tests" / "web" / "vendor" / "axe.min.js"  # axe-core 4.14 (MPL-2.0), as published on npm
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PAGES_BY_ROLE = {
+    "kw1": ["/families", "/families/F01"],
+    "coord": [
+        "/dashboard",
+        "/families",
+        "/families/F01",
+        "/claims",
+        "/claims?ref=2017-Q4-1",
+        "/claims/2017-Q4-1/families/F01/pack",
+        "/quarantine",
+        "/matching",
+        "/finance",
+        "/dashboard?as_of=2030-01-01",  # with the banner after the records
+    ],
+    "audit": ["/claims", "/claims?ref=2017-Q4-1", "/dashboard", "/families/F01"],
+    "money": ["/finance", "/claims", "/claims?ref=2017-Q4-1"],
+}
+
+
+def test_every_page_for_every_role_passes_axe_core_s_wcag_rules(browser, server):
+    """axe-core's WCAG 2.2 A and AA rules on each page each role reaches (the sign-in page too): no violation."""
+    coordinator = sign_in(browser, server, "coord")
+    coordinator.goto(f"{server}/claims")
+    if "2017-Q4-1" not in coordinator.inner_text("main"):
+        coordinator.fill("#prepare input[name=window]", "2017-Q4")
+        coordinator.fill("#prepare input[name=evidence_date]", "2017-10-31")
+        coordinator.click("#prepare button[type=submit]")
+        coordinator.wait_for_load_state("networkidle")
+    coordinator.close()
+    source = AXE.read_text()
+    found = {}
+    for name, paths in {None: ["/login"], **PAGES_BY_ROLE}.items():
+        # the app's content security policy allows no injected script: axe is let in by the browser itself
+        context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        if name:
+            page.goto(f"{server}/login")
+            page.fill("input[name=name]", name)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+        for path in paths:
+            page.goto(f"{server}{path}")
+            page.wait_for_load_state("networkidle")
+            page.add_script_tag(content=source)
+            violations = page.evaluate(
+                "async (tags) => (await axe.run(document, {runOnly: tags})).violations"
+                ".map(v => `${v.id}: ${v.nodes.length} (${v.nodes[0].target.join(' ')})`)",
+                WCAG,
+            )
+            found[f"{name or 'anyone'} {path}"] = violations
+        context.close()
+    assert len(found) == 1 + sum(len(p) for p in PAGES_BY_ROLE.values())
+    assert {page: v for page, v in found.items() if v} == {}

@@ -1234,7 +1234,20 @@ def serve(
         console.print(told, highlight=False)
     application = create_app(ctx, as_of=day)
     console.print(f"pbr web app on http://{host}:{port}/ (database {store.url.split('://')[0]})", highlight=False)
+    _log_requests()
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def _log_requests() -> None:
+    """The app's access log (one line per request, no personal data) on standard output, with the time."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    access = logging.getLogger("pbr.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
 
 
 def run() -> None:

@@ -13,7 +13,9 @@ def status() -> pl.Expr:
     return (
         pl.when(pl.col("claimed_in") != "")
         .then(pl.lit("claimed"))
-        .when(pl.col("claimable") & (pl.col("quarantined_records") > 0))
+        # a row in quarantine holds the family from every claim, whatever else its decision says: one count of
+        # held families, the same on the dashboard and the quarantine page
+        .when(pl.col("quarantined_records") > 0)
         .then(pl.lit("held"))
         .when(pl.col("claimable"))
         .then(pl.lit("claimable now"))

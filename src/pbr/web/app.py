@@ -7,7 +7,9 @@ route names its action and `pbr.web.permissions.can` decides it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
+import time
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -101,6 +103,33 @@ def _security_headers(app: FastAPI) -> None:
         return response
 
 
+ACCESS_LOG = logging.getLogger("pbr.access")
+
+
+def _access_log(app: FastAPI) -> None:
+    """One line per request: method, path, status, milliseconds and the user's role. Never the query string (a
+    search can hold a name) nor who the user is beyond their role: no personal data in a log."""
+
+    @app.middleware("http")
+    async def logged(request: Request, call_next):
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            role = request.scope.get("session", {}).get("role", "-") if "session" in request.scope else "-"
+            ACCESS_LOG.info(
+                "%s %s %d %.0fms role=%s",
+                request.method,
+                request.url.path,
+                status,
+                1000 * (time.perf_counter() - started),
+                role,
+            )
+
+
 def create_app(
     context: AppContext | str | None = None,
     as_of: dt.date | None = None,
@@ -129,6 +158,7 @@ def create_app(
     app.state.web = WebState(ctx, templates(), DecisionCache(ctx.store, ctx.plan), throttle or SignInThrottle(), as_of)
     _exception_handlers(app)
     _security_headers(app)
+    _access_log(app)
     for area in (accounts, families, dashboard, claims, quarantine, matching, finance, api):
         app.include_router(area.router)
     _api_description(app)

@@ -10,6 +10,8 @@ CASE_ROLES = frozenset({"keyworker", "coordinator", "auditor"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "use the app": frozenset(ROLES),  # a home page, who am I, the API description
     "see families": CASE_ROLES,  # the family list and a family's page (their own, keyworkers)
+    # members' names beside their families: keyworkers (their own families) and coordinators; never finance
+    "see names": frozenset({"keyworker", "coordinator"}),
     "record outcomes": frozenset({"keyworker", "coordinator"}),
     "see the dashboard": frozenset({"coordinator", "auditor"}),
     "see claims": frozenset({"coordinator", "auditor", "finance"}),

@@ -47,6 +47,7 @@ def login(
     state.throttle.succeeded(name)
     request.session.clear()
     request.session["user"] = user["name"]
+    request.session["role"] = user["role"]  # for the access log, which names no one
     request.session["epoch"] = user["session_epoch"]
     request.session["token"] = open_session(state.ctx.store, user["name"])
     csrf_token(request.session)

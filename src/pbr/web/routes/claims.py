@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
+import polars as pl
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -12,6 +13,7 @@ import pbr.claims as claims
 from pbr import services
 from pbr.engine.reasons import ROUTE_WORDS
 from pbr.web.deps import WebState, allow, check_csrf, download, page, web
+from pbr.web.listing import listing
 
 router = APIRouter()
 
@@ -33,6 +35,9 @@ def claim_list(request: Request, user: dict = Depends(allow("see claims")), stat
         selected=selected,
         claim=detail[0] if detail else None,
         lines=detail[1] if detail else [],
+        line_listing=listing(
+            request, pl.DataFrame(detail[1] if detail else [], infer_schema_length=None), ["family_id"]
+        ),
         held=detail[2] if detail else [],
         log=claims.audit_log(store, selected) if selected else [],
         error=request.query_params.get("error"),

@@ -12,6 +12,7 @@ from pbr.engine import reasons
 from pbr.engine.status import STATUSES, with_status
 from pbr.web import charts
 from pbr.web.deps import WebState, allow, day_of, page, web
+from pbr.web.listing import listing
 from pbr.web.routes.families import families_of, latest_changes
 
 router = APIRouter()
@@ -30,9 +31,7 @@ def _identified(state: WebState, day) -> dict | None:
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 def dashboard(request: Request, user: dict = Depends(allow("see the dashboard")), state: WebState = Depends(web)):
     day = day_of(request)
-    rows = with_status(state.decisions(day).decisions).join(
-        families_of(state, user).select("family_id", "keyworker_id"), on="family_id", how="left"
-    )
+    rows = with_status(state.decisions(day).decisions).join(families_of(state, user), on="family_id", how="left")
     counts = dict(rows.group_by("status").len().iter_rows())
     status, keyworker, theme, why = (request.query_params.get(k) for k in ("status", "keyworker", "theme", "why"))
     shown = rows
@@ -46,12 +45,12 @@ def dashboard(request: Request, user: dict = Depends(allow("see the dashboard"))
         shown = shown.filter(pl.col("reason_kind") == why)
     claimed = claims.claims_frame(state.ctx.store).filter(pl.col("status").is_in(["submitted", "paid"]))
     chart = charts.claims_against_target(
-        list(claimed.select("window_id", "live_lines").iter_rows()), state.ctx.council.target_per_year
+        list(claimed.select("evidence_date", "live_lines").iter_rows()), state.ctx.council.target_per_year
     )
     context = {
         "counts": counts,
-        "families": shown.head(500).to_dicts(),
-        "shown": shown.height,
+        "listing": listing(request, shown.sort("family_id"), ["family_id", "names", "keyworker_id"]),
+        "titles": {theme.code: theme.title for theme in state.ctx.plan.themes},
         "latest": latest_changes(state),
         "statuses": list(STATUSES),
         "keyworkers": sorted(k for k in rows["keyworker_id"].unique().to_list() if k),

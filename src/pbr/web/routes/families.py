@@ -15,22 +15,38 @@ from pbr.engine.reasons import ROUTE_WORDS
 from pbr.engine.status import with_status
 from pbr.services import FORM_TABLES, record_for_family
 from pbr.snapshots import SnapshotError, changes
-from pbr.store.models import Family
+from pbr.store.models import Family, Member
 from pbr.web import charts
 from pbr.web.deps import WebState, allow, check_csrf, day_of, page, web
+from pbr.web.listing import listing
+from pbr.web.permissions import can
 
 router = APIRouter()
 
 
 def families_of(state: WebState, user: dict) -> pl.DataFrame:
-    """The families a user sees: a keyworker's own, everyone's for the other roles."""
+    """The families a user sees: a keyworker's own, everyone's for the other roles; with `names` (its members'
+    family names) for the roles that may see names."""
     table = Family.__table__
     query = select(table.c.family_id, table.c.attachment_date, table.c.keyworker_id)
     if user["role"] == "keyworker":
         query = query.where(table.c.keyworker_id == user["keyworker_id"])
-    return state.ctx.store.read(
+    found = state.ctx.store.read(
         query, schema={"family_id": pl.String, "attachment_date": pl.Date, "keyworker_id": pl.String}
     )
+    if not can(user, "see names"):
+        return found
+    members = Member.__table__
+    names = (
+        state.ctx.store.read(
+            select(members.c.family_id, members.c.given_name, members.c.family_name),
+            schema={"family_id": pl.String, "given_name": pl.String, "family_name": pl.String},
+        )
+        .filter(pl.col("family_name").is_not_null())
+        .group_by("family_id")
+        .agg(pl.col("family_name").unique().sort().str.join(" / ").alias("names"))
+    )
+    return found.join(names, on="family_id", how="left")
 
 
 def latest_changes(state: WebState):
@@ -46,10 +62,39 @@ def family_list(request: Request, user: dict = Depends(allow("see families")), s
     day = day_of(request)
     mine = families_of(state, user)
     rows = with_status(state.decisions(day).decisions).join(mine.select("family_id", "keyworker_id"), on="family_id")
+    rows = rows.join(mine.select("family_id", *(["names"] if "names" in mine.columns else [])), on="family_id")
     latest = latest_changes(state)
     if latest is not None:
         rows = rows.join(latest.families.select("family_id", "change"), on="family_id", how="left")
-    return page(request, "families.html", user, families=rows.to_dicts(), latest=latest)
+    shown = listing(request, rows.sort("family_id"), ["family_id", "names", "keyworker_id"])
+    return page(request, "families.html", user, listing=shown, latest=latest, titles=_titles(state))
+
+
+def _choices(state: WebState) -> dict[str, list[tuple[str, str]]]:
+    """What the record forms offer: the plan's themes for an indicator, with those recorded already; the tools and
+    domains the code lists, the plan and the records name. A value not offered can still be typed."""
+    from sqlalchemy import text
+
+    store, plan = state.ctx.store, state.ctx.plan
+    recorded = store.read(
+        text("SELECT DISTINCT indicator FROM indicators ORDER BY indicator LIMIT 300"), schema={"indicator": pl.String}
+    )["indicator"].to_list()
+    assessed = store.read(
+        text("SELECT DISTINCT tool, domain FROM assessments"), schema={"tool": pl.String, "domain": pl.String}
+    )
+    rules = [rule for theme in plan.themes for rule in theme.progress if rule.kind == "score_improved"]
+    tools = {*state.ctx.vocabularies.get("assessment_tools", {}), *(r["tool"] for r in rules), *assessed["tool"]}
+    domains = {*(r["domain"] for r in rules), *assessed["domain"]}
+    themes = [(f"{theme.code}.", theme.title) for theme in plan.themes]
+    return {
+        "indicator": themes + [(value, "recorded before") for value in recorded],
+        "tool": [(tool, "") for tool in sorted(tools)],
+        "domain": [(domain, domain.replace("_", " ")) for domain in sorted(domains)],
+    }
+
+
+def _titles(state: WebState) -> dict[str, str]:
+    return {theme.code: theme.title for theme in state.ctx.plan.themes}
 
 
 def _claimed_lines(state: WebState, family_id: str) -> list[dict]:
@@ -101,8 +146,9 @@ def family_context(state: WebState, user: dict, family_id: str, day: dt.date) ->
         ),
         "attendance": charts.attendance_bars(bars),
         "claimed_lines": _claimed_lines(state, family_id),
-        "titles": {theme.code: theme.title for theme in state.ctx.plan.themes},
+        "titles": _titles(state),
         "route_words": ROUTE_WORDS,
+        "choices": _choices(state),
         "vocab": state.ctx.vocabularies,
         "themes": state.ctx.plan.theme_codes,
         "errors": {},

@@ -8,10 +8,11 @@ import polars as pl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from pbr.web.deps import WebState, allow, download, page, web
+from pbr.engine.status import with_status
+from pbr.web.deps import WebState, allow, day_of, download, page, web
+from pbr.web.listing import listing
 
 router = APIRouter()
-QUARANTINE_PAGE_ROWS = 500
 
 
 @router.get("/quarantine", response_class=HTMLResponse, include_in_schema=False)
@@ -25,15 +26,16 @@ def quarantine_page(request: Request, user: dict = Depends(allow("see quarantine
         .sort("source")
     )
     shown = (store.quarantine_frame(source=source) if source else everything).sort("source", "row")
+    held = with_status(state.decisions(day_of(request)).decisions).filter(pl.col("status") == "held").height
     return page(
         request,
         "quarantine.html",
         user,
         by_source=by_source.to_dicts(),
         source=source,
-        entries=shown.head(QUARANTINE_PAGE_ROWS).to_dicts(),
+        listing=listing(request, shown, ["source", "reason", "family_id", "column"]),
         total=shown.height,
-        limit=QUARANTINE_PAGE_ROWS,
+        held=held,
     )
 
 
