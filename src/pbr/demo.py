@@ -485,10 +485,17 @@ def returns_demo(ctx, as_of: dt.date, reports: Path, console) -> None:
         reports / f"reconciliation-{year.start.year}.xlsx",
         services.write_outcomes_report(ctx, quarter, reports / f"outcomes-{quarter}.xlsx"),
     ]
-    services.write_reconciliation(ctx, year.start.year, written[2])
+    reconciled = services.write_reconciliation(ctx, year.start.year, written[2], day=as_of)
     console.print(
         "  returns: " + ", ".join(p.name for p in written) + f" in {reports} "
         "(the impact-study return holds personal data and is readable by its owner only)",
+        highlight=False,
+    )
+    summary = reconciled.summary
+    console.print(
+        f"  reconciliation {year.name}: received {pounds(int(summary['received'].sum()))} against "
+        f"{pounds(int(summary['expected'].sum()))} expected; its bridge explains the variance of "
+        f"{pounds(reconciled.variance)} in {reconciled.bridge.height} lines that add up to it",
         highlight=False,
     )
 

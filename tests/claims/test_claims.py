@@ -464,7 +464,8 @@ def test_claim_commands_through_the_cli(tmp_path, sqlite_url):
     prepared = run_pbr(
         "--db", sqlite_url, "claim", "prepare", "--window", "2017-Q4", "--evidence-date", "2017-10-31", check=True
     )
-    assert "ce 2, ssp 4" in prepared.stdout and "£4,800.00" in prepared.stdout
+    assert "2 by continuous employment, 4 by significant and sustained progress" in prepared.stdout
+    assert "£4,800.00" in prepared.stdout
     refused = run_pbr("--db", sqlite_url, "claim", "submit", "--claim", "2017-Q4-1", "--by", "me")
     assert refused.returncode == 1 and "no audit sample yet" in refused.stderr
     sampled = run_pbr("--db", sqlite_url, "claim", "sample", "--claim", "2017-Q4-1", "--seed", "5", check=True)

@@ -264,7 +264,7 @@ def test_a_keyworker_records_a_milestone_and_the_page_shows_it(tmp_path, sqlite_
     assert saved.status_code == 303
     after = client.get("/families/S10")
     assert "Claimable: significant and sustained progress" in after.text
-    assert re.search(r'<path class="milestone"[^>]*><title>family plan agreed 2023-01-05</title>', after.text)
+    assert re.search(r'<path class="milestone"[^>]*><title>family plan agreed 5 Jan 2023</title>', after.text)
     refused = client.post(
         "/families/S10/records/milestones",
         data={"milestone": "cup_of_tea", "milestone_date": "2023-01-05", "csrf_token": client.csrf},

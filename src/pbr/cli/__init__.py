@@ -621,9 +621,11 @@ def claim_prepare(
             closes=_date(closes, "--closes"),
             plan=the_plan,
         )
-    routes = ", ".join(f"{route} {n}" for route, n in result.by_route.items()) or "none"
+    from pbr.engine.reasons import ROUTE_WORDS
+
+    routes = ", ".join(f"{n} by {ROUTE_WORDS.get(route, route)}" for route, n in result.by_route.items()) or "none"
     out.print(
-        f"{'rebuilt' if result.rebuilt else 'prepared'} claim {result.ref}: families by route: {routes}; "
+        f"{'rebuilt' if result.rebuilt else 'prepared'} claim {result.ref}: families claimed: {routes}; "
         f"held by quarantine: {result.held}; "
         + (f"held after a recovery: {result.recovered}; " if result.recovered else "")
         + f"total {pounds(result.total_pence)}",

@@ -74,18 +74,28 @@ def _attachment_lines(payments: pl.DataFrame, attached: pl.DataFrame, year: str)
     ahead = fees.filter((pl.col("arrived") == "in") & (pl.col("belongs") == "after"))
     later = fees.filter((pl.col("arrived") == "after") & (pl.col("belongs") == "in"))
     this = fees.filter((pl.col("arrived").is_in(["in", "after"])) & (pl.col("belongs") == "in"))
-    expected = _sum(attached, "fee")
+    eligible, others = attached.filter(pl.col("eligible")), attached.filter(~pl.col("eligible"))
+    expected, unearned = _sum(eligible, "fee"), _sum(others, "fee")
+    listed = ", ".join(others["family_id"].head(12).to_list()) + (" and more" if others.height > 12 else "")
+    # money paid above the expected fees goes first to the families attached but not eligible, up to their fees
+    not_eligible = min(unearned, max(_sum(this) - expected, 0))
     return [
         ("Paid this year for an earlier year's attachments", "attachment", _sum(earlier), _refs(earlier)),
         ("Paid this year in advance for a later year's attachments", "attachment", _sum(ahead), _refs(ahead)),
         (f"Paid after {year} ended for its attachments", "attachment", -_sum(later), _refs(later)),
         (
-            f"Paid for {year}'s attachments above (+) or below (-) the fee for the eligible families attached",
+            f"The fee for each family attached in {year} that pbr finds not eligible",
             "attachment",
-            _sum(this) - expected,
-            f"{attached.height} eligible families attached, fees expected {expected / 100:,.2f}; paid "
+            not_eligible,
+            f"{others.height} families ({listed or 'none'}): paid for as attached, no fee is expected for them",
+        ),
+        (
+            f"Paid for {year}'s attachments above (+) or below (-) the fee for every family attached",
+            "attachment",
+            _sum(this) - expected - not_eligible,
+            f"{eligible.height} eligible families attached, fees expected {expected / 100:,.2f}; paid "
             f"{_sum(this) / 100:,.2f} for the year's periods ({_refs(this)}): an advance against an agreed "
-            "number of families, families paid for that were not eligible, or fees not yet paid",
+            "number of families, or fees not yet paid",
         ),
     ]
 

@@ -39,16 +39,19 @@ def _quarter(day: pl.Expr, start: dt.date) -> pl.Expr:
 
 
 def _attached_fees(store: Store, plan: Plan, year: int, as_of: dt.date, parameters: Parameters | None) -> pl.DataFrame:
-    """(family_id, attachment_date, fee): the eligible families attached in the year, each with its fee."""
+    """(family_id, attachment_date, fee, eligible): the families attached in the year, each with the fee in force
+    on its attachment day; the expected fees are those of the eligible ones."""
     start, end = financial_year_bounds(year)
     try:
         fee = (parameters or load_parameters()).money(plan.programme)["attachment_fee_pence"]
     except PlanError as error:
         raise ReturnError(str(error)) from None
     decisions = evaluate(as_of=as_of, plan=plan, store=store).decisions
-    attached = decisions.filter(pl.col("eligible") & pl.col("attachment_date").is_between(pl.lit(start), pl.lit(end)))
-    attached = attached.select("family_id", "attachment_date", fee.lookup(pl.col("attachment_date")).alias("fee"))
-    missing = attached.filter(pl.col("fee").is_null())
+    attached = decisions.filter(pl.col("attachment_date").is_between(pl.lit(start), pl.lit(end)))
+    attached = attached.select(
+        "family_id", "attachment_date", fee.lookup(pl.col("attachment_date")).alias("fee"), "eligible"
+    )
+    missing = attached.filter(pl.col("fee").is_null() & pl.col("eligible"))
     if missing.height:
         raise ReturnError(
             f"no attachment fee in force on the attachment date of family "
@@ -120,7 +123,18 @@ def _by_quarter(start: dt.date, attached, lines, recoveries, payments) -> pl.Dat
         .agg(pl.col("amount").sum().alias("received"))
     )
     quarters = pl.DataFrame({"quarter": ["Q1", "Q2", "Q3", "Q4"]})
-    return quarters.join(expected, on="quarter", how="left").join(received, on="quarter", how="left").fill_null(0)
+    by_quarter = quarters.join(expected, on="quarter", how="left").join(received, on="quarter", how="left")
+    return by_quarter.fill_null(0).with_columns(pl.col("quarter").replace(_with_months(start)))
+
+
+def _with_months(start: dt.date) -> dict[str, str]:
+    """Q1 to Q4 of the year starting on `start`, each labelled with its months: "Q1 (Apr to Jun)"."""
+    labels = {}
+    for n in range(4):
+        first = dt.date(start.year + (start.month + 3 * n - 1) // 12, (start.month + 3 * n - 1) % 12 + 1, 1)
+        last = dt.date(first.year + (first.month + 1) // 12, (first.month + 1) % 12 + 1, 1)
+        labels[f"Q{n + 1}"] = f"Q{n + 1} ({first:%b} to {last:%b})"
+    return labels
 
 
 def reconcile(
@@ -128,7 +142,8 @@ def reconcile(
 ) -> Reconciliation:
     """Expected against received for the financial year `year`, priced by the money of the plan's programme."""
     start, end = financial_year_bounds(year)
-    attached = _attached_fees(store, plan, year, min(end, today or dt.date.today()), parameters)
+    every_attached = _attached_fees(store, plan, year, min(end, today or dt.date.today()), parameters)
+    attached = every_attached.filter(pl.col("eligible")).drop("eligible")
     lines, recoveries = _claims_in(store, start, end)
     claims = store.read(
         text("SELECT ref AS claim_ref, evidence_date FROM claims"),
@@ -168,7 +183,7 @@ def reconcile(
         bridge(
             year,
             every_payment.select("payment_date", "amount", "kind", "reference"),
-            attached,
+            every_attached,
             lines,
             recoveries,
             claims,
@@ -213,7 +228,7 @@ def write_reconciliation(result: Reconciliation, path: str | Path, document: Doc
     write_rows(sheet, ["quarter", "expected", "received"], result.by_quarter.iter_rows(), money=money)
     chart = BarChart()
     chart.title = f"Expected against received, financial year {result.year}-{(result.year + 1) % 100:02d}"
-    chart.y_axis.title = "£"
+    chart.y_axis.title, chart.x_axis.title = "pounds (£)", "quarter of the financial year"
     chart.add_data(Reference(sheet, min_col=2, max_col=3, min_row=1, max_row=5), titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=5))
     sheet.add_chart(chart, "E2")

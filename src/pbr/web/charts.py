@@ -87,30 +87,42 @@ def timeline(
         y = top + i * row_height + row_height / 2
         parts.append(f'<text x="4" y="{y + 4:.1f}" font-size="11">{escape(person)}</text>')
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>')
-        for ep in (e for e in episodes if e["person_id"] == person):
-            colour = EPISODE_COLOURS.get(ep["episode_type"], "#757575")
-            stop = ep["end_date"] or end
-            parts.append(
-                f'<rect x="{x(ep["start_date"]):.1f}" y="{y - 6:.1f}" width="{max(2, x(stop) - x(ep["start_date"])):.1f}" '
-                f'height="12" rx="3" fill="{colour}" opacity="0.55"><title>{escape(ep["episode_type"])} '
-                f"{_day(ep['start_date'])} to {_day(ep['end_date']) if ep['end_date'] else 'open'}</title></rect>"
-            )
-        for ev in (e for e in events if e["person_id"] == person):
-            colour = COLOURS.get(ev["event_type"], "#000")
-            parts.append(
-                f'<circle cx="{x(ev["event_date"]):.1f}" cy="{y:.1f}" r="5" fill="{colour}">'
-                f"<title>{escape(ev['event_type'].replace('_', ' '))} {_day(ev['event_date'])}</title></circle>"
-            )
-    axis = height - 18
-    parts.append(f'<line x1="{left}" y1="{axis}" x2="{width - 10}" y2="{axis}" stroke="#888"/>')
+        parts += _marks(person, y, x, end, events, episodes)
+    parts += _date_axis(start, end, x, left, width, height - 18)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _marks(person: str, y: float, x, end: dt.date, events: list[dict], episodes: list[dict]) -> list[str]:
+    """A member's episodes as bars and incidents as dots, on their row."""
+    parts = []
+    for ep in (e for e in episodes if e["person_id"] == person):
+        colour = EPISODE_COLOURS.get(ep["episode_type"], "#757575")
+        stop = ep["end_date"] or end
+        parts.append(
+            f'<rect x="{x(ep["start_date"]):.1f}" y="{y - 6:.1f}" width="{max(2, x(stop) - x(ep["start_date"])):.1f}" '
+            f'height="12" rx="3" fill="{colour}" opacity="0.55"><title>{escape(ep["episode_type"])} '
+            f"{_day(ep['start_date'])} to {_day(ep['end_date']) if ep['end_date'] else 'open'}</title></rect>"
+        )
+    for ev in (e for e in events if e["person_id"] == person):
+        colour = COLOURS.get(ev["event_type"], "#000")
+        parts.append(
+            f'<circle cx="{x(ev["event_date"]):.1f}" cy="{y:.1f}" r="5" fill="{colour}">'
+            f"<title>{escape(ev['event_type'].replace('_', ' '))} {_day(ev['event_date'])}</title></circle>"
+        )
+    return parts
+
+
+def _date_axis(start: dt.date, end: dt.date, x, left: float, width: float, axis: float) -> list[str]:
+    """The time axis: a tick at each quarter, at most 12 of them labelled, so labels never run together."""
+    parts = [f'<line x1="{left}" y1="{axis}" x2="{width - 10}" y2="{axis}" stroke="#888"/>']
     ticks = _ticks(start, end)
-    every = max(1, -(-len(ticks) // 12))  # at most 12 labels: they never run together
+    every = max(1, -(-len(ticks) // 12))
     for n, (day, label) in enumerate(ticks):
         parts.append(f'<line x1="{x(day):.1f}" y1="{axis}" x2="{x(day):.1f}" y2="{axis + 4}" stroke="#888"/>')
         if n % every == 0:
             parts.append(f'<text x="{x(day):.1f}" y="{axis + 14}" font-size="10" text-anchor="middle">{label}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return parts
 
 
 def attendance_bars(rows: list[dict], threshold: float = 10) -> str:
