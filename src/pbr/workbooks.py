@@ -195,6 +195,14 @@ def _streamed_value(sheet, value: Any) -> Any:
     return cell
 
 
+def chart_sheet(book: Workbook, title: str, chart) -> None:
+    """A chart on a sheet of its own, so it prints whole on a page of its own and never straddles a page break;
+    its lines straight (a smoothed count can seem to dip below zero)."""
+    for series in chart.series:
+        series.smooth = False
+    book.create_chartsheet(title[:31]).add_chart(chart)
+
+
 def write_frame(sheet: Worksheet, frame: pl.DataFrame, money: set[str] = frozenset()) -> None:
     write_rows(sheet, frame.columns, frame.iter_rows(), money=money)
 
@@ -269,6 +277,9 @@ def finish(book: Workbook, document: Document) -> None:
     }
     about = book.create_sheet(ABOUT, 0)
     _about(about, document, columns)
+    # pictures last: a spreadsheet names each sheet's repeated header rows by the sheet's place among all sheets,
+    # and a picture between two sheets makes the later ones lose theirs when read back
+    book._sheets.sort(key=lambda sheet: sheet.__class__.__name__ == "Chartsheet")
     for sheet in book.worksheets:
         _page_setup(sheet, document, sheet.max_column, header_row=sheet.freeze_panes == "A2")
     book.active = 0

@@ -15,7 +15,7 @@ from pbr.resources import load_yaml
 from pbr.returns import quarter_bounds
 from pbr.settings import Council
 from pbr.store import Store
-from pbr.workbooks import document_for, new_workbook, save, set_value, span_in_words, write_rows
+from pbr.workbooks import chart_sheet, document_for, new_workbook, save, set_value, span_in_words, write_rows
 
 
 def _quarters(last: str, count: int) -> list[str]:
@@ -143,12 +143,10 @@ def write_outcomes_report(
             titles_from_data=True,
         )
     chart.set_categories(Reference(sheet, min_col=2, max_col=len(quarters) + 1, min_row=3, max_row=3))
-    for line in chart.series:
-        line.smooth = False  # straight lines: a smoothed count can seem to dip below zero
     chart.y_axis.title, chart.x_axis.title = "families", "quarter"
     chart.y_axis.scaling.min = 0
     chart.width, chart.height = 26, 12
-    sheet.add_chart(chart, f"A{len(rows) + 6}")
+    chart_sheet(book, "Outcomes picture", chart)
     write_rows(
         book.create_sheet("Definitions"),
         ["indicator", "definition"],

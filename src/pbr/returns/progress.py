@@ -14,6 +14,7 @@ from pbr.plan import Plan
 from pbr.returns import ReturnError, layout, quarter_bounds
 from pbr.store import Store
 from pbr.workbooks import Document, new_workbook, save, write_rows
+from pbr.workbooks import chart_sheet as add_chart_sheet
 
 
 def _columns(spec: list[dict], themes: list[str]) -> list[tuple[str, str]]:
@@ -82,7 +83,7 @@ def write_progress_return(
     )
     chart.set_categories(Reference(chart_sheet, min_col=1, min_row=2, max_row=len(counts) + 1))
     chart.width, chart.height = 24, 12
-    chart_sheet.add_chart(chart, "E2")
+    add_chart_sheet(book, f"{spec['chart_sheet']} picture", chart)
     return save(book, path, document=document)
 
 

@@ -16,6 +16,7 @@ from pbr.returns import ReturnError, financial_year_bounds, layout
 from pbr.returns.bridge import ReferenceForm, bridge
 from pbr.store import Store
 from pbr.workbooks import Document, new_workbook, save, write_rows
+from pbr.workbooks import chart_sheet as add_chart_sheet
 
 
 @dataclass
@@ -231,7 +232,7 @@ def write_reconciliation(result: Reconciliation, path: str | Path, document: Doc
     chart.y_axis.title, chart.x_axis.title = "pounds (£)", "quarter of the financial year"
     chart.add_data(Reference(sheet, min_col=2, max_col=3, min_row=1, max_row=5), titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=5))
-    sheet.add_chart(chart, "E2")
+    add_chart_sheet(book, f"{spec['by_quarter_sheet']} picture", chart)
     write_rows(
         book.create_sheet(spec["attachments_sheet"]),
         ["family_id", "attachment_date", "fee"],
