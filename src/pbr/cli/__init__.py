@@ -630,6 +630,7 @@ def claim_prepare(
         + (f"held after a recovery: {result.recovered}; " if result.recovered else "")
         + f"total {pounds(result.total_pence)}",
         highlight=False,
+        soft_wrap=True,  # one line, whatever the terminal's width: scripts read the total from it
     )
     print(result.ref)
 
