@@ -412,7 +412,7 @@ def run_demo(ctx, folder: Path, families: int, seed: int, as_of: dt.date, consol
         f"  evaluated as of {as_of}: {d.filter(d['eligible']).height} of {d.height} families eligible, "
         f"{d.filter(d['claimable']).height} claimable "
         f"({', '.join(f'{n} by {ROUTE_WORDS.get(r, r)}' for r, n in routes.iter_rows())}); "
-        f"{d.filter(d['quarantined_records'] > 0).height} held by quarantine",
+        f"{d.filter(d['quarantined_records'] > 0).height} held from every claim by rows in quarantine",
         highlight=False,
     )
     waiting = d.filter(d["eligible"] & ~d["claimable"]).group_by("reason_kind").len().sort("len", descending=True)
@@ -524,6 +524,7 @@ def claim_demo(ctx, as_of: dt.date, folder: Path, console) -> None:
         f"  claim {prepared.ref}: {sum(prepared.by_route.values())} families "
         f"({', '.join(f'{n} by {ROUTE_WORDS.get(r, r)}' for r, n in prepared.by_route.items())}), "
         f"{pounds(prepared.total_pence)}; "
-        f"{len(chosen)} sampled and passed; {prepared.held} held by quarantine; submitted; workbook {path}",
+        f"{len(chosen)} sampled and passed; {prepared.held} more claimable held back by quarantine; submitted; "
+        f"workbook {path}",
         highlight=False,
     )
