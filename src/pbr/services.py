@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -226,7 +227,8 @@ def write_reconciliation(
     result = reconciliation(ctx, year, plan, day)
     span = financial_year(year)
     period = span_in_words(f"financial year {span.name}", span.start, span.end)
-    write(result, path, document=document_for("Reconciliation of grant income", period, ctx.council, plan or ctx.plan))
+    document = document_for("Reconciliation of grant income", period, ctx.council, plan or ctx.plan)
+    write(result, path, document=replace(document, plain_headers=True))
     return result
 
 

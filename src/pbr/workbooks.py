@@ -241,6 +241,9 @@ class Document:
     produced_by: str = "pbr"
     personal: bool = False
     produced_on: dt.date = field(default_factory=dt.date.today)
+    # headers in plain English (schemas/glossary.yaml labels), the field names kept on the first sheet; a return
+    # whose layout matches a national template keeps its configured headers
+    plain_headers: bool = False
 
 
 def document_for(title: str, period: str, council=None, plan=None, personal: bool = False, by: str = "pbr") -> Document:
@@ -268,6 +271,12 @@ def glossary() -> dict[str, str]:
     return {str(k): str(v) for k, v in load_yaml("glossary.yaml")["columns"].items()}
 
 
+@lru_cache(maxsize=1)
+def labels() -> dict[str, str]:
+    """A short header in plain English for the column names people read most (schemas/glossary.yaml)."""
+    return {str(k): str(v) for k, v in load_yaml("glossary.yaml").get("labels", {}).items()}
+
+
 def finish(book: Workbook, document: Document) -> None:
     """A first sheet naming the document, and every sheet set up to print as a document."""
     columns = {
@@ -277,6 +286,12 @@ def finish(book: Workbook, document: Document) -> None:
     }
     about = book.create_sheet(ABOUT, 0)
     _about(about, document, columns)
+    if document.plain_headers:
+        for sheet in book.worksheets:
+            if sheet.title in columns:
+                for cell in sheet[1]:
+                    if isinstance(cell.value, str) and cell.value in labels():
+                        cell.value = labels()[cell.value]
     # pictures last: a spreadsheet names each sheet's repeated header rows by the sheet's place among all sheets,
     # and a picture between two sheets makes the later ones lose theirs when read back
     book._sheets.sort(key=lambda sheet: sheet.__class__.__name__ == "Chartsheet")
@@ -298,10 +313,15 @@ def _about(sheet, document: Document, columns: dict[str, list[str]]) -> None:
     if document.personal:
         rows.append(("Personal data", PERSONAL_NOTICE))
     rows.append(("", ""))
-    known = glossary()
+    known, short = glossary(), labels() if document.plain_headers else {}
     for name, header in columns.items():
-        rows.append((f"Sheet '{name}'", "its columns:"))
-        rows += [(column, known.get(column, column.replace("_", " "))) for column in header]
+        rows.append(
+            (f"Sheet '{name}'", "its columns (the field name for programs in brackets):" if short else "its columns:")
+        )
+        rows += [
+            (f"{short[column]} ({column})" if column in short else column, known.get(column, column.replace("_", " ")))
+            for column in header
+        ]
         rows.append(("", ""))
     for values in rows:
         sheet.append([_safe(value) for value in values])

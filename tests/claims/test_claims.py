@@ -423,7 +423,6 @@ def test_the_claim_workbook_reads_back_cell_by_cell_with_a_hostile_family_id(tmp
     about = {row[0].value: row[1].value for row in book["Document"].iter_rows() if row[0].value}
     assert about["Period"] == "window 2017-Q4, evidence date 31 Oct 2017"
     assert about["Outcome plan"] == f"{PLAN.name}, version SHA-256 {PLAN.sha256}"
-    assert about["family_id"] == "the council's identifier of the family"  # the glossary of the columns
     summary = {row[0].value: row[1] for row in book["Summary"].iter_rows() if row[0].value}
     assert summary["Claim reference"].value == ref
     assert summary["Evidence date"].value == dt.datetime(2017, 10, 31)
@@ -433,9 +432,12 @@ def test_the_claim_workbook_reads_back_cell_by_cell_with_a_hostile_family_id(tmp
     assert summary["Families claimed by continuous employment"].value == 2
     assert summary["Families claimed by significant and sustained progress"].value == 4
     sheet = book["Claims"]
-    header = [c.value for c in sheet[1]]
+    shown = [c.value for c in sheet[1]]
     titles = [theme.title for theme in PLAN.themes]
-    assert header == ["family_id", "attachment_date", *titles, "claim_route", "amount", "evidence", "status"]
+    # headers in plain English; the field names stand beside them on the Document sheet
+    assert shown == ["Family", "Attached on", *titles, "Route", "Amount (£)", "What the result rests on", "Status"]
+    assert about["Family (family_id)"] == "the council's identifier of the family"
+    header = ["family_id", "attachment_date", *titles, "claim_route", "amount", "evidence", "status"]
     rows = {r[0].value: dict(zip(header, r, strict=False)) for r in sheet.iter_rows(min_row=2)}
     cell = rows[hostile]["family_id"]
     assert cell.value == hostile and cell.data_type == "s"

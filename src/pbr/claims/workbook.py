@@ -185,5 +185,6 @@ def write_claim_workbook(
         council=f"{who.name} ({who.code})",
         plan=plan_text,
         produced_by="pbr, for the Troubled Families coordinator",
+        plain_headers=True,
     )
     return save(book, path, document=document)
