@@ -189,3 +189,15 @@ def test_without_a_term_calendar_the_shipped_one_is_used(tmp_path):
         == "education;domestic_abuse"
     )
     assert any("default calendar" in w for w in bare.warnings)
+
+
+def test_more_offences_after_attachment_than_before_read_as_a_rise(tmp_path):
+    """Counts are unsigned: more after than before is a rise in words, never a wrapped-around fall."""
+    data = _crime_and_dv([])
+    data["events"] += [
+        {"person_id": "F1-C1", "event_type": "offence", "event_date": day} for day in ("2017-06-01", "2017-07-01")
+    ]
+    _, detail, _ = evaluate_rows(tmp_path, "2017-10-31", **data)
+    (evidence,) = detail.filter(detail["measure"] == "progress[0]:events_reduced")["evidence"].to_list()
+    assert "offence: 1 in the 6 months" in evidence and "before attachment, 2 in the 6 months" in evidence
+    assert "; a rise of 100%, at least 33% needed, so at most 0 allowed" in evidence

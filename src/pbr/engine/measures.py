@@ -235,10 +235,15 @@ def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
     allowed = ((100 * den - num) * pl.col("before")).floordiv(100 * den)
     reduced = 100 * den * pl.col("after") <= (100 * den - num) * pl.col("before")
     types = words_list(ctx.rule["event_types"])
-    fall = pl.when(pl.col("before") > 0).then(
-        pl.lit("; a fall of ")
-        + ((pl.col("before") - pl.col("after")) * 100).floordiv(pl.col("before")).cast(pl.String)
-        + pl.lit("%")
+    change = pl.col("before").cast(pl.Int64) - pl.col("after").cast(pl.Int64)  # counts are unsigned
+    fall = (
+        pl.when(pl.col("before") == 0)
+        .then(pl.lit("; none before attachment"))
+        .when(change > 0)
+        .then(pl.lit("; a fall of ") + (change * 100).floordiv(pl.col("before")).cast(pl.String) + pl.lit("%"))
+        .when(change == 0)
+        .then(pl.lit("; no fall"))
+        .otherwise(pl.lit("; a rise of ") + (-change * 100).floordiv(pl.col("before")).cast(pl.String) + pl.lit("%"))
     )
     evidence = (
         pl.when(~pl.col("complete"))
@@ -253,8 +258,8 @@ def events_reduced(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
             + pl.lit(" in ")
             + _span(months)
             + _dates_in_brackets("after_dates")
-            + fall.otherwise(pl.lit(""))
-            + pl.lit(f"; a fall of at least {ctx.rule['reduction_percent']}% needed, so at most ")
+            + fall
+            + pl.lit(f", at least {ctx.rule['reduction_percent']}% needed, so at most ")
             + allowed.cast(pl.String)
             + pl.lit(" allowed")
         )
