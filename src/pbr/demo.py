@@ -16,7 +16,7 @@ from pbr import periods
 from pbr.demo_partners import PartnerData, partner_data, with_identities
 from pbr.engine.reasons import ROUTE_WORDS
 from pbr.money import pounds
-from pbr.periods import school_age
+from pbr.periods import day_in_words, school_age
 from pbr.resources import schema_path
 from pbr.terminal import print_file_table
 
@@ -433,7 +433,7 @@ def say_how_to_serve(ctx, as_of: dt.date, console) -> None:
     database = f"--db {url} " if url.startswith("sqlite") else ""
     console.print(
         "  to work in the web app on these records (they end in "
-        f"{as_of:%B %Y}, so its pages are opened at {as_of:%-d %b %Y}):\n"
+        f"{as_of:%B %Y}, so its pages are opened at {day_in_words(as_of)}):\n"
         f"    pbr {database}users add coordinator --role coordinator\n"
         f"    pbr {database}serve --as-of {as_of}\n"
         "  then open http://127.0.0.1:8000/ and sign in as coordinator",

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pbr.outputs import written_whole
+from pbr.periods import day_in_words
 from pbr.resources import load_yaml
 
 MONEY_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
@@ -262,7 +263,7 @@ def document_for(title: str, period: str, council=None, plan=None, personal: boo
 
 def span_in_words(name: str, start: dt.date, end: dt.date) -> str:
     """'2017-Q3 (1 Jul 2017 to 30 Sep 2017)': a period's name with the days it covers."""
-    return f"{name} ({start.day} {start:%b %Y} to {end.day} {end:%b %Y})"
+    return f"{name} ({day_in_words(start)} to {day_in_words(end)})"
 
 
 @lru_cache(maxsize=1)
@@ -352,6 +353,6 @@ def _page_setup(sheet, document: Document, width: int, header_row: bool) -> None
     sheet.oddHeader.center.size = 9
     sheet.oddFooter.left.text = document.title.replace("&", "&&")
     sheet.oddFooter.center.text = "Page &P of &N"
-    sheet.oddFooter.right.text = f"produced {document.produced_on:%-d %b %Y}"
+    sheet.oddFooter.right.text = f"produced {day_in_words(document.produced_on)}"
     for part in (sheet.oddFooter.left, sheet.oddFooter.center, sheet.oddFooter.right):
         part.size = 8

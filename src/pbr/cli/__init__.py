@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import Optional
 
@@ -298,10 +300,11 @@ def evaluate(
 ) -> None:
     """Decide eligibility, progress, continuous employment and claimability for every family at D."""
     from pbr.evaluate import write_decisions
+    from pbr.periods import day_in_words
 
     day = _date(as_of, "--as-of") or dt.date.today()
     if as_of is None:
-        console.print(f"as of today, {day:%-d %b %Y}, as no --as-of was given", highlight=False)
+        console.print(f"as of today, {day_in_words(day)}, as no --as-of was given", highlight=False)
     the_plan = _plan(plan)
     if data is not None and not data.exists():
         fail(f"{data}: no such file or folder")
@@ -587,14 +590,20 @@ claim_app = typer.Typer(
 app.add_typer(claim_app, name="claim")
 
 
-def _claim_call(fn, *args, **kwargs):
-    """A claim step through its service; a step the claim rules refuse ends the command with their reason."""
-    from pbr.claims import ClaimError
-
+def _service_call(fn, *args, refused: str, **kwargs):
+    """A service called with this command's context; the refusal it raises (`refused`, the error's module and
+    name, imported only here) ends the command with its reason."""
+    module, name = refused.rsplit(".", 1)
+    error_type = getattr(import_module(module), name)
     try:
         return fn(_context(), *args, **kwargs)
-    except ClaimError as error:
+    except error_type as error:
         fail(str(error), code=1)
+
+
+# a claim step the claim rules refuse, or a return a period or record cannot be made for, ends with why
+_claim_call = partial(_service_call, refused="pbr.claims.ClaimError")
+_returns_call = partial(_service_call, refused="pbr.returns.ReturnError")
 
 
 @claim_app.command("prepare")
@@ -799,16 +808,6 @@ def claim_list() -> None:
 
 returns_app = typer.Typer(help="Government returns.", no_args_is_help=True)
 app.add_typer(returns_app, name="returns")
-
-
-def _returns_call(fn, *args, **kwargs):
-    """A return through its service; a period or record it cannot be made for ends the command with why."""
-    from pbr.returns import ReturnError
-
-    try:
-        return fn(_context(), *args, **kwargs)
-    except ReturnError as error:
-        fail(str(error), code=1)
 
 
 @returns_app.command("progress")
@@ -1224,6 +1223,7 @@ def serve(
     """Serve the web app for keyworkers, coordinators, auditors and finance."""
     import uvicorn
 
+    from pbr.periods import day_in_words
     from pbr.web.app import create_app
 
     ctx = _context()
@@ -1231,9 +1231,9 @@ def serve(
     day = _date(as_of, "--as-of")
     if day is None:
         newest = store.newest_record_date()
-        told = f"pages open at today, {dt.date.today():%-d %b %Y}, as no --as-of was given"
+        told = f"pages open at today, {day_in_words(dt.date.today())}, as no --as-of was given"
         if newest is not None and newest < dt.date.today():
-            told += f"; the records end {newest:%-d %b %Y}: pass --as-of {newest} to open them at that day"
+            told += f"; the records end {day_in_words(newest)}: pass --as-of {newest} to open them at that day"
         console.print(told, highlight=False)
     application = create_app(ctx, as_of=day)
     console.print(f"pbr web app on http://{host}:{port}/ (database {store.url.split('://')[0]})", highlight=False)

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 
 from pbr.engine.records import Records
-from pbr.periods import in_words, monday_of, sunday_of, week_number
+from pbr.periods import day_in_words, in_words, monday_of, sunday_of, week_number
 from pbr.plan import Plan
 
 HORIZON_DAYS = 730
@@ -122,7 +122,7 @@ def _counted_by(counted: pl.DataFrame, people: pl.DataFrame, cutoff: dt.date) ->
 def _employment_evidence(cutoff: dt.date, met: pl.Expr) -> pl.Expr:
     return (
         pl.col("rules")
-        + pl.lit(f"; weeks in work off benefit counted by {cutoff:%-d %b %Y}: ")
+        + pl.lit(f"; weeks in work off benefit counted by {day_in_words(cutoff)}: ")
         + pl.col("counted").cast(pl.String)
         + pl.when(pl.col("counted") > 0)
         .then(

@@ -14,7 +14,16 @@ import polars as pl
 
 from pbr.engine.kinds import FIXED, SETTLES, STEPS, measure
 from pbr.engine.records import Records, absences, measured_terms
-from pbr.periods import add_months, first_day_window_starts_from, in_words, ratio, school_age, words_list
+from pbr.periods import (
+    DAY_IN_WORDS,
+    add_months,
+    day_in_words,
+    first_day_window_starts_from,
+    in_words,
+    ratio,
+    school_age,
+    words_list,
+)
 from pbr.plan import Rule
 
 RESULT_SCHEMA = {"family_id": pl.String, "at": pl.Date, "met": pl.Boolean, "evidence": pl.String}
@@ -78,7 +87,7 @@ def _span(months: int, start: str = "window_start", end: str = "at") -> pl.Expr:
 
 def _dates_in_brackets(column: str) -> pl.Expr:
     """ " (on 2 Mar 2017, 5 May 2017)" from a list of days, or nothing when there are none."""
-    days = pl.col(column).list.eval(pl.element().sort().dt.strftime("%-d %b %Y")).list.join(", ")
+    days = pl.col(column).list.eval(pl.element().sort().dt.strftime(DAY_IN_WORDS)).list.join(", ")
     return pl.when(pl.col(column).list.len() > 0).then(pl.lit(" (on ") + days + pl.lit(")")).otherwise(pl.lit(""))
 
 
@@ -89,7 +98,7 @@ def _incomplete_text(ctx: Context) -> pl.Expr:
             pl.when(pl.col("anchor").is_null())
             .then(
                 pl.lit(
-                    f"Not yet measurable: the case is not closed by {ctx.records.cutoff:%-d %b %Y}, and the "
+                    f"Not yet measurable: the case is not closed by {day_in_words(ctx.records.cutoff)}, and the "
                     f"{months} months measured must follow its closure"
                 )
             )
@@ -473,7 +482,7 @@ def _attendance_evidence(ctx: Context, enough: pl.Expr, no_missing: pl.Expr, non
         pl.when(pl.col("anchor").is_null())
         .then(
             pl.lit(
-                f"Not yet measurable: the case is not closed by {ctx.records.cutoff:%-d %b %Y}, and the terms "
+                f"Not yet measurable: the case is not closed by {day_in_words(ctx.records.cutoff)}, and the terms "
                 "measured must start after its closure"
             )
         )
@@ -608,7 +617,7 @@ def score_improved(ctx: Context, points: pl.DataFrame) -> pl.DataFrame:
         pl.when(open_case)
         .then(
             pl.lit(
-                f"Not yet measurable: the case is not closed by {ctx.records.cutoff:%-d %b %Y}, and the "
+                f"Not yet measurable: the case is not closed by {day_in_words(ctx.records.cutoff)}, and the "
                 f"improvement must be seen again {rule['months']} months after its closure"
             )
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+from pbr.periods import day_in_words
+
 COLOURS = {
     "offence": "#b3261e",
     "asb_incident": "#e8710a",
@@ -14,10 +16,6 @@ COLOURS = {
     "exclusion_permanent": "#0d47a1",
 }
 EPISODE_COLOURS = {"employment": "#2e7d32", "cin": "#c62828", "cp": "#ad1457", "lac": "#6a1b9a"}
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%b %Y}"
 
 
 def _ticks(start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
@@ -51,9 +49,9 @@ def timeline(
         return left + (width - left - 10) * (min(max(day, start), end) - start).days / span
 
     summary = (
-        f"Attached {_day(attached)}{f', closed {_day(closed)}' if closed else ', still open'}; "
+        f"Attached {day_in_words(attached)}{f', closed {day_in_words(closed)}' if closed else ', still open'}; "
         f"{len(events)} incident(s) and {len(episodes)} episode(s) of {len(people)} member(s); "
-        + "; ".join(f"{label}: {_day(low)} to {_day(high)}" for label, low, high in windows)
+        + "; ".join(f"{label}: {day_in_words(low)} to {day_in_words(high)}" for label, low, high in windows)
     )
     parts = [
         f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" aria-labelledby="timeline-title '
@@ -64,7 +62,7 @@ def timeline(
         parts.append(
             f'<rect x="{x(low):.1f}" y="{top - 8}" width="{max(1, x(high) - x(low)):.1f}" '
             f'height="{height - top - 12}" fill="#1e88e5" opacity="0.12"><title>{escape(label)}: '
-            f"{_day(low)} to {_day(high)}</title></rect>"
+            f"{day_in_words(low)} to {day_in_words(high)}</title></rect>"
         )
     parts.append(
         f'<line class="attachment" x1="{x(attached):.1f}" y1="{top - 30}" x2="{x(attached):.1f}" y2="{height - 20}" '
@@ -81,7 +79,7 @@ def timeline(
         mx, label = x(milestone["milestone_date"]), milestone["milestone"].replace("_", " ")
         parts.append(
             f'<path class="milestone" d="M{mx:.1f} {top - 9} l5 5 l-5 5 l-5 -5 z" fill="#00796b">'
-            f"<title>{escape(label)} {_day(milestone['milestone_date'])}</title></path>"
+            f"<title>{escape(label)} {day_in_words(milestone['milestone_date'])}</title></path>"
         )
     for i, person in enumerate(people):
         y = top + i * row_height + row_height / 2
@@ -102,13 +100,13 @@ def _marks(person: str, y: float, x, end: dt.date, events: list[dict], episodes:
         parts.append(
             f'<rect x="{x(ep["start_date"]):.1f}" y="{y - 6:.1f}" width="{max(2, x(stop) - x(ep["start_date"])):.1f}" '
             f'height="12" rx="3" fill="{colour}" opacity="0.55"><title>{escape(ep["episode_type"])} '
-            f"{_day(ep['start_date'])} to {_day(ep['end_date']) if ep['end_date'] else 'open'}</title></rect>"
+            f"{day_in_words(ep['start_date'])} to {day_in_words(ep['end_date']) if ep['end_date'] else 'open'}</title></rect>"
         )
     for ev in (e for e in events if e["person_id"] == person):
         colour = COLOURS.get(ev["event_type"], "#000")
         parts.append(
             f'<circle cx="{x(ev["event_date"]):.1f}" cy="{y:.1f}" r="5" fill="{colour}">'
-            f"<title>{escape(ev['event_type'].replace('_', ' '))} {_day(ev['event_date'])}</title></circle>"
+            f"<title>{escape(ev['event_type'].replace('_', ' '))} {day_in_words(ev['event_date'])}</title></circle>"
         )
     return parts
 
